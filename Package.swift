@@ -1,0 +1,93 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers, from the inside out (see README "Architecture"):
+//   GolemJobs     pure core: job spec, lifecycle state machine, events, errors, retry policy. No I/O.
+//   AMQP          AMQP 0-9-1 client over rabbitmq-c, one OS thread per connection.
+//   Sandbox       bubblewrap process execution with limits.
+//   LocalBackend  a JobBackend that runs steps in the Sandbox on this machine.
+//   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
+//   golem-bridge  the executable: commands, configuration, ServiceGroup.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "golem-bridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "golem-bridge", targets: ["golem-bridge"]),
+        .library(name: "AMQP", targets: ["AMQP"]),
+        .library(name: "GolemJobs", targets: ["GolemJobs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRabbitMQ",
+            path: "Sources/CRabbitMQ",
+            pkgConfig: "librabbitmq",
+            providers: [.apt(["librabbitmq-dev"])]
+        ),
+        .target(
+            name: "AMQP",
+            dependencies: [
+                "CRabbitMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "GolemJobs",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Sandbox",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "LocalBackend",
+            dependencies: [
+                "GolemJobs", "Sandbox",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Bridge",
+            dependencies: [
+                "AMQP", "GolemJobs",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "golem-bridge",
+            dependencies: [
+                "Bridge", "LocalBackend", "AMQP", "GolemJobs",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
+        .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
+        .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),
+        .testTarget(
+            name: "BridgeTests",
+            dependencies: ["Bridge", "AMQP", "GolemJobs", "LocalBackend"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: strict
+        ),
+    ]
+)

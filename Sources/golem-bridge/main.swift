@@ -1,0 +1,1 @@
+print("golem-bridge: not yet wired")
