@@ -1,0 +1,102 @@
+import AMQP
+import Foundation
+import GolemJobs
+import Logging
+
+extension BridgeRuntime {
+    /// Takes one job request: validate, journal, acknowledge, run. Bad input is dead-lettered with its
+    /// reason; a known job ID is not run again.
+    func handleSubmit(_ delivery: Delivery, consumer: AMQPConsumer) async {
+        let request: JobRequest
+        do {
+            request = try RequestCodec.decode(delivery.body, messageId: delivery.properties.messageId, limits: limits)
+        } catch {
+            await reject(delivery, error, consumer: consumer)
+            return
+        }
+        let jobId = request.jobId ?? UUID().uuidString.lowercased()
+        var jobLogger = logger
+        jobLogger[metadataKey: "job.id"] = "\(jobId)"
+
+        // A slot first, so a full bridge leaves requests in the queue for other bridges.
+        guard await gate.acquire(timeout: configuration.intakeWait) else {
+            jobLogger.info("no slot within the intake wait: request goes back to the queue")
+            consumer.nack(delivery.deliveryTag, requeue: true)
+            return
+        }
+        let acceptance: Journal.Acceptance
+        do {
+            acceptance = try journal.accept(
+                jobId: jobId, request: delivery.body, replyTo: delivery.properties.replyTo,
+                correlationId: delivery.properties.correlationId, now: Date()
+            )
+        } catch {
+            // Without a journal entry the job must not run: the broker keeps the request.
+            jobLogger.error("journal write failed: request requeued", metadata: ["error": "\(error)"])
+            gate.release()
+            consumer.nack(delivery.deliveryTag, requeue: true)
+            try? await Task.sleep(for: .seconds(1))
+            return
+        }
+        consumer.ack(delivery.deliveryTag)
+
+        switch acceptance {
+        case .duplicate(let record):
+            gate.release()
+            jobLogger.info("job ID already known: not run again", metadata: ["state": "\(record.state)"])
+            if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
+                await replySnapshot(jobId: jobId, to: replyTo, correlationId: delivery.properties.correlationId ?? jobId)
+            }
+        case .accepted(let record):
+            let mark = try? journal.cancelMark(jobId: jobId)
+            jobLogger.info("job accepted", metadata: ["steps": "\(request.spec.work.count)"])
+            await launch(
+                jobId: jobId, spec: request.spec, record: record, previousAttempts: 0,
+                cancelReason: mark.map { $0.reason }
+            )
+        }
+    }
+
+    /// Dead-letters a request that cannot be accepted, with `x-golem-error-code` and `x-golem-error`,
+    /// and tells the job's subscribers (`error` + `ended`) when a job ID can be told and is new.
+    func reject(_ delivery: Delivery, _ error: any Error, consumer: AMQPConsumer) async {
+        let rejection = error as? RequestRejection
+            ?? RequestRejection(reason: .schema, message: "\(error)", jobId: nil)
+        var rejectLogger = logger
+        if let jobId = rejection.jobId { rejectLogger[metadataKey: "job.id"] = "\(jobId)" }
+        rejectLogger.warning(
+            "request rejected",
+            metadata: ["reason": "\(rejection.reason.rawValue)", "error": "\(rejection.message)"]
+        )
+        var properties = delivery.properties
+        properties.headers["x-golem-error-code"] = .string(rejection.reason.rawValue)
+        properties.headers["x-golem-error"] = .string(rejection.message)
+        properties.headers["x-golem-bridge"] = .string(configuration.instanceName)
+        properties.headers["x-golem-original-routing-key"] = .string(delivery.routingKey)
+        do {
+            try await publisher.publish(exchange: names.deadExchange, routingKey: delivery.routingKey, body: delivery.body, properties: properties)
+            consumer.ack(delivery.deliveryTag)
+        } catch {
+            // The queue's own dead-lettering still keeps the request (with x-death, without our reason).
+            rejectLogger.error("dead-letter publish failed; rejecting to the queue's DLX", metadata: ["error": "\(error)"])
+            consumer.reject(delivery.deliveryTag, requeue: false)
+        }
+
+        guard let jobId = rejection.jobId else { return }
+        // Never write a second outcome into a known job's stream.
+        if (try? journal.snapshot(jobId: jobId)) != nil { return }
+        let context = EventContext(
+            jobId: jobId, labels: [:], replyTo: delivery.properties.replyTo,
+            correlationId: delivery.properties.correlationId ?? jobId, skipCreated: false
+        )
+        let failure = JobError(.invalidRequest, rejection.message)
+        let now = Date()
+        for (sequence, kind) in [(1, JobEvent.Kind.error), (2, .ended)] {
+            let event = JobEvent(jobId: jobId, kind: kind, state: .rejected, attempt: 0, time: now, error: failure)
+            let envelope = EventCodec.encode(
+                event, id: UUID().uuidString.lowercased(), sequence: sequence, source: source, labels: [:]
+            )
+            _ = await publishUntilConfirmed(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: rejectLogger)
+        }
+    }
+}

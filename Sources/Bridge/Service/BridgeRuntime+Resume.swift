@@ -1,0 +1,93 @@
+import AMQP
+import Foundation
+import GolemJobs
+import Logging
+
+extension BridgeRuntime {
+    /// Publishes events an earlier run journaled but never saw confirmed, with their CloudEvent ids,
+    /// so consumers can drop the duplicates.
+    func republishUnpublished() async {
+        let events: [StoredEvent]
+        do { events = try journal.unpublishedEvents() } catch {
+            logger.error("journal read failed: unpublished events not resent", metadata: ["error": "\(error)"])
+            return
+        }
+        if !events.isEmpty { logger.info("republishing unconfirmed events", metadata: ["events": "\(events.count)"]) }
+        for stored in events {
+            var eventLogger = logger
+            eventLogger[metadataKey: "job.id"] = "\(stored.jobId)"
+            if await publishUntilConfirmed(
+                stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: eventLogger
+            ) {
+                try? journal.markPublished(eventId: stored.envelope.id)
+            }
+        }
+    }
+
+    /// Jobs the last run left unfinished: an outcome without `ended` gets its `ended`; a job with
+    /// attempts left is tried again; one without gets `error` (`interrupted`) and `ended`.
+    func resumeUnfinished() async {
+        let records: [JobRecord]
+        do { records = try journal.unfinishedJobs() } catch {
+            logger.error("journal read failed: unfinished jobs not resumed", metadata: ["error": "\(error)"])
+            return
+        }
+        if !records.isEmpty { logger.info("resuming unfinished jobs", metadata: ["jobs": "\(records.count)"]) }
+        for record in records {
+            var jobLogger = logger
+            jobLogger[metadataKey: "job.id"] = "\(record.jobId)"
+            let context = EventContext(
+                jobId: record.jobId, labels: [:], replyTo: record.replyTo,
+                correlationId: record.correlationId ?? record.jobId, skipCreated: true
+            )
+            let now = Date()
+            if let outcome = record.outcome {
+                // The outcome went out; only `ended` is missing.
+                let state: JobState = outcome == .success ? .done : .rejected
+                await emit(
+                    JobEvent(jobId: record.jobId, kind: .ended, state: state, attempt: record.attempt, time: now),
+                    context: context, logger: jobLogger
+                )
+                continue
+            }
+            let request: JobRequest
+            do {
+                request = try RequestCodec.decode(record.request, messageId: record.jobId, limits: limits)
+            } catch {
+                jobLogger.error("journaled request no longer decodes", metadata: ["error": "\(error)"])
+                await finishInterrupted(record, message: "the journaled request could not be read again: \(error)", context: context, logger: jobLogger)
+                continue
+            }
+            var labelled = context
+            labelled.labels = request.spec.labels
+            if record.attempt >= request.spec.maxAttempts {
+                await finishInterrupted(
+                    record,
+                    message: "the bridge stopped during attempt \(record.attempt) of \(request.spec.maxAttempts); no attempts remain",
+                    context: labelled, logger: jobLogger
+                )
+                continue
+            }
+            guard await gate.acquire(timeout: .seconds(3600)) else { continue }
+            let mark = try? journal.cancelMark(jobId: record.jobId)
+            jobLogger.info("job resumed", metadata: ["previous_attempts": "\(record.attempt)"])
+            await launch(
+                jobId: record.jobId, spec: request.spec, record: record, previousAttempts: record.attempt,
+                cancelReason: mark.map { $0.reason }
+            )
+        }
+    }
+
+    private func finishInterrupted(_ record: JobRecord, message: String, context: EventContext, logger: Logger) async {
+        let failure = JobError(.interrupted, message)
+        let now = Date()
+        await emit(
+            JobEvent(jobId: record.jobId, kind: .error, state: .rejected, attempt: record.attempt, time: now, error: failure),
+            context: context, logger: logger
+        )
+        await emit(
+            JobEvent(jobId: record.jobId, kind: .ended, state: .rejected, attempt: record.attempt, time: now, error: failure),
+            context: context, logger: logger
+        )
+    }
+}

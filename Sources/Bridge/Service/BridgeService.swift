@@ -1,0 +1,132 @@
+import AMQP
+import Foundation
+import GolemJobs
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The bridge: job requests in from AMQP, through the Job engine, lifecycle events out.
+///
+/// Data flows one way: a delivery is decoded (``RequestCodec``), journaled, acknowledged, and handed to
+/// the ``JobEngine``; every engine event is journaled, published with confirms, and marked published.
+/// On SIGTERM/SIGINT the bridge stops taking requests, lets running jobs finish within
+/// ``BridgeConfiguration/shutdownGrace``, then suspends the rest for the next start to resume.
+public final class BridgeService: Service {
+    let configuration: BridgeConfiguration
+    let names: ContractNames
+    let backend: any JobBackend
+    let engineConfiguration: JobEngineConfiguration
+    let logger: Logger
+    let source: String
+
+    public init(
+        configuration: BridgeConfiguration,
+        backend: any JobBackend,
+        engineConfiguration: JobEngineConfiguration? = nil,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.names = ContractNames(prefix: configuration.prefix)
+        self.backend = backend
+        var engine = engineConfiguration ?? JobEngineConfiguration()
+        engine.concurrency = configuration.concurrency
+        self.engineConfiguration = engine
+        self.logger = logger
+        self.source = "golem-bridge://\(configuration.instanceName)"
+    }
+
+    public func run() async throws {
+        let journal = try Journal(path: configuration.journalPath)
+        let engine = JobEngine(configuration: engineConfiguration, backend: backend, logger: logger)
+        let topology = names.controlTopology(instance: configuration.instanceName)
+        var publisherLogger = logger
+        publisherLogger[metadataKey: "amqp.role"] = "publisher"
+        let publisher = AMQPPublisher(configuration: configuration.amqp, topology: topology, logger: publisherLogger)
+        let submitConsumer = AMQPConsumer(
+            configuration: configuration.amqp, topology: topology, queue: names.submitQueue,
+            prefetch: UInt16(clamping: max(1, configuration.concurrency)), logger: logger
+        )
+        let controlConsumer = AMQPConsumer(
+            configuration: configuration.amqp, topology: topology,
+            queue: names.cancelQueue(instance: configuration.instanceName), prefetch: 64, exclusive: true,
+            logger: logger
+        )
+        let statusConsumer = AMQPConsumer(
+            configuration: configuration.amqp, topology: topology, queue: names.statusQueue, prefetch: 64,
+            logger: logger
+        )
+        let runtime = BridgeRuntime(
+            configuration: configuration, names: names, source: source, journal: journal, engine: engine,
+            publisher: publisher, logger: logger
+        )
+        logger.info(
+            "bridge starting",
+            metadata: [
+                "amqp.url": "\(configuration.amqp.redactedURL)", "instance": "\(configuration.instanceName)",
+                "concurrency": "\(configuration.concurrency)", "journal": "\(configuration.journalPath)",
+            ]
+        )
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await publisher.run() }
+            group.addTask { try await submitConsumer.run() }
+            group.addTask { try await controlConsumer.run() }
+            group.addTask { try await statusConsumer.run() }
+            group.addTask { await runtime.janitor() }
+
+            group.addTask {
+                for try await batch in controlConsumer.deliveries {
+                    for delivery in batch {
+                        await runtime.handleCancel(delivery)
+                        controlConsumer.ack(delivery.deliveryTag)
+                    }
+                }
+            }
+            group.addTask {
+                for try await batch in statusConsumer.deliveries {
+                    for delivery in batch {
+                        await runtime.handleStatus(delivery)
+                        statusConsumer.ack(delivery.deliveryTag)
+                    }
+                }
+            }
+
+            // Events journaled by an earlier run but never confirmed go out first, with their ids;
+            // then unfinished jobs resume (sharing slots with new requests).
+            group.addTask {
+                await runtime.republishUnpublished()
+                await runtime.resumeUnfinished()
+            }
+
+            // Intake runs until graceful shutdown; then the consumer is closed (its unacked requests go
+            // back to the queue) and running jobs get their grace period.
+            await withGracefulShutdownHandler {
+                do {
+                    for try await batch in submitConsumer.deliveries {
+                        for delivery in batch {
+                            await runtime.handleSubmit(delivery, consumer: submitConsumer)
+                        }
+                    }
+                } catch {
+                    logger.error("submit consumer failed", metadata: ["error": "\(error)"])
+                }
+            } onGracefulShutdown: {
+                logger.info("shutdown requested: no new requests; waiting for running jobs")
+                Task { await submitConsumer.close() }
+            }
+
+            await runtime.drain(grace: configuration.shutdownGrace)
+            await controlConsumer.close()
+            await statusConsumer.close()
+            await publisher.close()
+            group.cancelAll()
+            // Consumers and the publisher return from run() once closed; cancellation errors are expected.
+            while let result = await group.nextResult() {
+                if case .failure(let error) = result, !(error is CancellationError) {
+                    logger.debug("service task ended", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        logger.info("bridge stopped")
+    }
+}

@@ -1,0 +1,72 @@
+import AMQP
+
+/// The names of contract v1's topology, all derived from one prefix (default `golem`).
+public struct ContractNames: Sendable, Hashable {
+    public let prefix: String
+
+    public init(prefix: String = "golem") {
+        self.prefix = prefix
+    }
+
+    /// Direct exchange clients publish job requests to, with routing key ``submitRoutingKey``.
+    public var jobsExchange: String { "\(prefix).jobs" }
+    public var submitRoutingKey: String { "submit" }
+    /// Quorum queue the bridges consume requests from.
+    public var submitQueue: String { "\(prefix).jobs.submit" }
+    /// Topic exchange of lifecycle events, routing key `job.<jobId>.<event>`.
+    public var eventsExchange: String { "\(prefix).events" }
+    /// Topic exchange of cancel and status requests.
+    public var controlExchange: String { "\(prefix).control" }
+    /// Fanout exchange and queue of requests that could not be accepted.
+    public var deadExchange: String { "\(prefix).jobs.dead" }
+    public var deadQueue: String { "\(prefix).jobs.dead" }
+    /// Shared queue for status requests: one bridge answers each, from the (shared) journal.
+    public var statusQueue: String { "\(prefix).control.status" }
+
+    /// This bridge's own queue for cancels: every bridge hears every cancel, because only the
+    /// bridge that runs a job can stop it, and every bridge must remember early cancels.
+    public func cancelQueue(instance: String) -> String { "\(prefix).control.cancel.\(instance)" }
+
+    public func eventRoutingKey(jobId: String, event: String) -> String { "job.\(jobId).\(event)" }
+
+    /// The durable topology of the contract, declared idempotently on every (re)connect.
+    public var topology: Topology {
+        Topology(
+            exchanges: [
+                ExchangeDeclaration(name: jobsExchange, type: .direct, durable: true),
+                ExchangeDeclaration(name: eventsExchange, type: .topic, durable: true),
+                ExchangeDeclaration(name: controlExchange, type: .topic, durable: true),
+                ExchangeDeclaration(name: deadExchange, type: .fanout, durable: true),
+            ],
+            queues: [
+                QueueDeclaration(
+                    name: submitQueue, durable: true,
+                    arguments: ["x-queue-type": .string("quorum"), "x-dead-letter-exchange": .string(deadExchange)]
+                ),
+                QueueDeclaration(name: deadQueue, durable: true),
+                QueueDeclaration(name: statusQueue, durable: true),
+            ],
+            bindings: [
+                Binding(queue: submitQueue, exchange: jobsExchange, routingKey: submitRoutingKey),
+                Binding(queue: deadQueue, exchange: deadExchange, routingKey: ""),
+                Binding(queue: statusQueue, exchange: controlExchange, routingKey: "job.*.status"),
+            ]
+        )
+    }
+
+    /// The contract topology plus this bridge's exclusive cancel queue.
+    public func controlTopology(instance: String) -> Topology {
+        var topology = self.topology
+        let queue = cancelQueue(instance: instance)
+        topology.queues.append(QueueDeclaration(name: queue, durable: false, exclusive: true, autoDelete: true))
+        topology.bindings.append(Binding(queue: queue, exchange: controlExchange, routingKey: "job.*.cancel"))
+        return topology
+    }
+
+    /// Splits a control routing key `job.<jobId>.<verb>`; `nil` when it has another shape.
+    public static func parseControlKey(_ key: String) -> (jobId: String, verb: String)? {
+        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "job", !parts[1].isEmpty else { return nil }
+        return (String(parts[1]), String(parts[2]))
+    }
+}

@@ -1,0 +1,83 @@
+import Synchronization
+
+/// Bounds how many accepted jobs a bridge holds at once (running plus waiting for a slot).
+///
+/// A request is taken from the broker only when a permit is free, so a full bridge leaves requests in
+/// the queue, where another bridge can take them, and its memory stays flat however long the queue is.
+final class IntakeGate: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Bool, Never>)] = []
+        var nextId: UInt64 = 0
+        /// Waiters that expired before they were queued (a timer or cancel that won the race).
+        var expiredEarly: Set<UInt64> = []
+    }
+
+    private let state: Mutex<State>
+
+    init(permits: Int) {
+        state = Mutex(State(available: permits))
+    }
+
+    /// Takes a permit, waiting at most `timeout`. Returns false when none came in time or the task was
+    /// cancelled.
+    func acquire(timeout: Duration) async -> Bool {
+        let fast = state.withLock { state -> Bool in
+            if state.available > 0 {
+                state.available -= 1
+                return true
+            }
+            return false
+        }
+        if fast { return true }
+        let id = state.withLock { state -> UInt64 in
+            state.nextId += 1
+            return state.nextId
+        }
+        let timer = Task {
+            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            self.expire(id)
+        }
+        defer { timer.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state -> Bool in
+                    if Task.isCancelled || state.expiredEarly.remove(id) != nil { return true }
+                    if state.available > 0 {
+                        state.available -= 1
+                        continuation.resume(returning: true)
+                        return false
+                    }
+                    state.waiters.append((id, continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume(returning: false) }
+            }
+        } onCancel: {
+            self.expire(id)
+        }
+    }
+
+    /// Returns a permit, handing it to the oldest waiter if there is one.
+    func release() {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            if state.waiters.isEmpty {
+                state.available += 1
+                return nil
+            }
+            return state.waiters.removeFirst().continuation
+        }
+        waiter?.resume(returning: true)
+    }
+
+    private func expire(_ id: UInt64) {
+        let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else {
+                state.expiredEarly.insert(id)
+                return nil
+            }
+            return state.waiters.remove(at: index).continuation
+        }
+        waiter?.resume(returning: false)
+    }
+}

@@ -1,1 +1,0 @@
-print("golem-bridge: not yet wired")

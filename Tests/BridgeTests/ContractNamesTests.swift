@@ -1,0 +1,46 @@
+@testable import Bridge
+import Testing
+
+@Suite struct ContractNamesTests {
+    @Test func defaultNamesAreTheContracts() {
+        let names = ContractNames()
+        #expect(names.jobsExchange == "golem.jobs")
+        #expect(names.submitQueue == "golem.jobs.submit")
+        #expect(names.eventsExchange == "golem.events")
+        #expect(names.controlExchange == "golem.control")
+        #expect(names.deadExchange == "golem.jobs.dead")
+        #expect(names.deadQueue == "golem.jobs.dead")
+        #expect(names.eventRoutingKey(jobId: "a-1", event: "ended") == "job.a-1.ended")
+    }
+
+    @Test func onePrefixRenamesEverything() {
+        let names = ContractNames(prefix: "acme")
+        let topology = names.controlTopology(instance: "b1")
+        let declared = topology.exchanges.map(\.name) + topology.queues.map(\.name)
+        #expect(declared.allSatisfy { $0.hasPrefix("acme.") })
+        #expect(declared.contains("acme.control.cancel.b1"))
+    }
+
+    @Test func submitQueueIsQuorumAndDeadLettersToTheDeadExchange() throws {
+        let topology = ContractNames().topology
+        let submit = try #require(topology.queues.first { $0.name == "golem.jobs.submit" })
+        #expect(submit.durable)
+        #expect(submit.arguments["x-queue-type"] == .string("quorum"))
+        #expect(submit.arguments["x-dead-letter-exchange"] == .string("golem.jobs.dead"))
+    }
+
+    @Test(arguments: [
+        ("job.abc.cancel", "abc", "cancel"),
+        ("job.A_b:c-1.status", "A_b:c-1", "status"),
+    ])
+    func controlKeysParse(key: String, jobId: String, verb: String) throws {
+        let parsed = try #require(ContractNames.parseControlKey(key))
+        #expect(parsed.jobId == jobId)
+        #expect(parsed.verb == verb)
+    }
+
+    @Test(arguments: ["job..cancel", "job.a.b.cancel", "jobs.a.cancel", "job.a", ""])
+    func malformedControlKeysAreRefused(key: String) {
+        #expect(ContractNames.parseControlKey(key) == nil)
+    }
+}
