@@ -4,7 +4,9 @@ import Foundation
 enum Timestamp {
     /// Formats `date`, truncated to the millisecond; locale- and time-zone-independent.
     static func string(_ date: Date) -> String {
-        let totalMs = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Round to the microsecond first, so binary noise (x.119999…) does not lose a millisecond.
+        let totalUs = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let totalMs = totalUs >= 0 ? totalUs / 1000 : (totalUs - 999) / 1000
         let msPerDay: Int64 = 86_400_000
         var days = totalMs / msPerDay
         var msOfDay = totalMs % msPerDay
