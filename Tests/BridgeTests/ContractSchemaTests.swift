@@ -36,12 +36,11 @@ import GolemJobs
         return out
     }
 
-    /// Runs the validator; returns path → (valid, explanation).
-    static func validate(schema: String, files: [URL]) throws -> [String: (Bool, String)] {
+    /// Runs a python3 script from scripts/; fails the test clearly when python3 or its modules are missing.
+    static func runPython(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", root.appendingPathComponent("scripts/validate-json.py").path,
-                             schemas.appendingPathComponent(schema).path] + files.map(\.path)
+        process.arguments = ["python3", root.appendingPathComponent("scripts/\(script)").path] + arguments
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
@@ -49,19 +48,29 @@ import GolemJobs
         do {
             try process.run()
         } catch {
-            Issue.record("cannot run python3 (needed to check the JSON Schemas): \(error)")
+            Issue.record("cannot run python3 (needed to check the contract documents): \(error)")
             throw error
         }
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let message = "scripts/validate-json.py failed (\(process.terminationStatus)); python3 with jsonschema 4.18+ is required: \(String(decoding: err, as: UTF8.self))"
+        if process.terminationStatus == 3 || process.terminationStatus == 127 {
+            let message = "scripts/\(script) could not run: python3 with jsonschema 4.18+ and PyYAML is required. \(String(decoding: err, as: UTF8.self))"
             Issue.record(Comment(rawValue: message))
             throw JournalError(message)
         }
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self) + String(decoding: err, as: UTF8.self))
+    }
+
+    /// Runs the validator; returns path → (valid, explanation).
+    static func validate(schema: String, files: [URL]) throws -> [String: (Bool, String)] {
+        let (status, output) = try runPython("validate-json.py", [schemas.appendingPathComponent(schema).path] + files.map(\.path))
+        guard status == 0 else {
+            Issue.record(Comment(rawValue: "scripts/validate-json.py failed (\(status)): \(output)"))
+            throw JournalError(output)
+        }
         var verdicts: [String: (Bool, String)] = [:]
-        for line in String(decoding: out, as: UTF8.self).split(separator: "\n") {
+        for line in output.split(separator: "\n") {
             if line.hasPrefix("valid ") {
                 verdicts[String(line.dropFirst(6))] = (true, "")
             } else if line.hasPrefix("invalid ") {
@@ -72,6 +81,27 @@ import GolemJobs
         }
         for file in files where verdicts[file.path] == nil { Issue.record("no verdict for \(file.path)") }
         return verdicts
+    }
+
+    @Test func asyncAPIDocumentIsConsistent() throws {
+        let reasons = RequestRejection.Reason.allCases.map(\.rawValue)
+        let (status, output) = try Self.runPython("check-asyncapi.py", [Self.root.appendingPathComponent("docs/asyncapi.yaml").path] + reasons)
+        #expect(status == 0, "\(output)")
+    }
+
+    @Test func errorCodesInTheSchemaAreTheCoreCodes() throws {
+        let data = try [UInt8](Data(contentsOf: Self.schemas.appendingPathComponent("event-data.schema.json")))
+        let schema = try #require(JSONValue.parse(data))
+        guard case .array(let codes)? = schema["$defs"]?["error"]?["properties"]?["code"]?["enum"] else {
+            Issue.record("event-data.schema.json has no error code enum")
+            return
+        }
+        #expect(Set(codes.compactMap(\.stringValue)) == Set(JobError.Code.allCases.map(\.rawValue)))
+        guard case .array(let kinds)? = schema["$defs"]?["eventKind"]?["enum"] else {
+            Issue.record("event-data.schema.json has no event kind enum")
+            return
+        }
+        #expect(Set(kinds.compactMap(\.stringValue)) == Set(JobEvent.Kind.allCases.map(\.rawValue)))
     }
 
     @Test func requestDecoderAgreesWithTheSchema() throws {
