@@ -107,6 +107,17 @@ import GolemJobs
         #expect(rejection(#"{"work":[{"uploadJson":{"to":"/golem/a","value":\#(okValue)}}]}"#) == nil)
     }
 
+    @Test func nearlyOneMebibyteUploadDecodes() throws {
+        let payload = (0..<700_000).map { UInt8(truncatingIfNeeded: $0) }
+        let text = #"{"work":[{"uploadData":{"to":"/golem/big.bin","base64":"\#(Base64.encode(payload))"}}]}"#
+        #expect(text.utf8.count < 1 << 20)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let request = try decode(text)
+        #expect(clock.now - start < .seconds(5))
+        #expect(request.spec.work == [.uploadData(to: "/golem/big.bin", bytes: payload)])
+    }
+
     @Test func notUTF8() {
         var body = Array(#"{"work":[{"run":"x"}]}"#.utf8)
         body.insert(0xFF, at: 15)
