@@ -1,0 +1,300 @@
+import Foundation
+import GRDB
+import GolemJobs
+
+/// The bridge's durable memory: accepted jobs, their events until the broker confirmed them, and
+/// cancel requests. One SQLite file in WAL mode.
+///
+/// Every method is synchronous and short; call it off the cooperative pool when latency matters.
+/// Writes use `BEGIN IMMEDIATE` and a busy timeout, so two bridge processes can share one file:
+/// each waits for the other's write instead of failing.
+public final class Journal: Sendable {
+    private let pool: DatabasePool
+
+    /// Opens (creating and migrating as needed) the journal at `path`.
+    /// - Parameter busyTimeout: how long a write waits for another connection's lock.
+    public init(path: String, busyTimeout: TimeInterval = 10) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "golem-bridge.journal"
+        pool = try DatabasePool(path: path, configuration: config)
+        try Self.migrator.migrate(pool)
+    }
+
+    // MARK: Jobs
+
+    public enum Acceptance: Sendable, Hashable {
+        /// The job is new and now journaled.
+        case accepted(JobRecord)
+        /// The job ID was already known; nothing changed. Carries the known job.
+        case duplicate(JobRecord)
+    }
+
+    /// Journals a job before it runs, once: a known `jobId` is a duplicate and nothing changes.
+    public func accept(
+        jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date
+    ) throws -> Acceptance {
+        try writeImmediate { db in
+            if let existing = try Self.fetchJob(db, jobId) { return .duplicate(existing) }
+            try db.execute(
+                sql: """
+                    INSERT INTO job (jobId, request, replyTo, correlationId, state, attempt, createdAt, updatedAt, ended)
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, 0)
+                    """,
+                arguments: [jobId, Data(request), replyTo, correlationId, JobState.new.rawValue,
+                            now.timeIntervalSince1970, now.timeIntervalSince1970])
+            guard let record = try Self.fetchJob(db, jobId) else { throw JournalError("job \(jobId) vanished") }
+            return .accepted(record)
+        }
+    }
+
+    /// The journaled job, if any.
+    public func job(jobId: String) throws -> JobRecord? {
+        try pool.read { db in try Self.fetchJob(db, jobId) }
+    }
+
+    /// Jobs accepted and not yet `ended`, oldest first: what to resume after a restart.
+    public func unfinishedJobs() throws -> [JobRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM job WHERE ended = 0 ORDER BY createdAt, jobId").map(Self.record)
+        }
+    }
+
+    /// The status-request reply for `jobId`, or `nil` when it was never accepted (or was pruned).
+    public func snapshot(jobId: String) throws -> JobSnapshot? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE jobId = ?", arguments: [jobId]) else {
+                return nil
+            }
+            let result: Data? = row["result"]
+            let error: Data? = row["error"]
+            return JobSnapshot(
+                jobId: row["jobId"], state: row["state"], attempt: row["attempt"],
+                createdAt: Date(timeIntervalSince1970: row["createdAt"]),
+                updatedAt: Date(timeIntervalSince1970: row["updatedAt"]),
+                lastEvent: row["lastEvent"],
+                result: result.flatMap { JSONValue.parse(Array($0), maxDepth: 256) },
+                error: error.flatMap { JSONValue.parse(Array($0), maxDepth: 256) })
+        }
+    }
+
+    // MARK: Events
+
+    /// The sequence number for the job's next event: 1 for the first.
+    public func nextSequence(jobId: String) throws -> Int {
+        try pool.read { db in
+            let last = try Int.fetchOne(db, sql: "SELECT MAX(sequence) FROM event WHERE jobId = ?", arguments: [jobId])
+            return (last ?? 0) + 1
+        }
+    }
+
+    /// Journals an encoded event as unpublished and moves the job's row on (state, attempt,
+    /// `updatedAt`, last event, outcome, result or error, ended), in one transaction.
+    /// Appending the same event `id` again changes nothing. The job must have been accepted.
+    public func append(event: JobEvent, envelope: EventEnvelope, sequence: Int) throws {
+        try writeImmediate { db in
+            guard try Self.fetchJob(db, event.jobId) != nil else {
+                throw JournalError("cannot journal an event of job \(event.jobId): the job was never accepted")
+            }
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM event WHERE eventId = ?", arguments: [envelope.id]) != nil {
+                return
+            }
+            let headers = JSONValue.object(
+                envelope.headers.sorted(by: { $0.key < $1.key }).map { JSONMember($0.key, .string($0.value)) })
+            try db.execute(
+                sql: """
+                    INSERT INTO event (eventId, jobId, sequence, kind, routingKey, body, headers, contentType, published)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+                    """,
+                arguments: [envelope.id, event.jobId, sequence, event.kind.rawValue, envelope.routingKey,
+                            Data(envelope.body), Data(headers.encoded()), envelope.contentType])
+            let time = event.time.timeIntervalSince1970
+            try db.execute(
+                sql: "UPDATE job SET state = ?, attempt = ?, updatedAt = ?, lastEvent = ? WHERE jobId = ?",
+                arguments: [event.state.rawValue, event.attempt, time, event.kind.rawValue, event.jobId])
+            if event.kind.isTerminalOutcome {
+                try db.execute(
+                    sql: "UPDATE job SET outcome = ? WHERE jobId = ? AND outcome IS NULL",
+                    arguments: [event.kind.rawValue, event.jobId])
+            }
+            if let result = event.result {
+                try db.execute(
+                    sql: "UPDATE job SET result = ? WHERE jobId = ?",
+                    arguments: [Data(EventCodec.resultJSON(result).encoded()), event.jobId])
+            }
+            if let error = event.error {
+                try db.execute(
+                    sql: "UPDATE job SET error = ? WHERE jobId = ?",
+                    arguments: [Data(EventCodec.errorJSON(error).encoded()), event.jobId])
+            }
+            if event.kind == .ended {
+                try db.execute(
+                    sql: "UPDATE job SET ended = 1, endedAt = ? WHERE jobId = ?", arguments: [time, event.jobId])
+            }
+        }
+    }
+
+    /// Records that the broker confirmed the event; it is not sent again.
+    public func markPublished(eventId: String) throws {
+        try writeImmediate { db in
+            try db.execute(sql: "UPDATE event SET published = 1 WHERE eventId = ?", arguments: [eventId])
+        }
+    }
+
+    /// Events not yet confirmed by the broker, by job and then sequence: publish them again after
+    /// a restart (their CloudEvent `id` is unchanged, so consumers drop duplicates).
+    public func unpublishedEvents() throws -> [StoredEvent] {
+        try pool.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.*, j.replyTo, j.correlationId FROM event e JOIN job j ON j.jobId = e.jobId
+                    WHERE e.published = 0 ORDER BY e.jobId, e.sequence
+                    """)
+            return try rows.map { row in
+                let headersData: Data = row["headers"]
+                var headers: [String: String] = [:]
+                if case .object(let members)? = JSONValue.parse(Array(headersData)) {
+                    for m in members { if let s = m.value.stringValue { headers[m.key] = s } }
+                }
+                let kindName: String = row["kind"]
+                guard let kind = JobEvent.Kind(rawValue: kindName) else {
+                    throw JournalError("the journal holds an event of unknown kind \(kindName)")
+                }
+                let body: Data = row["body"]
+                return StoredEvent(
+                    envelope: EventEnvelope(
+                        id: row["eventId"], routingKey: row["routingKey"], body: Array(body), headers: headers,
+                        contentType: row["contentType"]),
+                    jobId: row["jobId"], sequence: row["sequence"], kind: kind,
+                    replyTo: row["replyTo"], correlationId: row["correlationId"])
+            }
+        }
+    }
+
+    // MARK: Cancel marks
+
+    /// Remembers a cancel request for `jobId`, known or not yet arrived. The first one is kept;
+    /// cancelling again changes nothing.
+    public func rememberCancel(jobId: String, reason: String?, now: Date) throws {
+        try writeImmediate { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO cancelMark (jobId, reason, createdAt) VALUES (?, ?, ?)",
+                arguments: [jobId, reason, now.timeIntervalSince1970])
+        }
+    }
+
+    /// The remembered cancel request for `jobId`, if any.
+    public func cancelMark(jobId: String) throws -> CancelMark? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cancelMark WHERE jobId = ?", arguments: [jobId])
+            else { return nil }
+            return CancelMark(jobId: row["jobId"], reason: row["reason"], requestedAt: Date(timeIntervalSince1970: row["createdAt"]))
+        }
+    }
+
+    // MARK: Housekeeping
+
+    /// Deletes jobs that ended before `finishedBefore` and whose events are all published, with
+    /// their events, and cancel marks older than that which no unfinished job needs.
+    /// Returns the number of jobs deleted. A pruned ID is `unknown` to status requests and can be
+    /// submitted again.
+    @discardableResult
+    public func prune(finishedBefore: Date) throws -> Int {
+        let cutoff = finishedBefore.timeIntervalSince1970
+        return try writeImmediate { db in
+            try db.execute(
+                sql: """
+                    DELETE FROM job WHERE ended = 1 AND endedAt < ?
+                    AND NOT EXISTS (SELECT 1 FROM event e WHERE e.jobId = job.jobId AND e.published = 0)
+                    """,
+                arguments: [cutoff])
+            let jobs = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM cancelMark WHERE createdAt < ?
+                    AND NOT EXISTS (SELECT 1 FROM job j WHERE j.jobId = cancelMark.jobId AND j.ended = 0)
+                    """,
+                arguments: [cutoff])
+            return jobs
+        }
+    }
+
+    // MARK: Internals
+
+    private func writeImmediate<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                result = try body(db)
+                return .commit
+            }
+            guard let result else { throw JournalError("transaction produced no result") }
+            return result
+        }
+    }
+
+    private static func fetchJob(_ db: Database, _ jobId: String) throws -> JobRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM job WHERE jobId = ?", arguments: [jobId]).map(record)
+    }
+
+    private static func record(_ row: Row) -> JobRecord {
+        let request: Data = row["request"]
+        let lastEvent: String? = row["lastEvent"]
+        let outcome: String? = row["outcome"]
+        let state: String = row["state"]
+        return JobRecord(
+            jobId: row["jobId"], request: Array(request), replyTo: row["replyTo"], correlationId: row["correlationId"],
+            state: JobState(rawValue: state) ?? .new, attempt: row["attempt"],
+            createdAt: Date(timeIntervalSince1970: row["createdAt"]),
+            updatedAt: Date(timeIntervalSince1970: row["updatedAt"]),
+            lastEvent: lastEvent.flatMap(JobEvent.Kind.init(rawValue:)), ended: row["ended"],
+            outcome: outcome.flatMap(JobEvent.Kind.init(rawValue:)))
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE job (
+                        jobId TEXT PRIMARY KEY NOT NULL,
+                        request BLOB NOT NULL,
+                        replyTo TEXT,
+                        correlationId TEXT,
+                        state TEXT NOT NULL,
+                        attempt INTEGER NOT NULL,
+                        createdAt REAL NOT NULL,
+                        updatedAt REAL NOT NULL,
+                        lastEvent TEXT,
+                        outcome TEXT,
+                        result BLOB,
+                        error BLOB,
+                        ended INTEGER NOT NULL DEFAULT 0,
+                        endedAt REAL
+                    );
+                    CREATE INDEX job_unfinished ON job (ended, createdAt);
+                    CREATE TABLE event (
+                        eventId TEXT PRIMARY KEY NOT NULL,
+                        jobId TEXT NOT NULL REFERENCES job (jobId) ON DELETE CASCADE,
+                        sequence INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        routingKey TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        headers BLOB NOT NULL,
+                        contentType TEXT NOT NULL,
+                        published INTEGER NOT NULL DEFAULT 0,
+                        UNIQUE (jobId, sequence)
+                    );
+                    CREATE INDEX event_unpublished ON event (jobId, sequence) WHERE published = 0;
+                    CREATE TABLE cancelMark (
+                        jobId TEXT PRIMARY KEY NOT NULL,
+                        reason TEXT,
+                        createdAt REAL NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import Testing
+import GolemJobs
+@testable import Bridge
+
+@Suite final class JournalTests {
+    let directory: URL
+    var path: String { directory.appendingPathComponent("journal.sqlite").path }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// Appends `kind` for `jobId` with the next sequence, as the bridge does; returns the event ID.
+    @discardableResult
+    func append(
+        _ journal: Journal, _ jobId: String, _ kind: JobEvent.Kind, state: JobState, attempt: Int = 1,
+        at time: Date = t0, result: JobResult? = nil, error: JobError? = nil
+    ) throws -> String {
+        let event = JobEvent(jobId: jobId, kind: kind, state: state, attempt: attempt, time: time, result: result, error: error)
+        let sequence = try journal.nextSequence(jobId: jobId)
+        let id = "\(jobId)-\(sequence)"
+        try journal.append(event: event, envelope: EventCodec.encode(event, id: id, sequence: sequence, source: "t", labels: [:]), sequence: sequence)
+        return id
+    }
+
+    @Test func acceptTwiceIsDuplicate() throws {
+        let journal = try Journal(path: path)
+        guard case .accepted(let record) = try journal.accept(jobId: "a", request: [1, 2, 3], replyTo: "q", correlationId: "c", now: Self.t0)
+        else { Issue.record("first accept must be accepted"); return }
+        #expect(record.request == [1, 2, 3])
+        #expect(record.state == .new)
+        #expect(record.attempt == 0)
+        #expect(record.lastEvent == nil)
+        #expect(!record.ended)
+        guard case .duplicate(let again) = try journal.accept(jobId: "a", request: [9], replyTo: nil, correlationId: nil, now: Self.t0)
+        else { Issue.record("second accept must be a duplicate"); return }
+        #expect(again.request == [1, 2, 3])
+        #expect(again.replyTo == "q")
+    }
+
+    @Test func appendMovesTheSnapshotOn() throws {
+        let journal = try Journal(path: path)
+        #expect(try journal.snapshot(jobId: "b") == nil)
+        _ = try journal.accept(jobId: "b", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        #expect(try journal.snapshot(jobId: "b")?.lastEvent == nil)
+        try append(journal, "b", .created, state: .new, attempt: 0)
+        try append(journal, "b", .started, state: .pending, attempt: 1, at: Self.t0 + 1)
+        var snapshot = try #require(try journal.snapshot(jobId: "b"))
+        #expect(snapshot.state == "pending")
+        #expect(snapshot.attempt == 1)
+        #expect(snapshot.lastEvent == "started")
+        #expect(snapshot.updatedAt == Self.t0 + 1)
+        #expect(snapshot.createdAt == Self.t0)
+
+        let result = JobResult(steps: [StepResult(index: 0, kind: .run, exitCode: 0, stdout: "hi", stderr: "")])
+        try append(journal, "b", .success, state: .done, at: Self.t0 + 2, result: result)
+        try append(journal, "b", .ended, state: .done, at: Self.t0 + 3, result: result)
+        snapshot = try #require(try journal.snapshot(jobId: "b"))
+        #expect(snapshot.state == "done")
+        #expect(snapshot.lastEvent == "ended")
+        #expect(snapshot.result == EventCodec.resultJSON(result))
+        #expect(snapshot.error == nil)
+        let record = try #require(try journal.job(jobId: "b"))
+        #expect(record.ended)
+        #expect(record.outcome == .success)
+        #expect(try journal.unfinishedJobs().isEmpty)
+        #expect(try journal.nextSequence(jobId: "b") == 5)
+    }
+
+    @Test func appendRequiresAnAcceptedJob() throws {
+        let journal = try Journal(path: path)
+        #expect(throws: JournalError.self) { try append(journal, "ghost", .created, state: .new) }
+    }
+
+    @Test func appendingTheSameEventTwiceChangesNothing() throws {
+        let journal = try Journal(path: path)
+        _ = try journal.accept(jobId: "c", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        let event = JobEvent(jobId: "c", kind: .created, state: .new, attempt: 0, time: Self.t0)
+        let envelope = EventCodec.encode(event, id: "same", sequence: 1, source: "t", labels: [:])
+        try journal.append(event: event, envelope: envelope, sequence: 1)
+        try journal.append(event: event, envelope: envelope, sequence: 1)
+        #expect(try journal.unpublishedEvents().count == 1)
+    }
+
+    @Test func unpublishedEventsSurviveACrash() throws {
+        var journal: Journal? = try Journal(path: path)
+        _ = try journal!.accept(jobId: "d", request: Array("{}".utf8), replyTo: "reply-q", correlationId: "corr", now: Self.t0)
+        let first = try append(journal!, "d", .created, state: .new, attempt: 0)
+        try append(journal!, "d", .started, state: .pending, attempt: 1)
+        try journal!.markPublished(eventId: first)
+        journal = nil  // the process dies; only the file remains
+
+        let reopened = try Journal(path: path)
+        let pending = try reopened.unpublishedEvents()
+        #expect(pending.map(\.sequence) == [2])
+        let stored = try #require(pending.first)
+        #expect(stored.kind == .started)
+        #expect(stored.jobId == "d")
+        #expect(stored.replyTo == "reply-q")
+        #expect(stored.correlationId == "corr")
+        #expect(stored.envelope.routingKey == "job.d.started")
+        #expect(stored.envelope.headers == ["job-id": "d", "job-event": "started", "job-state": "pending"])
+        #expect(try EventCodec.decode(stored.envelope.body).sequence == 2)
+        let unfinished = try reopened.unfinishedJobs()
+        #expect(unfinished.map(\.jobId) == ["d"])
+        #expect(unfinished.first?.request == Array("{}".utf8))
+        #expect(unfinished.first?.lastEvent == .started)
+        #expect(unfinished.first?.hasOutcome == false)
+    }
+
+    @Test func unfinishedJobWithOutcomeIsFlagged() throws {
+        let journal = try Journal(path: path)
+        _ = try journal.accept(jobId: "e", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try append(journal, "e", .created, state: .new, attempt: 0)
+        try append(journal, "e", .error, state: .rejected, error: JobError(.timeout, "too slow"))
+        let record = try #require(try journal.unfinishedJobs().first)
+        #expect(record.hasOutcome)
+        #expect(record.outcome == .error)
+        #expect(try journal.snapshot(jobId: "e")?.error?["code"] == .string("timeout"))
+    }
+
+    @Test func cancelMarks() throws {
+        let journal = try Journal(path: path)
+        #expect(try journal.cancelMark(jobId: "f") == nil)
+        try journal.rememberCancel(jobId: "f", reason: "changed my mind", now: Self.t0)
+        try journal.rememberCancel(jobId: "f", reason: "again", now: Self.t0 + 5)
+        let mark = try #require(try journal.cancelMark(jobId: "f"))
+        #expect(mark.reason == "changed my mind")
+        #expect(mark.requestedAt == Self.t0)
+        try journal.rememberCancel(jobId: "g", reason: nil, now: Self.t0)
+        #expect(try journal.cancelMark(jobId: "g")?.reason == nil)
+    }
+
+    @Test func pruneDeletesOnlyOldFinishedPublishedJobs() throws {
+        let journal = try Journal(path: path)
+        // old, ended, all published: pruned
+        _ = try journal.accept(jobId: "old", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        for id in [try append(journal, "old", .created, state: .new, attempt: 0),
+                   try append(journal, "old", .canceled, state: .rejected, error: JobError(.canceled, "canceled")),
+                   try append(journal, "old", .ended, state: .rejected)] {
+            try journal.markPublished(eventId: id)
+        }
+        // old, ended, one event unconfirmed: kept
+        _ = try journal.accept(jobId: "unsent", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try append(journal, "unsent", .ended, state: .done)
+        // old, still running: kept
+        _ = try journal.accept(jobId: "running", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try journal.markPublished(eventId: try append(journal, "running", .created, state: .new, attempt: 0))
+        // ended after the cutoff: kept
+        _ = try journal.accept(jobId: "recent", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try journal.markPublished(eventId: try append(journal, "recent", .ended, state: .done, at: Self.t0 + 100))
+        // cancel marks: an old one for a job that never came, an old one for a running job, a new one
+        try journal.rememberCancel(jobId: "never", reason: nil, now: Self.t0)
+        try journal.rememberCancel(jobId: "running", reason: nil, now: Self.t0)
+        try journal.rememberCancel(jobId: "later", reason: nil, now: Self.t0 + 100)
+
+        #expect(try journal.prune(finishedBefore: Self.t0 + 50) == 1)
+        #expect(try journal.snapshot(jobId: "old") == nil)
+        #expect(try journal.nextSequence(jobId: "old") == 1)  // its events went with it
+        #expect(try journal.snapshot(jobId: "unsent") != nil)
+        #expect(try journal.snapshot(jobId: "running") != nil)
+        #expect(try journal.snapshot(jobId: "recent") != nil)
+        #expect(try journal.cancelMark(jobId: "never") == nil)
+        #expect(try journal.cancelMark(jobId: "running") != nil)
+        #expect(try journal.cancelMark(jobId: "later") != nil)
+        // A pruned ID can be accepted again.
+        guard case .accepted = try journal.accept(jobId: "old", request: [], replyTo: nil, correlationId: nil, now: Self.t0 + 60)
+        else { Issue.record("pruned job must be accepted again"); return }
+    }
+
+    @Test func twoInstancesOnOneFileSeeEachOther() async throws {
+        let one = try Journal(path: path)
+        let two = try Journal(path: path)
+        _ = try one.accept(jobId: "shared", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        guard case .duplicate = try two.accept(jobId: "shared", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        else { Issue.record("the second instance must see the first one's job"); return }
+        try two.rememberCancel(jobId: "shared", reason: "stop", now: Self.t0)
+        #expect(try one.cancelMark(jobId: "shared")?.reason == "stop")
+
+        // Concurrent writers on both instances: every accept lands exactly once, none fails busy.
+        let path = self.path
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    let journal = try Journal(path: path)
+                    var accepted = 0
+                    for i in 0..<50 {
+                        if case .accepted = try journal.accept(jobId: "job-\(i)", request: [UInt8(worker)], replyTo: nil, correlationId: nil, now: Self.t0) {
+                            accepted += 1
+                        }
+                    }
+                    return accepted
+                }
+            }
+            var total = 0
+            for try await n in group { total += n }
+            #expect(total == 50)
+        }
+        #expect(try one.unfinishedJobs().count == 51)
+    }
+}
