@@ -28,19 +28,4 @@ import Testing
         #expect(submit.arguments["x-queue-type"] == .string("quorum"))
         #expect(submit.arguments["x-dead-letter-exchange"] == .string("golem.jobs.dead"))
     }
-
-    @Test(arguments: [
-        ("job.abc.cancel", "abc", "cancel"),
-        ("job.A_b:c-1.status", "A_b:c-1", "status"),
-    ])
-    func controlKeysParse(key: String, jobId: String, verb: String) throws {
-        let parsed = try #require(ContractNames.parseControlKey(key))
-        #expect(parsed.jobId == jobId)
-        #expect(parsed.verb == verb)
-    }
-
-    @Test(arguments: ["job..cancel", "job.a.b.cancel", "jobs.a.cancel", "job.a", ""])
-    func malformedControlKeysAreRefused(key: String) {
-        #expect(ContractNames.parseControlKey(key) == nil)
-    }
 }

@@ -7,13 +7,14 @@ extension BridgeRuntime {
     /// `job.<jobId>.cancel`: stops a running job, keeps a queued one from running, and is remembered
     /// for a job that has not arrived yet. Cancelling twice, or a finished job, is harmless.
     func handleCancel(_ delivery: Delivery) async {
-        guard let (jobId, verb) = ContractNames.parseControlKey(delivery.routingKey), verb == "cancel" else {
+        guard let request = ControlCodec.parse(routingKey: delivery.routingKey), request.action == .cancel else {
             logger.warning("control message with an unexpected routing key ignored", metadata: ["routing_key": "\(delivery.routingKey)"])
             return
         }
+        let jobId = request.jobId
         var jobLogger = logger
         jobLogger[metadataKey: "job.id"] = "\(jobId)"
-        let reason = Self.cancelReason(delivery.body)
+        let reason = ControlCodec.cancelReason(delivery.body)
         do {
             try journal.rememberCancel(jobId: jobId, reason: reason, now: Date())
         } catch {
@@ -29,10 +30,11 @@ extension BridgeRuntime {
 
     /// `job.<jobId>.status` with `reply_to`: the job's snapshot, or `unknown`.
     func handleStatus(_ delivery: Delivery) async {
-        guard let (jobId, verb) = ContractNames.parseControlKey(delivery.routingKey), verb == "status" else {
+        guard let request = ControlCodec.parse(routingKey: delivery.routingKey), request.action == .status else {
             logger.warning("status message with an unexpected routing key ignored", metadata: ["routing_key": "\(delivery.routingKey)"])
             return
         }
+        let jobId = request.jobId
         guard let replyTo = delivery.properties.replyTo, !replyTo.isEmpty else {
             logger.warning("status request without reply_to ignored", metadata: ["job.id": "\(jobId)"])
             return
@@ -58,14 +60,5 @@ extension BridgeRuntime {
         } catch {
             logger.warning("status reply not delivered", metadata: ["job.id": "\(jobId)", "reply_to": "\(replyTo)", "error": "\(error)"])
         }
-    }
-
-    /// The optional `{"reason": "..."}` body of a cancel; anything else means no reason.
-    static func cancelReason(_ body: [UInt8]) -> String? {
-        guard !body.isEmpty, body.count <= 64 * 1024,
-              let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let reason = object["reason"] as? String
-        else { return nil }
-        return String(reason.prefix(1024))
     }
 }

@@ -61,7 +61,7 @@ extension BridgeRuntime {
     /// and tells the job's subscribers (`error` + `ended`) when a job ID can be told and is new.
     func reject(_ delivery: Delivery, _ error: any Error, consumer: AMQPConsumer) async {
         let rejection = error as? RequestRejection
-            ?? RequestRejection(reason: .schema, message: "\(error)", jobId: nil)
+            ?? RequestRejection(.schema, "\(error)", jobId: nil)
         var rejectLogger = logger
         if let jobId = rejection.jobId { rejectLogger[metadataKey: "job.id"] = "\(jobId)" }
         rejectLogger.warning(

@@ -62,11 +62,4 @@ public struct ContractNames: Sendable, Hashable {
         topology.bindings.append(Binding(queue: queue, exchange: controlExchange, routingKey: "job.*.cancel"))
         return topology
     }
-
-    /// Splits a control routing key `job.<jobId>.<verb>`; `nil` when it has another shape.
-    public static func parseControlKey(_ key: String) -> (jobId: String, verb: String)? {
-        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "job", !parts[1].isEmpty else { return nil }
-        return (String(parts[1]), String(parts[2]))
-    }
 }
