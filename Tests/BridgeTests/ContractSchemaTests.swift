@@ -197,18 +197,18 @@ import GolemJobs
         }
     }
 
-    @Test func journalSnapshotsValidate() throws {
+    @Test func journalSnapshotsValidate() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("journal-snap-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let journal = try Journal(path: directory.appendingPathComponent("j.sqlite").path)
         var bodies: [[UInt8]] = []
         for (i, event) in Self.sampleEvents().enumerated() {
-            if case .accepted = try journal.accept(jobId: event.jobId, request: [], replyTo: nil, correlationId: nil, now: event.time) {
-                bodies.append(try #require(try journal.snapshot(jobId: event.jobId)).encoded())
+            if case .accepted = try await journal.accept(jobId: event.jobId, request: [], replyTo: nil, correlationId: nil, now: event.time) {
+                bodies.append(try #require(try await journal.snapshot(jobId: event.jobId)).encoded())
             }
-            try journal.append(event: event, envelope: EventCodec.encode(event, id: "e\(i)", sequence: i + 1, source: "h", labels: [:]), sequence: i + 1)
-            bodies.append(try #require(try journal.snapshot(jobId: event.jobId)).encoded())
+            try await journal.append(event: event, envelope: EventCodec.encode(event, id: "e\(i)", sequence: i + 1, source: "h", labels: [:]), sequence: i + 1)
+            bodies.append(try #require(try await journal.snapshot(jobId: event.jobId)).encoded())
         }
         let files = try writeAll(bodies, in: directory.appendingPathComponent("out"))
         let verdicts = try Self.validate(schema: "job-snapshot.schema.json", files: files)

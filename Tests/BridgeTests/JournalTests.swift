@@ -21,37 +21,37 @@ import GolemJobs
     func append(
         _ journal: Journal, _ jobId: String, _ kind: JobEvent.Kind, state: JobState, attempt: Int = 1,
         at time: Date = t0, result: JobResult? = nil, error: JobError? = nil
-    ) throws -> String {
+    ) async throws -> String {
         let event = JobEvent(jobId: jobId, kind: kind, state: state, attempt: attempt, time: time, result: result, error: error)
-        let sequence = try journal.nextSequence(jobId: jobId)
+        let sequence = try await journal.nextSequence(jobId: jobId)
         let id = "\(jobId)-\(sequence)"
-        try journal.append(event: event, envelope: EventCodec.encode(event, id: id, sequence: sequence, source: "t", labels: [:]), sequence: sequence)
+        try await journal.append(event: event, envelope: EventCodec.encode(event, id: id, sequence: sequence, source: "t", labels: [:]), sequence: sequence)
         return id
     }
 
-    @Test func acceptTwiceIsDuplicate() throws {
+    @Test func acceptTwiceIsDuplicate() async throws {
         let journal = try Journal(path: path)
-        guard case .accepted(let record) = try journal.accept(jobId: "a", request: [1, 2, 3], replyTo: "q", correlationId: "c", now: Self.t0)
+        guard case .accepted(let record) = try await journal.accept(jobId: "a", request: [1, 2, 3], replyTo: "q", correlationId: "c", now: Self.t0)
         else { Issue.record("first accept must be accepted"); return }
         #expect(record.request == [1, 2, 3])
         #expect(record.state == .new)
         #expect(record.attempt == 0)
         #expect(record.lastEvent == nil)
         #expect(!record.ended)
-        guard case .duplicate(let again) = try journal.accept(jobId: "a", request: [9], replyTo: nil, correlationId: nil, now: Self.t0)
+        guard case .duplicate(let again) = try await journal.accept(jobId: "a", request: [9], replyTo: nil, correlationId: nil, now: Self.t0)
         else { Issue.record("second accept must be a duplicate"); return }
         #expect(again.request == [1, 2, 3])
         #expect(again.replyTo == "q")
     }
 
-    @Test func appendMovesTheSnapshotOn() throws {
+    @Test func appendMovesTheSnapshotOn() async throws {
         let journal = try Journal(path: path)
-        #expect(try journal.snapshot(jobId: "b") == nil)
-        _ = try journal.accept(jobId: "b", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
-        #expect(try journal.snapshot(jobId: "b")?.lastEvent == nil)
-        try append(journal, "b", .created, state: .new, attempt: 0)
-        try append(journal, "b", .started, state: .pending, attempt: 1, at: Self.t0 + 1)
-        var snapshot = try #require(try journal.snapshot(jobId: "b"))
+        #expect(try await journal.snapshot(jobId: "b") == nil)
+        _ = try await journal.accept(jobId: "b", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        #expect(try await journal.snapshot(jobId: "b")?.lastEvent == nil)
+        try await append(journal, "b", .created, state: .new, attempt: 0)
+        try await append(journal, "b", .started, state: .pending, attempt: 1, at: Self.t0 + 1)
+        var snapshot = try #require(try await journal.snapshot(jobId: "b"))
         #expect(snapshot.state == "pending")
         #expect(snapshot.attempt == 1)
         #expect(snapshot.lastEvent == "started")
@@ -59,45 +59,45 @@ import GolemJobs
         #expect(snapshot.createdAt == Self.t0)
 
         let result = JobResult(steps: [StepResult(index: 0, kind: .run, exitCode: 0, stdout: "hi", stderr: "")])
-        try append(journal, "b", .success, state: .done, at: Self.t0 + 2, result: result)
-        try append(journal, "b", .ended, state: .done, at: Self.t0 + 3, result: result)
-        snapshot = try #require(try journal.snapshot(jobId: "b"))
+        try await append(journal, "b", .success, state: .done, at: Self.t0 + 2, result: result)
+        try await append(journal, "b", .ended, state: .done, at: Self.t0 + 3, result: result)
+        snapshot = try #require(try await journal.snapshot(jobId: "b"))
         #expect(snapshot.state == "done")
         #expect(snapshot.lastEvent == "ended")
         #expect(snapshot.result == EventCodec.resultJSON(result))
         #expect(snapshot.error == nil)
-        let record = try #require(try journal.job(jobId: "b"))
+        let record = try #require(try await journal.job(jobId: "b"))
         #expect(record.ended)
         #expect(record.outcome == .success)
-        #expect(try journal.unfinishedJobs().isEmpty)
-        #expect(try journal.nextSequence(jobId: "b") == 5)
+        #expect(try await journal.unfinishedJobs().isEmpty)
+        #expect(try await journal.nextSequence(jobId: "b") == 5)
     }
 
-    @Test func appendRequiresAnAcceptedJob() throws {
+    @Test func appendRequiresAnAcceptedJob() async throws {
         let journal = try Journal(path: path)
-        #expect(throws: JournalError.self) { try append(journal, "ghost", .created, state: .new) }
+        await #expect(throws: JournalError.self) { try await append(journal, "ghost", .created, state: .new) }
     }
 
-    @Test func appendingTheSameEventTwiceChangesNothing() throws {
+    @Test func appendingTheSameEventTwiceChangesNothing() async throws {
         let journal = try Journal(path: path)
-        _ = try journal.accept(jobId: "c", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        _ = try await journal.accept(jobId: "c", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
         let event = JobEvent(jobId: "c", kind: .created, state: .new, attempt: 0, time: Self.t0)
         let envelope = EventCodec.encode(event, id: "same", sequence: 1, source: "t", labels: [:])
-        try journal.append(event: event, envelope: envelope, sequence: 1)
-        try journal.append(event: event, envelope: envelope, sequence: 1)
-        #expect(try journal.unpublishedEvents().count == 1)
+        try await journal.append(event: event, envelope: envelope, sequence: 1)
+        try await journal.append(event: event, envelope: envelope, sequence: 1)
+        #expect(try await journal.unpublishedEvents().count == 1)
     }
 
-    @Test func unpublishedEventsSurviveACrash() throws {
+    @Test func unpublishedEventsSurviveACrash() async throws {
         var journal: Journal? = try Journal(path: path)
-        _ = try journal!.accept(jobId: "d", request: Array("{}".utf8), replyTo: "reply-q", correlationId: "corr", now: Self.t0)
-        let first = try append(journal!, "d", .created, state: .new, attempt: 0)
-        try append(journal!, "d", .started, state: .pending, attempt: 1)
-        try journal!.markPublished(eventId: first)
+        _ = try await journal!.accept(jobId: "d", request: Array("{}".utf8), replyTo: "reply-q", correlationId: "corr", now: Self.t0)
+        let first = try await append(journal!, "d", .created, state: .new, attempt: 0)
+        try await append(journal!, "d", .started, state: .pending, attempt: 1)
+        try await journal!.markPublished(eventId: first)
         journal = nil  // the process dies; only the file remains
 
         let reopened = try Journal(path: path)
-        let pending = try reopened.unpublishedEvents()
+        let pending = try await reopened.unpublishedEvents()
         #expect(pending.map(\.sequence) == [2])
         let stored = try #require(pending.first)
         #expect(stored.kind == .started)
@@ -107,81 +107,81 @@ import GolemJobs
         #expect(stored.envelope.routingKey == "job.d.started")
         #expect(stored.envelope.headers == ["job-id": "d", "job-event": "started", "job-state": "pending"])
         #expect(try EventCodec.decode(stored.envelope.body).sequence == 2)
-        let unfinished = try reopened.unfinishedJobs()
+        let unfinished = try await reopened.unfinishedJobs()
         #expect(unfinished.map(\.jobId) == ["d"])
         #expect(unfinished.first?.request == Array("{}".utf8))
         #expect(unfinished.first?.lastEvent == .started)
         #expect(unfinished.first?.hasOutcome == false)
     }
 
-    @Test func unfinishedJobWithOutcomeIsFlagged() throws {
+    @Test func unfinishedJobWithOutcomeIsFlagged() async throws {
         let journal = try Journal(path: path)
-        _ = try journal.accept(jobId: "e", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
-        try append(journal, "e", .created, state: .new, attempt: 0)
-        try append(journal, "e", .error, state: .rejected, error: JobError(.timeout, "too slow"))
-        let record = try #require(try journal.unfinishedJobs().first)
+        _ = try await journal.accept(jobId: "e", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try await append(journal, "e", .created, state: .new, attempt: 0)
+        try await append(journal, "e", .error, state: .rejected, error: JobError(.timeout, "too slow"))
+        let record = try #require(try await journal.unfinishedJobs().first)
         #expect(record.hasOutcome)
         #expect(record.outcome == .error)
-        #expect(try journal.snapshot(jobId: "e")?.error?["code"] == .string("timeout"))
+        #expect(try await journal.snapshot(jobId: "e")?.error?["code"] == .string("timeout"))
     }
 
-    @Test func cancelMarks() throws {
+    @Test func cancelMarks() async throws {
         let journal = try Journal(path: path)
-        #expect(try journal.cancelMark(jobId: "f") == nil)
-        try journal.rememberCancel(jobId: "f", reason: "changed my mind", now: Self.t0)
-        try journal.rememberCancel(jobId: "f", reason: "again", now: Self.t0 + 5)
-        let mark = try #require(try journal.cancelMark(jobId: "f"))
+        #expect(try await journal.cancelMark(jobId: "f") == nil)
+        try await journal.rememberCancel(jobId: "f", reason: "changed my mind", now: Self.t0)
+        try await journal.rememberCancel(jobId: "f", reason: "again", now: Self.t0 + 5)
+        let mark = try #require(try await journal.cancelMark(jobId: "f"))
         #expect(mark.reason == "changed my mind")
         #expect(mark.requestedAt == Self.t0)
-        try journal.rememberCancel(jobId: "g", reason: nil, now: Self.t0)
-        #expect(try journal.cancelMark(jobId: "g")?.reason == nil)
+        try await journal.rememberCancel(jobId: "g", reason: nil, now: Self.t0)
+        #expect(try await journal.cancelMark(jobId: "g")?.reason == nil)
     }
 
-    @Test func pruneDeletesOnlyOldFinishedPublishedJobs() throws {
+    @Test func pruneDeletesOnlyOldFinishedPublishedJobs() async throws {
         let journal = try Journal(path: path)
         // old, ended, all published: pruned
-        _ = try journal.accept(jobId: "old", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
-        for id in [try append(journal, "old", .created, state: .new, attempt: 0),
-                   try append(journal, "old", .canceled, state: .rejected, error: JobError(.canceled, "canceled")),
-                   try append(journal, "old", .ended, state: .rejected)] {
-            try journal.markPublished(eventId: id)
+        _ = try await journal.accept(jobId: "old", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        for id in [try await append(journal, "old", .created, state: .new, attempt: 0),
+                   try await append(journal, "old", .canceled, state: .rejected, error: JobError(.canceled, "canceled")),
+                   try await append(journal, "old", .ended, state: .rejected)] {
+            try await journal.markPublished(eventId: id)
         }
         // old, ended, one event unconfirmed: kept
-        _ = try journal.accept(jobId: "unsent", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
-        try append(journal, "unsent", .ended, state: .done)
+        _ = try await journal.accept(jobId: "unsent", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try await append(journal, "unsent", .ended, state: .done)
         // old, still running: kept
-        _ = try journal.accept(jobId: "running", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
-        try journal.markPublished(eventId: try append(journal, "running", .created, state: .new, attempt: 0))
+        _ = try await journal.accept(jobId: "running", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try await journal.markPublished(eventId: try await append(journal, "running", .created, state: .new, attempt: 0))
         // ended after the cutoff: kept
-        _ = try journal.accept(jobId: "recent", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
-        try journal.markPublished(eventId: try append(journal, "recent", .ended, state: .done, at: Self.t0 + 100))
+        _ = try await journal.accept(jobId: "recent", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try await journal.markPublished(eventId: try await append(journal, "recent", .ended, state: .done, at: Self.t0 + 100))
         // cancel marks: an old one for a job that never came, an old one for a running job, a new one
-        try journal.rememberCancel(jobId: "never", reason: nil, now: Self.t0)
-        try journal.rememberCancel(jobId: "running", reason: nil, now: Self.t0)
-        try journal.rememberCancel(jobId: "later", reason: nil, now: Self.t0 + 100)
+        try await journal.rememberCancel(jobId: "never", reason: nil, now: Self.t0)
+        try await journal.rememberCancel(jobId: "running", reason: nil, now: Self.t0)
+        try await journal.rememberCancel(jobId: "later", reason: nil, now: Self.t0 + 100)
 
-        #expect(try journal.prune(finishedBefore: Self.t0 + 50) == 1)
-        #expect(try journal.snapshot(jobId: "old") == nil)
-        #expect(try journal.nextSequence(jobId: "old") == 1)  // its events went with it
-        #expect(try journal.snapshot(jobId: "unsent") != nil)
-        #expect(try journal.snapshot(jobId: "running") != nil)
-        #expect(try journal.snapshot(jobId: "recent") != nil)
-        #expect(try journal.cancelMark(jobId: "never") == nil)
-        #expect(try journal.cancelMark(jobId: "running") != nil)
-        #expect(try journal.cancelMark(jobId: "later") != nil)
+        #expect(try await journal.prune(finishedBefore: Self.t0 + 50) == 1)
+        #expect(try await journal.snapshot(jobId: "old") == nil)
+        #expect(try await journal.nextSequence(jobId: "old") == 1)  // its events went with it
+        #expect(try await journal.snapshot(jobId: "unsent") != nil)
+        #expect(try await journal.snapshot(jobId: "running") != nil)
+        #expect(try await journal.snapshot(jobId: "recent") != nil)
+        #expect(try await journal.cancelMark(jobId: "never") == nil)
+        #expect(try await journal.cancelMark(jobId: "running") != nil)
+        #expect(try await journal.cancelMark(jobId: "later") != nil)
         // A pruned ID can be accepted again.
-        guard case .accepted = try journal.accept(jobId: "old", request: [], replyTo: nil, correlationId: nil, now: Self.t0 + 60)
+        guard case .accepted = try await journal.accept(jobId: "old", request: [], replyTo: nil, correlationId: nil, now: Self.t0 + 60)
         else { Issue.record("pruned job must be accepted again"); return }
     }
 
     @Test func twoInstancesOnOneFileSeeEachOther() async throws {
         let one = try Journal(path: path)
         let two = try Journal(path: path)
-        _ = try one.accept(jobId: "shared", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
-        guard case .duplicate = try two.accept(jobId: "shared", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        _ = try await one.accept(jobId: "shared", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        guard case .duplicate = try await two.accept(jobId: "shared", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
         else { Issue.record("the second instance must see the first one's job"); return }
-        try two.rememberCancel(jobId: "shared", reason: "stop", now: Self.t0)
-        #expect(try one.cancelMark(jobId: "shared")?.reason == "stop")
+        try await two.rememberCancel(jobId: "shared", reason: "stop", now: Self.t0)
+        #expect(try await one.cancelMark(jobId: "shared")?.reason == "stop")
 
         // Concurrent writers on both instances: every accept lands exactly once, none fails busy.
         let path = self.path
@@ -191,7 +191,7 @@ import GolemJobs
                     let journal = try Journal(path: path)
                     var accepted = 0
                     for i in 0..<50 {
-                        if case .accepted = try journal.accept(jobId: "job-\(i)", request: [UInt8(worker)], replyTo: nil, correlationId: nil, now: Self.t0) {
+                        if case .accepted = try await journal.accept(jobId: "job-\(i)", request: [UInt8(worker)], replyTo: nil, correlationId: nil, now: Self.t0) {
                             accepted += 1
                         }
                     }
@@ -202,6 +202,6 @@ import GolemJobs
             for try await n in group { total += n }
             #expect(total == 50)
         }
-        #expect(try one.unfinishedJobs().count == 51)
+        #expect(try await one.unfinishedJobs().count == 51)
     }
 }

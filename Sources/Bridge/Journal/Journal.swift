@@ -5,7 +5,10 @@ import GolemJobs
 /// The bridge's durable memory: accepted jobs, their events until the broker confirmed them, and
 /// cancel requests. One SQLite file in WAL mode.
 ///
-/// Every method is synchronous and short; call it off the cooperative pool when latency matters.
+/// Every method is `async`: reads and writes run on GRDB's own queues, never blocking Swift's
+/// cooperative pool. The database runs in WAL mode with `synchronous = NORMAL`: a commit survives
+/// a crash or kill of the bridge process (what the contract's guarantee is about); only a power loss
+/// may lose the last commits, the trade-off SQLite recommends for WAL.
 /// Writes use `BEGIN IMMEDIATE` and a busy timeout, so two bridge processes can share one file:
 /// each waits for the other's write instead of failing.
 public final class Journal: Sendable {
@@ -18,6 +21,9 @@ public final class Journal: Sendable {
         config.busyMode = .timeout(busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "golem-bridge.journal"
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
         pool = try DatabasePool(path: path, configuration: config)
         try Self.migrator.migrate(pool)
     }
@@ -34,8 +40,8 @@ public final class Journal: Sendable {
     /// Journals a job before it runs, once: a known `jobId` is a duplicate and nothing changes.
     public func accept(
         jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date
-    ) throws -> Acceptance {
-        try writeImmediate { db in
+    ) async throws -> Acceptance {
+        try await writeImmediate { db in
             if let existing = try Self.fetchJob(db, jobId) { return .duplicate(existing) }
             try db.execute(
                 sql: """
@@ -50,20 +56,20 @@ public final class Journal: Sendable {
     }
 
     /// The journaled job, if any.
-    public func job(jobId: String) throws -> JobRecord? {
-        try pool.read { db in try Self.fetchJob(db, jobId) }
+    public func job(jobId: String) async throws -> JobRecord? {
+        try await pool.read { db in try Self.fetchJob(db, jobId) }
     }
 
     /// Jobs accepted and not yet `ended`, oldest first: what to resume after a restart.
-    public func unfinishedJobs() throws -> [JobRecord] {
-        try pool.read { db in
+    public func unfinishedJobs() async throws -> [JobRecord] {
+        try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM job WHERE ended = 0 ORDER BY createdAt, jobId").map(Self.record)
         }
     }
 
     /// The status-request reply for `jobId`, or `nil` when it was never accepted (or was pruned).
-    public func snapshot(jobId: String) throws -> JobSnapshot? {
-        try pool.read { db in
+    public func snapshot(jobId: String) async throws -> JobSnapshot? {
+        try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM job WHERE jobId = ?", arguments: [jobId]) else {
                 return nil
             }
@@ -82,8 +88,8 @@ public final class Journal: Sendable {
     // MARK: Events
 
     /// The sequence number for the job's next event: 1 for the first.
-    public func nextSequence(jobId: String) throws -> Int {
-        try pool.read { db in
+    public func nextSequence(jobId: String) async throws -> Int {
+        try await pool.read { db in
             let last = try Int.fetchOne(db, sql: "SELECT MAX(sequence) FROM event WHERE jobId = ?", arguments: [jobId])
             return (last ?? 0) + 1
         }
@@ -92,8 +98,8 @@ public final class Journal: Sendable {
     /// Journals an encoded event as unpublished and moves the job's row on (state, attempt,
     /// `updatedAt`, last event, outcome, result or error, ended), in one transaction.
     /// Appending the same event `id` again changes nothing. The job must have been accepted.
-    public func append(event: JobEvent, envelope: EventEnvelope, sequence: Int) throws {
-        try writeImmediate { db in
+    public func append(event: JobEvent, envelope: EventEnvelope, sequence: Int) async throws {
+        try await writeImmediate { db in
             guard try Self.fetchJob(db, event.jobId) != nil else {
                 throw JournalError("cannot journal an event of job \(event.jobId): the job was never accepted")
             }
@@ -136,16 +142,16 @@ public final class Journal: Sendable {
     }
 
     /// Records that the broker confirmed the event; it is not sent again.
-    public func markPublished(eventId: String) throws {
-        try writeImmediate { db in
+    public func markPublished(eventId: String) async throws {
+        try await writeImmediate { db in
             try db.execute(sql: "UPDATE event SET published = 1 WHERE eventId = ?", arguments: [eventId])
         }
     }
 
     /// Events not yet confirmed by the broker, by job and then sequence: publish them again after
     /// a restart (their CloudEvent `id` is unchanged, so consumers drop duplicates).
-    public func unpublishedEvents() throws -> [StoredEvent] {
-        try pool.read { db in
+    public func unpublishedEvents() async throws -> [StoredEvent] {
+        try await pool.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -177,8 +183,8 @@ public final class Journal: Sendable {
 
     /// Remembers a cancel request for `jobId`, known or not yet arrived. The first one is kept;
     /// cancelling again changes nothing.
-    public func rememberCancel(jobId: String, reason: String?, now: Date) throws {
-        try writeImmediate { db in
+    public func rememberCancel(jobId: String, reason: String?, now: Date) async throws {
+        try await writeImmediate { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO cancelMark (jobId, reason, createdAt) VALUES (?, ?, ?)",
                 arguments: [jobId, reason, now.timeIntervalSince1970])
@@ -186,8 +192,8 @@ public final class Journal: Sendable {
     }
 
     /// The remembered cancel request for `jobId`, if any.
-    public func cancelMark(jobId: String) throws -> CancelMark? {
-        try pool.read { db in
+    public func cancelMark(jobId: String) async throws -> CancelMark? {
+        try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cancelMark WHERE jobId = ?", arguments: [jobId])
             else { return nil }
             return CancelMark(jobId: row["jobId"], reason: row["reason"], requestedAt: Date(timeIntervalSince1970: row["createdAt"]))
@@ -201,9 +207,9 @@ public final class Journal: Sendable {
     /// Returns the number of jobs deleted. A pruned ID is `unknown` to status requests and can be
     /// submitted again.
     @discardableResult
-    public func prune(finishedBefore: Date) throws -> Int {
+    public func prune(finishedBefore: Date) async throws -> Int {
         let cutoff = finishedBefore.timeIntervalSince1970
-        return try writeImmediate { db in
+        return try await writeImmediate { db in
             try db.execute(
                 sql: """
                     DELETE FROM job WHERE ended = 1 AND endedAt < ?
@@ -223,8 +229,9 @@ public final class Journal: Sendable {
 
     // MARK: Internals
 
-    private func writeImmediate<T>(_ body: (Database) throws -> T) throws -> T {
-        try pool.writeWithoutTransaction { db in
+    /// Runs on GRDB's writer queue, so a commit's fsync never blocks Swift's cooperative pool.
+    private func writeImmediate<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await pool.writeWithoutTransaction { db in
             var result: T?
             try db.inTransaction(.immediate) {
                 result = try body(db)
