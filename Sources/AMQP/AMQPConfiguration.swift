@@ -82,10 +82,11 @@ public struct AMQPConfiguration: Sendable, Hashable {
         }
         let user = components.user ?? "guest"
         let password = components.password ?? "guest"
-        var vhost = components.path
-        if vhost.hasPrefix("/") { vhost.removeFirst() }
-        if vhost.contains("/") { throw invalid("vhost must be one path segment; encode '/' as %2F") }
-        vhost = vhost.isEmpty ? "/" : vhost
+        var encodedPath = components.percentEncodedPath
+        if encodedPath.hasPrefix("/") { encodedPath.removeFirst() }
+        if encodedPath.contains("/") { throw invalid("vhost must be one path segment; encode '/' as %2F") }
+        guard let decodedVhost = encodedPath.removingPercentEncoding else { throw invalid("vhost is not valid percent-encoding") }
+        let vhost = decodedVhost.isEmpty ? "/" : decodedVhost
 
         self.init(host: host, port: port, vhost: vhost, user: user, password: password, useTLS: useTLS)
 
