@@ -1,0 +1,297 @@
+import CRabbitMQ
+import Foundation
+import Logging
+
+/// The publisher's connection thread: state confined to that thread (not Sendable).
+final class PublisherLoop {
+    private struct InFlight {
+        let tag: UInt64
+        let request: PublishRequest
+        /// Set when a basic.return for this mandatory message arrived; the ack that follows fails it.
+        var returned: AMQPError?
+    }
+
+    private let configuration: AMQPConfiguration
+    private let topology: Topology
+    private let logger: Logger
+    private let mailbox: Mailbox<PublisherCommand>
+
+    /// Publishes waiting for a connection.
+    private var held: [PublishRequest] = []
+    /// Published, not yet confirmed; ascending delivery tags.
+    private var inFlight: [InFlight] = []
+    private var nextTag: UInt64 = 1
+    private var closing = false
+    private var closeDeadline: ContinuousClock.Instant = .now
+
+    init(configuration: AMQPConfiguration, topology: Topology, logger: Logger, mailbox: Mailbox<PublisherCommand>) {
+        self.configuration = configuration
+        self.topology = topology
+        self.logger = logger
+        self.mailbox = mailbox
+        inFlight.reserveCapacity(1024)
+    }
+
+    func run() -> Result<Void, AMQPError> {
+        var attempt = 0
+        var everConnected = false
+        while true {
+            if closing {
+                failHeld(AMQPError(.closed, "publisher closed"))
+                return .success(())
+            }
+            var connection: RabbitConnection? = nil
+            do {
+                let c = try RabbitConnection.connect(configuration, role: "publisher")
+                connection = c
+                try c.declare(topology)
+                try enableConfirms(c)
+                if everConnected { logger.info("AMQP publisher reconnected") } else { logger.info("AMQP publisher connected") }
+                everConnected = true
+                attempt = 0
+                try session(c)
+                return .success(())
+            } catch {
+                connection?.destroy()
+                failInFlight(AMQPError(error.kind == .timeout ? .connectionClosed : error.kind, "connection lost with the message in flight: \(error.message)"))
+                if !everConnected {
+                    logger.error("AMQP publisher could not connect", metadata: ["error": "\(error)"])
+                    failHeld(error)
+                    for command in mailbox.take() { command.fail(error) }
+                    return .failure(error)
+                }
+                if closing {
+                    failHeld(AMQPError(.closed, "publisher closed"))
+                    return .success(())
+                }
+                let delay = configuration.reconnectBackoff.delay(attempt: attempt)
+                attempt += 1
+                logger.warning("AMQP publisher connection lost; reconnecting", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                waitWhileDisconnected(delay)
+            }
+        }
+    }
+
+    private func enableConfirms(_ c: RabbitConnection) throws(AMQPError) {
+        amqp_confirm_select(c.state, c.channel)
+        try c.checkRPC("confirm.select")
+        nextTag = 1
+    }
+
+    // MARK: - connected
+
+    private func session(_ c: RabbitConnection) throws(AMQPError) {
+        while true {
+            if closing {
+                if inFlight.isEmpty || ContinuousClock.now >= closeDeadline {
+                    failInFlight(AMQPError(.closed, "publisher closed before the broker confirmed the message"))
+                    c.closeGracefully()
+                    logger.info("AMQP publisher closed")
+                    return
+                }
+            }
+            if !held.isEmpty {
+                let waiting = held
+                held.removeAll()
+                for request in waiting { try publish(request, on: c) }
+            }
+            for command in mailbox.take() {
+                switch command {
+                case .publish(let request):
+                    if closing {
+                        request.continuation.resume(throwing: AMQPError(.closed, "publisher is closing"))
+                    } else {
+                        try publish(request, on: c)
+                    }
+                case .topology(let operation, let continuation):
+                    try perform(operation, continuation, on: c)
+                case .close:
+                    if !closing {
+                        closing = true
+                        closeDeadline = .now + min(configuration.rpcTimeout, .seconds(10))
+                    }
+                }
+            }
+            if closing && inFlight.isEmpty { continue }
+            let timeout: Int32 = closing ? 50 : c.idleTimeoutMilliseconds
+            let (_, wake) = c.waitForInput(wakeFD: mailbox.eventFD, timeoutMilliseconds: timeout)
+            if wake { mailbox.clearWakeup() }
+            try readFrames(c)
+        }
+    }
+
+    private func publish(_ request: PublishRequest, on c: RabbitConnection) throws(AMQPError) {
+        let arena = c.arena
+        var properties = arena.properties(request.properties)
+        let exchange = arena.bytes(request.exchange)
+        let routingKey = arena.bytes(request.routingKey)
+        let status = request.body.withUnsafeBytes { raw in
+            amqp_basic_publish(
+                c.state, c.channel, exchange, routingKey, request.mandatory ? 1 : 0, 0, &properties,
+                amqp_bytes_t(len: raw.count, bytes: UnsafeMutableRawPointer(mutating: raw.baseAddress)))
+        }
+        arena.reset()
+        guard status == AMQP_STATUS_OK.rawValue else {
+            let error = RabbitConnection.error(status: status, context: "basic.publish to '\(request.exchange)'")
+            request.continuation.resume(throwing: AMQPError(.connectionClosed, error.message))
+            throw error
+        }
+        inFlight.append(InFlight(tag: nextTag, request: request, returned: nil))
+        nextTag += 1
+    }
+
+    private func perform(
+        _ operation: TopologyOperation, _ continuation: CheckedContinuation<Void, any Error>, on c: RabbitConnection
+    ) throws(AMQPError) {
+        do {
+            switch operation {
+            case .declare(let topology): try c.declare(topology)
+            case .deleteQueue(let name): try c.deleteQueue(name)
+            case .deleteExchange(let name): try c.deleteExchange(name)
+            }
+            continuation.resume()
+        } catch {
+            continuation.resume(throwing: error)
+            guard case .channelClosed = error.kind else { throw error }
+            // Confirms that arrived during the RPC were queued by rabbitmq-c; settle them first.
+            try readFrames(c)
+            try reopenChannel(c, after: error)
+        }
+    }
+
+    /// Fails what was in flight on the closed channel (its confirms will never come) and reopens it.
+    private func reopenChannel(_ c: RabbitConnection, after error: AMQPError) throws(AMQPError) {
+        failInFlight(error)
+        logger.warning("AMQP publisher channel closed by the broker; reopening", metadata: ["error": "\(error)"])
+        try c.openChannel()
+        try enableConfirms(c)
+    }
+
+    /// Reads every frame available without blocking (this also services heartbeats).
+    private func readFrames(_ c: RabbitConnection) throws(AMQPError) {
+        var zero = timeval(tv_sec: 0, tv_usec: 0)
+        while true {
+            amqp_maybe_release_buffers(c.state)
+            var frame = amqp_frame_t()
+            let status = amqp_simple_wait_frame_noblock(c.state, &frame, &zero)
+            if status == AMQP_STATUS_TIMEOUT.rawValue { return }
+            guard status == AMQP_STATUS_OK.rawValue else {
+                throw RabbitConnection.error(status: status, context: "reading confirms")
+            }
+            guard frame.frame_type == UInt8(AMQP_FRAME_METHOD) else { continue }
+            let method = frame.payload.method
+            switch method.id {
+            case AMQP_BASIC_ACK_METHOD:
+                let ack = method.decoded.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee
+                settle(ack.delivery_tag, multiple: ack.multiple != 0, error: nil)
+            case AMQP_BASIC_NACK_METHOD:
+                let nack = method.decoded.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee
+                settle(nack.delivery_tag, multiple: nack.multiple != 0, error: AMQPError(.nacked, "broker nacked the message"))
+            case AMQP_BASIC_RETURN_METHOD:
+                let r = method.decoded.assumingMemoryBound(to: amqp_basic_return_t.self).pointee
+                let code = r.reply_code
+                let text = CDecoding.string(r.reply_text)
+                let exchange = CDecoding.string(r.exchange)
+                let routingKey = CDecoding.string(r.routing_key)
+                var message = amqp_message_t()
+                let reply = amqp_read_message(c.state, frame.channel, &message, 0)
+                guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
+                    throw RabbitConnection.error(reply, context: "reading basic.return")
+                }
+                let body = CDecoding.bytes(message.body)
+                amqp_destroy_message(&message)
+                markReturned(exchange: exchange, routingKey: routingKey, body: body, code: code, text: text)
+            case AMQP_CHANNEL_CLOSE_METHOD:
+                let close = method.decoded.assumingMemoryBound(to: amqp_channel_close_t.self).pointee
+                let error = AMQPError(
+                    .channelClosed(replyCode: close.reply_code, replyText: CDecoding.string(close.reply_text)),
+                    "broker closed the publishing channel")
+                c.sendChannelCloseOk()
+                try reopenChannel(c, after: error)
+            case AMQP_CONNECTION_CLOSE_METHOD:
+                let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
+                let text = CDecoding.string(close.reply_text)
+                c.sendConnectionCloseOk()
+                throw AMQPError(.connectionClosed, "broker closed the connection: \(close.reply_code) \(text)")
+            default:
+                logger.debug("AMQP publisher ignored method 0x\(String(method.id, radix: 16))")
+            }
+        }
+    }
+
+    /// basic.return carries no delivery tag; the broker sends it before the confirm of the same
+    /// message, so the oldest unconfirmed mandatory publish with the same exchange, routing key and
+    /// body is the returned one.
+    private func markReturned(exchange: String, routingKey: String, body: [UInt8], code: UInt16, text: String) {
+        let error = AMQPError(
+            .returned(replyCode: code, replyText: text),
+            "broker returned the mandatory message for exchange '\(exchange)' routing key '\(routingKey)'")
+        if let i = inFlight.firstIndex(where: {
+            $0.request.mandatory && $0.returned == nil && $0.request.exchange == exchange
+                && $0.request.routingKey == routingKey && $0.request.body == body
+        }) {
+            inFlight[i].returned = error
+        } else {
+            logger.warning("AMQP publisher got a basic.return for no known message", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func settle(_ tag: UInt64, multiple: Bool, error: AMQPError?) {
+        func resolve(_ entry: InFlight) {
+            if let error = error ?? entry.returned {
+                entry.request.continuation.resume(throwing: error)
+            } else {
+                entry.request.continuation.resume()
+            }
+        }
+        if multiple {
+            var count = 0
+            while count < inFlight.count, inFlight[count].tag <= tag {
+                resolve(inFlight[count])
+                count += 1
+            }
+            inFlight.removeFirst(count)
+        } else if let i = inFlight.firstIndex(where: { $0.tag == tag }) {
+            resolve(inFlight[i])
+            inFlight.remove(at: i)
+        }
+    }
+
+    private func failInFlight(_ error: AMQPError) {
+        for entry in inFlight { entry.request.continuation.resume(throwing: error) }
+        inFlight.removeAll(keepingCapacity: true)
+    }
+
+    private func failHeld(_ error: AMQPError) {
+        for request in held { request.continuation.resume(throwing: error) }
+        held.removeAll()
+    }
+
+    // MARK: - disconnected
+
+    /// Sleeps `delay` between reconnect attempts while collecting commands: publishes are held for the
+    /// next connection (and fail after `rpcTimeout`), topology operations fail at once.
+    private func waitWhileDisconnected(_ delay: Duration) {
+        let deadline = ContinuousClock.now + delay
+        while !closing {
+            for command in mailbox.take() {
+                switch command {
+                case .publish(let request): held.append(request)
+                case .topology(_, let continuation):
+                    continuation.resume(throwing: AMQPError(.connectionClosed, "not connected to the broker (reconnecting)"))
+                case .close: closing = true
+                }
+            }
+            let now = ContinuousClock.now
+            held.removeAll { request in
+                guard now - request.enqueued >= configuration.rpcTimeout else { return false }
+                request.continuation.resume(throwing: AMQPError(.timeout, "not published: no broker connection for \(configuration.rpcTimeout)"))
+                return true
+            }
+            if closing || now >= deadline { return }
+            let remaining = min(deadline - now, .seconds(1))
+            var fd = pollfd(fd: mailbox.eventFD, events: Int16(POLLIN), revents: 0)
+            if poll(&fd, 1, Int32(max(1, remaining.wholeMilliseconds))) > 0 { mailbox.clearWakeup() }
+        }
+    }
+}

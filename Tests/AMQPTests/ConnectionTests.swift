@@ -1,0 +1,88 @@
+import AMQP
+import Foundation
+import Testing
+
+extension BrokerTests {
+    @Suite("Connecting")
+    struct ConnectionTests {
+        @Test func badPasswordFailsWithAuthenticationError() async throws {
+            var c = TestSupport.configuration()
+            c.password = "definitely-wrong"
+            let publisher = AMQPPublisher(configuration: c, logger: TestSupport.logger)
+            do {
+                try await publisher.run()
+                Issue.record("run() should throw")
+            } catch let error as AMQPError {
+                #expect(error.kind == .authenticationFailed)
+                #expect(error.message.contains("authentication"))
+                #expect(!error.message.contains("definitely-wrong"))
+            }
+            // A publish after the failed start is rejected, not hung.
+            await #expect(throws: AMQPError.self) {
+                try await publisher.publish(exchange: "", routingKey: "x", body: [1])
+            }
+        }
+
+        @Test func closedPortFailsWithinTheConnectTimeout() async throws {
+            var c = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:1/")
+            c.connectTimeout = .seconds(2)
+            let consumer = AMQPConsumer(configuration: c, topology: .init(), queue: "q", prefetch: 1, logger: TestSupport.logger)
+            let start = ContinuousClock.now
+            do {
+                try await consumer.run()
+                Issue.record("run() should throw")
+            } catch let error as AMQPError {
+                #expect(error.kind == .connectionFailed)
+                #expect(error.message.contains("127.0.0.1:1"))
+            }
+            #expect(ContinuousClock.now - start < .seconds(4))
+            // The stream finishes with the same error.
+            await #expect(throws: AMQPError.self) {
+                for try await _ in consumer.deliveries {}
+            }
+            #expect(await consumer.queueName == "")
+        }
+
+        @Test func unroutableAddressTimesOut() async throws {
+            // 10.255.255.1 is not on any local network: the SYN goes unanswered.
+            var c = try AMQPConfiguration(url: "amqp://10.255.255.1:5672/")
+            c.connectTimeout = .seconds(1)
+            let publisher = AMQPPublisher(configuration: c, logger: TestSupport.logger)
+            let start = ContinuousClock.now
+            await #expect(throws: AMQPError.self) { try await publisher.run() }
+            #expect(ContinuousClock.now - start < .seconds(3))
+        }
+
+        @Test func tlsAgainstThePlainPortFailsWithTLSError() async throws {
+            var c = try AMQPConfiguration(url: "amqps://guest:guest@127.0.0.1:5672/?verify=verify_none")
+            c.connectTimeout = .seconds(3)
+            let publisher = AMQPPublisher(configuration: c, logger: TestSupport.logger)
+            do {
+                try await publisher.run()
+                Issue.record("run() should throw")
+            } catch let error as AMQPError {
+                #expect(error.kind == .tlsFailed, "\(error)")
+                #expect(error.message.contains("TLS"))
+            }
+        }
+
+        @Test func heartbeatKeepsAnIdleConnectionAlive() async throws {
+            let queue = TestSupport.unique("hb")
+            let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])
+            let c = TestSupport.configuration(heartbeat: .seconds(2))
+            try await TestSupport.withPublisher(c, topology: topology) { publisher in
+                try await TestSupport.withConsumer(c, topology: topology, queue: queue) { consumer in
+                    try await publisher.publish(exchange: "", routingKey: queue, body: Array("before".utf8))
+                    #expect(try await TestSupport.collect(consumer, count: 1).map(\.body) == [Array("before".utf8)])
+                    try await Task.sleep(for: .seconds(7))
+                    try await publisher.publish(exchange: "", routingKey: queue, body: Array("after".utf8))
+                    let after = try await TestSupport.collect(consumer, count: 1)
+                    #expect(after.map(\.body) == [Array("after".utf8)])
+                    #expect(after.first?.redelivered == false)
+                    consumer.ack(after[0].deliveryTag)
+                }
+            }
+            await TestSupport.cleanUp(queues: [queue])
+        }
+    }
+}
