@@ -93,10 +93,13 @@ public struct JobLifecycle: Sendable {
     public private(set) var createdEmitted = false
 
     private var stepResults: [StepResult] = []
-    private var operationInFlight = false
-    private var rentalHeld = false
-    private var releaseInFlight = false
-    private var activeTimers: Set<Timer> = []
+    /// An acquire or a step was asked for and its completion input has not come yet.
+    public private(set) var operationInFlight = false
+    /// A provider was acquired and not yet released.
+    public private(set) var rentalHeld = false
+    /// A `releaseRental` was asked for and its `cleanupFinished` has not come yet.
+    public private(set) var releaseInFlight = false
+    public private(set) var activeTimers: Set<Timer> = []
 
     public init(jobId: String, spec: JobSpec, previousAttempts: Int = 0) {
         self.jobId = jobId
