@@ -88,14 +88,13 @@ public final class Job: Sendable {
         continuation.onTermination = { [weak self] _ in
             _ = self?.box.withLock { $0.subscribers.removeValue(forKey: token) }
         }
-        box.withLock { box in
+        let finished = box.withLock { box in
             for event in box.history { continuation.yield(event) }
-            if box.finished {
-                continuation.finish()
-            } else {
-                box.subscribers[token] = continuation
-            }
+            if !box.finished { box.subscribers[token] = continuation }
+            return box.finished
         }
+        // Outside the lock: finishing runs `onTermination`, which takes it.
+        if finished { continuation.finish() }
         return stream
     }
 
