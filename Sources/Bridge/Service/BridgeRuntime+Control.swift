@@ -16,7 +16,7 @@ extension BridgeRuntime {
         jobLogger[metadataKey: "job.id"] = "\(jobId)"
         let reason = ControlCodec.cancelReason(delivery.body)
         do {
-            try journal.rememberCancel(jobId: jobId, reason: reason, now: Date())
+            try await journal.rememberCancel(jobId: jobId, reason: reason, now: Date())
         } catch {
             jobLogger.error("journal write failed for cancel", metadata: ["error": "\(error)"])
         }
@@ -45,7 +45,7 @@ extension BridgeRuntime {
     func replySnapshot(jobId: String, to replyTo: String, correlationId: String) async {
         let snapshot: JobSnapshot
         do {
-            snapshot = try journal.snapshot(jobId: jobId) ?? .unknown(jobId)
+            snapshot = try await journal.snapshot(jobId: jobId) ?? .unknown(jobId)
         } catch {
             logger.error("journal read failed for status", metadata: ["job.id": "\(jobId)", "error": "\(error)"])
             return

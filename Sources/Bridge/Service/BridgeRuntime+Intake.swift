@@ -26,7 +26,7 @@ extension BridgeRuntime {
         }
         let acceptance: Journal.Acceptance
         do {
-            acceptance = try journal.accept(
+            acceptance = try await journal.accept(
                 jobId: jobId, request: delivery.body, replyTo: delivery.properties.replyTo,
                 correlationId: delivery.properties.correlationId, now: Date()
             )
@@ -48,7 +48,7 @@ extension BridgeRuntime {
                 await replySnapshot(jobId: jobId, to: replyTo, correlationId: delivery.properties.correlationId ?? jobId)
             }
         case .accepted(let record):
-            let mark = try? journal.cancelMark(jobId: jobId)
+            let mark = try? await journal.cancelMark(jobId: jobId)
             jobLogger.info("job accepted", metadata: ["steps": "\(request.spec.work.count)"])
             await launch(
                 jobId: jobId, spec: request.spec, record: record, previousAttempts: 0,
@@ -84,7 +84,7 @@ extension BridgeRuntime {
 
         guard let jobId = rejection.jobId else { return }
         // Never write a second outcome into a known job's stream.
-        if (try? journal.snapshot(jobId: jobId)) != nil { return }
+        if (try? await journal.snapshot(jobId: jobId)) != nil { return }
         let context = EventContext(
             jobId: jobId, labels: [:], replyTo: delivery.properties.replyTo,
             correlationId: delivery.properties.correlationId ?? jobId, skipCreated: false

@@ -8,7 +8,7 @@ extension BridgeRuntime {
     /// so consumers can drop the duplicates.
     func republishUnpublished() async {
         let events: [StoredEvent]
-        do { events = try journal.unpublishedEvents() } catch {
+        do { events = try await journal.unpublishedEvents() } catch {
             logger.error("journal read failed: unpublished events not resent", metadata: ["error": "\(error)"])
             return
         }
@@ -19,7 +19,7 @@ extension BridgeRuntime {
             if await publishUntilConfirmed(
                 stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: eventLogger
             ) {
-                try? journal.markPublished(eventId: stored.envelope.id)
+                try? await journal.markPublished(eventId: stored.envelope.id)
             }
         }
     }
@@ -28,7 +28,7 @@ extension BridgeRuntime {
     /// attempts left is tried again; one without gets `error` (`interrupted`) and `ended`.
     func resumeUnfinished() async {
         let records: [JobRecord]
-        do { records = try journal.unfinishedJobs() } catch {
+        do { records = try await journal.unfinishedJobs() } catch {
             logger.error("journal read failed: unfinished jobs not resumed", metadata: ["error": "\(error)"])
             return
         }
@@ -69,7 +69,7 @@ extension BridgeRuntime {
                 continue
             }
             guard await gate.acquire(timeout: .seconds(3600)) else { continue }
-            let mark = try? journal.cancelMark(jobId: record.jobId)
+            let mark = try? await journal.cancelMark(jobId: record.jobId)
             jobLogger.info("job resumed", metadata: ["previous_attempts": "\(record.attempt)"])
             await launch(
                 jobId: record.jobId, spec: request.spec, record: record, previousAttempts: record.attempt,

@@ -79,18 +79,18 @@ final class BridgeRuntime: Sendable {
     func emit(_ event: JobEvent, context: EventContext, logger: Logger) async {
         let envelope: EventEnvelope
         do {
-            let sequence = try journal.nextSequence(jobId: context.jobId)
+            let sequence = try await journal.nextSequence(jobId: context.jobId)
             envelope = EventCodec.encode(
                 event, id: UUID().uuidString.lowercased(), sequence: sequence, source: source, labels: context.labels
             )
-            try journal.append(event: event, envelope: envelope, sequence: sequence)
+            try await journal.append(event: event, envelope: envelope, sequence: sequence)
         } catch {
             logger.critical("journal write failed; event not sent", metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)"])
             return
         }
         logger.debug("event", metadata: ["event": "\(event.kind.rawValue)", "job.attempt": "\(event.attempt)"])
         if await publishUntilConfirmed(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger) {
-            do { try journal.markPublished(eventId: envelope.id) } catch {
+            do { try await journal.markPublished(eventId: envelope.id) } catch {
                 logger.error("journal mark failed", metadata: ["error": "\(error)"])
             }
         }
@@ -168,7 +168,7 @@ final class BridgeRuntime: Sendable {
         while !Task.isCancelled {
             do {
                 let cutoff = Date().addingTimeInterval(-configuration.retention.seconds)
-                let pruned = try journal.prune(finishedBefore: cutoff)
+                let pruned = try await journal.prune(finishedBefore: cutoff)
                 if pruned > 0 { logger.info("journal pruned", metadata: ["jobs": "\(pruned)"]) }
             } catch {
                 logger.error("journal prune failed", metadata: ["error": "\(error)"])
