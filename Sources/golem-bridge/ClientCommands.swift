@@ -183,13 +183,13 @@ func requestStatus(session: ClientSession, jobId: String, timeout: Duration) asy
     try await session.publisher.publish(
         exchange: session.names.controlExchange, routingKey: "job.\(jobId).status", body: [], properties: properties
     )
-    return try await withThrowingTaskGroup(of: [String: Any]?.self) { group in
+    let reply = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
         group.addTask {
             for try await batch in session.consumer.deliveries {
                 for delivery in batch {
                     guard delivery.properties.correlationId == correlationId else { continue }
                     session.consumer.ack(delivery.deliveryTag)
-                    return try JSONSerialization.jsonObject(with: Data(delivery.body)) as? [String: Any]
+                    return delivery.body
                 }
             }
             return nil
@@ -202,6 +202,8 @@ func requestStatus(session: ClientSession, jobId: String, timeout: Duration) asy
         group.cancelAll()
         return first
     }
+    guard let reply else { return nil }
+    return try JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any]
 }
 
 func printSnapshot(_ snapshot: [String: Any], json: Bool) {

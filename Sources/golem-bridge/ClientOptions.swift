@@ -42,15 +42,16 @@ final class ClientSession: Sendable {
     init(amqp: AMQPConfiguration, names: ContractNames, bindings: [String]) async throws {
         let logger = Logger(label: "golem-bridge.cli", factory: { _ in SwiftLogNoOpLogHandler() })
         self.names = names
-        replyQueue = "golem-bridge.cli.\(UUID().uuidString.lowercased())"
+        let replyQueue = "golem-bridge.cli.\(UUID().uuidString.lowercased())"
+        self.replyQueue = replyQueue
         let topology = Topology(
             queues: [QueueDeclaration(name: replyQueue, durable: false, arguments: ["x-expires": .int32(60_000)])],
-            bindings: bindings.map { Binding(queue: replyQueue, exchange: names.eventsExchange, routingKey: $0) }
+            bindings: bindings.map { Binding(exchange: names.eventsExchange, queue: replyQueue, routingKey: $0) }
         )
-        publisher = AMQPPublisher(configuration: amqp, logger: logger)
-        consumer = AMQPConsumer(configuration: amqp, topology: topology, queue: replyQueue, prefetch: 100, logger: logger)
-        let publisher = self.publisher
-        let consumer = self.consumer
+        let publisher = AMQPPublisher(configuration: amqp, logger: logger)
+        let consumer = AMQPConsumer(configuration: amqp, topology: topology, queue: replyQueue, prefetch: 100, logger: logger)
+        self.publisher = publisher
+        self.consumer = consumer
         tasks = [Task { try await publisher.run() }, Task { try await consumer.run() }]
         do {
             try await publisher.declare(topology)
@@ -94,7 +95,8 @@ struct ShownEvent {
             if let code = step["exitCode"] as? Int { text += " exit \(code)" }
         }
         if event == "success", let result = data["result"] as? [String: Any], let output = result["output"] as? String {
-            text += "\n  output: " + output.replacingOccurrences(of: "\n", with: "\n          ")
+            let shown = output.hasSuffix("\n") ? String(output.dropLast()) : output
+            text += "\n  output: " + shown.replacingOccurrences(of: "\n", with: "\n          ")
         }
         return text
     }

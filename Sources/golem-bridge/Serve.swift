@@ -108,7 +108,7 @@ struct Serve: AsyncParsableCommand {
                 "work-root", flag: workRoot,
                 default: (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/golem-bridge-work"
             )
-            jobBackend = try LocalBackend(configuration: LocalBackendConfiguration(workRoot: root), logger: logger)
+            jobBackend = LocalBackend(configuration: LocalBackendConfiguration(workRoot: root), logger: logger)
         case "golem":
             throw ValidationError("--backend golem is not available in this version; use --backend local")
         default:

@@ -25,7 +25,7 @@ import Testing
         let topology = ContractNames().topology
         let submit = try #require(topology.queues.first { $0.name == "golem.jobs.submit" })
         #expect(submit.durable)
-        #expect(submit.arguments["x-queue-type"] == .string("quorum"))
+        #expect(submit.type == .quorum)
         #expect(submit.arguments["x-dead-letter-exchange"] == .string("golem.jobs.dead"))
     }
 }

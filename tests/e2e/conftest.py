@@ -4,6 +4,7 @@ Each test gets its own topology prefix and journal, so tests never see each othe
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -33,7 +34,9 @@ class Bridge:
     def __init__(self, tmp_path, prefix, concurrency=4, grace=30, extra=()):
         self.prefix = prefix
         self.journal = str(tmp_path / "journal.sqlite")
-        self.work_root = str(tmp_path / "work")
+        # The sandbox runs jobs as an unprivileged user, who must be able to reach the work root:
+        # pytest's tmp_path sits below 0700 folders, /tmp does not.
+        self.work_root = f"/tmp/golem-bridge-e2e/{prefix}"
         self.log_path = str(tmp_path / f"bridge-{uuid.uuid4().hex[:6]}.log")
         self.concurrency = concurrency
         self.grace = grace
@@ -187,6 +190,7 @@ def prefix():
     p = f"t{uuid.uuid4().hex[:10]}"
     yield p
     delete_topology(p)
+    shutil.rmtree(f"/tmp/golem-bridge-e2e/{p}", ignore_errors=True)
 
 
 @pytest.fixture

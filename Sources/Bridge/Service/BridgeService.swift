@@ -38,7 +38,8 @@ public final class BridgeService: Service {
     public func run() async throws {
         let journal = try Journal(path: configuration.journalPath)
         let engine = JobEngine(configuration: engineConfiguration, backend: backend, logger: logger)
-        let topology = names.controlTopology(instance: configuration.instanceName)
+        // The exclusive cancel queue belongs to the connection that declares it: only its consumer does.
+        let topology = names.topology
         var publisherLogger = logger
         publisherLogger[metadataKey: "amqp.role"] = "publisher"
         let publisher = AMQPPublisher(configuration: configuration.amqp, topology: topology, logger: publisherLogger)
@@ -47,7 +48,7 @@ public final class BridgeService: Service {
             prefetch: UInt16(clamping: max(1, configuration.concurrency)), logger: logger
         )
         let controlConsumer = AMQPConsumer(
-            configuration: configuration.amqp, topology: topology,
+            configuration: configuration.amqp, topology: names.controlTopology(instance: configuration.instanceName),
             queue: names.cancelQueue(instance: configuration.instanceName), prefetch: 64, exclusive: true,
             logger: logger
         )
@@ -67,7 +68,7 @@ public final class BridgeService: Service {
             ]
         )
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await publisher.run() }
             group.addTask { try await submitConsumer.run() }
             group.addTask { try await controlConsumer.run() }
@@ -108,10 +109,10 @@ public final class BridgeService: Service {
                         }
                     }
                 } catch {
-                    logger.error("submit consumer failed", metadata: ["error": "\(error)"])
+                    self.logger.error("submit consumer failed", metadata: ["error": "\(error)"])
                 }
             } onGracefulShutdown: {
-                logger.info("shutdown requested: no new requests; waiting for running jobs")
+                self.logger.info("shutdown requested: no new requests; waiting for running jobs")
                 Task { await submitConsumer.close() }
             }
 

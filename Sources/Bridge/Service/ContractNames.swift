@@ -33,23 +33,23 @@ public struct ContractNames: Sendable, Hashable {
     public var topology: Topology {
         Topology(
             exchanges: [
-                ExchangeDeclaration(name: jobsExchange, type: .direct, durable: true),
-                ExchangeDeclaration(name: eventsExchange, type: .topic, durable: true),
-                ExchangeDeclaration(name: controlExchange, type: .topic, durable: true),
-                ExchangeDeclaration(name: deadExchange, type: .fanout, durable: true),
+                ExchangeDeclaration(name: jobsExchange, type: "direct", durable: true),
+                ExchangeDeclaration(name: eventsExchange, type: "topic", durable: true),
+                ExchangeDeclaration(name: controlExchange, type: "topic", durable: true),
+                ExchangeDeclaration(name: deadExchange, type: "fanout", durable: true),
             ],
             queues: [
                 QueueDeclaration(
-                    name: submitQueue, durable: true,
-                    arguments: ["x-queue-type": .string("quorum"), "x-dead-letter-exchange": .string(deadExchange)]
+                    name: submitQueue, durable: true, type: .quorum,
+                    arguments: ["x-dead-letter-exchange": .string(deadExchange)]
                 ),
                 QueueDeclaration(name: deadQueue, durable: true),
                 QueueDeclaration(name: statusQueue, durable: true),
             ],
             bindings: [
-                Binding(queue: submitQueue, exchange: jobsExchange, routingKey: submitRoutingKey),
-                Binding(queue: deadQueue, exchange: deadExchange, routingKey: ""),
-                Binding(queue: statusQueue, exchange: controlExchange, routingKey: "job.*.status"),
+                Binding(exchange: jobsExchange, queue: submitQueue, routingKey: submitRoutingKey),
+                Binding(exchange: deadExchange, queue: deadQueue, routingKey: ""),
+                Binding(exchange: controlExchange, queue: statusQueue, routingKey: "job.*.status"),
             ]
         )
     }
@@ -59,7 +59,7 @@ public struct ContractNames: Sendable, Hashable {
         var topology = self.topology
         let queue = cancelQueue(instance: instance)
         topology.queues.append(QueueDeclaration(name: queue, durable: false, exclusive: true, autoDelete: true))
-        topology.bindings.append(Binding(queue: queue, exchange: controlExchange, routingKey: "job.*.cancel"))
+        topology.bindings.append(Binding(exchange: controlExchange, queue: queue, routingKey: "job.*.cancel"))
         return topology
     }
 }
