@@ -23,7 +23,7 @@ struct Submit: AsyncParsableCommand {
             body = FileHandle.standardInput.readDataToEndOfFile()
         } else {
             do { body = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
-                throw ValidationError("cannot read \(file): \(error.localizedDescription)")
+                throw CLIError("cannot read \(file): \(error.localizedDescription)")
             }
         }
         // The job ID is the body's jobId, else the message_id we set: the same rule as the bridge's.
@@ -47,7 +47,7 @@ struct Submit: AsyncParsableCommand {
             )
         } catch {
             await session.close()
-            throw ValidationError("request not accepted by the broker (is a bridge running with prefix \(names.prefix)?): \(error)")
+            throw CLIError("request not accepted by the broker (is a bridge running with prefix \(names.prefix)?): \(error)")
         }
         if options.json {
             print(#"{"jobId":"\#(jobId)"}"#)
@@ -144,7 +144,7 @@ struct Cancel: AsyncParsableCommand {
             )
         } catch {
             await session.close()
-            throw ValidationError("cancel not sent: \(error)")
+            throw CLIError("cancel not sent: \(error)")
         }
         await session.close()
         print(options.json ? #"{"jobId":"\#(jobId)","cancel":"sent"}"# : "cancel sent for \(jobId)")
@@ -168,7 +168,7 @@ struct Status: AsyncParsableCommand {
         let snapshot = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))
         await session.close()
         guard let snapshot else {
-            throw ValidationError("no answer within \(timeout) s: is a bridge running?")
+            throw CLIError("no answer within \(timeout) s: is a bridge running?")
         }
         printSnapshot(snapshot, json: options.json)
     }

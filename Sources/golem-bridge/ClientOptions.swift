@@ -56,7 +56,7 @@ final class ClientSession: Sendable {
         do {
             try await publisher.declare(topology)
         } catch {
-            throw ValidationError("cannot reach the broker or declare a reply queue: \(error)")
+            throw CLIError("cannot reach the broker or declare a reply queue: \(error)")
         }
     }
 
