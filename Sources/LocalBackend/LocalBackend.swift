@@ -23,7 +23,10 @@ public struct LocalBackend: JobBackend {
         let safeId = String(jobId.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(128))
         let directory = "\(configuration.workRoot)/\(safeId)-\(attempt)-\(UUID().uuidString.prefix(8))"
         do {
-            try FileManager.default.createDirectory(atPath: configuration.workRoot, withIntermediateDirectories: true)
+            // Searchable by the sandbox's unprivileged uid, whatever the umask: bwrap binds from inside it.
+            try FileManager.default.createDirectory(
+                atPath: configuration.workRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]
+            )
             try sandbox.prepareWorkDirectory(directory)
         } catch {
             throw JobError(.providerFailed, "local backend cannot create a work directory: \(error)")

@@ -139,7 +139,8 @@ private let spec = JobSpec(work: [.run(RunStep(.shell("true")))])
             let start = ContinuousClock.now
             job.cancel(reason: "user changed their mind")
             let events = await allEvents(job)
-            #expect(ContinuousClock.now - start < .seconds(1))
+            // Kill is immediate; the bound is generous because other suites (fork bombs) share the 2 cores.
+            #expect(ContinuousClock.now - start < .seconds(3))
             #expect(events.map(\.kind) == [.created, .started, .canceled, .ended])
             #expect(events[2].error?.code == .canceled)
             #expect(events[2].error?.message.contains("user changed their mind") == true)

@@ -182,8 +182,16 @@ public final class Job: Sendable {
         case .input(let input):
             execute(box.withLock { $0.lifecycle.handle(input, now: now()) })
         case .acquired(let rental):
-            box.withLock { $0.rental = rental }
-            execute(box.withLock { $0.lifecycle.handle(.providerAcquired(rental.provider), now: now()) })
+            let (actions, orphaned) = box.withLock { box in
+                box.rental = rental
+                let actions = box.lifecycle.handle(.providerAcquired(rental.provider), now: now())
+                // Never leak a provider the lifecycle did not take (it always should).
+                let orphaned = !box.lifecycle.rentalHeld && box.rental != nil && !actions.contains { if case .releaseRental = $0 { true } else { false } }
+                if orphaned { box.rental = nil }
+                return (actions, orphaned)
+            }
+            if orphaned { Task { await rental.release(healthy: false) } }
+            execute(actions)
         case .addHandler(let handler):
             let past = box.withLock { box in
                 box.handlers.append(handler)
