@@ -108,7 +108,9 @@ struct Serve: AsyncParsableCommand {
                 "work-root", flag: workRoot,
                 default: (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/golem-bridge-work"
             )
-            jobBackend = LocalBackend(configuration: LocalBackendConfiguration(workRoot: root), logger: logger)
+            let local = LocalBackend(configuration: LocalBackendConfiguration(workRoot: root), logger: logger)
+            do { try local.preflight() } catch { throw CLIError("local backend: \(error)") }
+            jobBackend = local
         case "golem":
             throw ValidationError("--backend golem is not available in this version; use --backend local")
         default:
