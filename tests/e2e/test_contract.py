@@ -223,3 +223,40 @@ def test_sigterm_lets_running_jobs_finish_and_exits_0(tmp_path, prefix):
         assert [e["data"]["event"] for e in events][-2:] == ["success", "ended"]
     finally:
         client.close()
+
+
+def test_job_outliving_the_grace_period_is_resumed_by_the_next_start(tmp_path, prefix):
+    bridge = Bridge(tmp_path, prefix, grace=1).start()
+    client = Client(prefix)
+    try:
+        job_id = f"j-{uuid.uuid4().hex[:8]}"
+        client.follow(f"job.{job_id}.*")
+        client.submit(job(job_id, {"run": "sleep 3; echo survived"}, maxAttempts=2))
+        client.events(count=2, timeout=30)  # created, started
+        assert bridge.terminate(timeout=60) == 0, bridge.logs()
+        # Suspended, not ended: no outcome went out.
+        leftovers = client.events(timeout=1)
+        assert not any(e["data"]["event"] in TERMINAL | {"ended"} for e in leftovers), [summary(e) for e in leftovers]
+        bridge = Bridge(tmp_path, prefix).start()
+        events = client.events(until_ended=[job_id], timeout=60)
+        kinds = [e["data"]["event"] for e in events]
+        assert kinds[0] == "started" and events[0]["data"]["attempt"] == 2, [summary(e) for e in events]
+        assert kinds[-2:] == ["success", "ended"], kinds
+        assert events[-2]["data"]["result"]["output"] == "survived\n"
+    finally:
+        client.close()
+        bridge.terminate()
+
+
+def test_python_example_client_runs_and_cancels(bridge, prefix):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, GOLEM_PREFIX=prefix)
+    example = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "python", "client.py")
+    run = subprocess.run([sys.executable, example, "run"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "success" in run.stdout and "ended done" in run.stdout, run.stdout
+    cancel = subprocess.run([sys.executable, example, "cancel-demo"], env=env, capture_output=True, text=True, timeout=60)
+    assert cancel.returncode == 0, cancel.stderr
+    assert "canceled" in cancel.stdout and "ended rejected" in cancel.stdout, cancel.stdout
