@@ -205,3 +205,14 @@ import GolemJobs
         #expect(try await one.unfinishedJobs().count == 51)
     }
 }
+
+extension JournalTests {
+    @Test func suspensionsAreCountedPerUnfinishedJob() async throws {
+        let journal = try Journal(path: path)
+        _ = try await journal.accept(jobId: "s", request: [], replyTo: nil, correlationId: nil, now: Self.t0)
+        try await journal.markSuspended(jobIds: ["s", "unknown"])
+        try await journal.markSuspended(jobIds: ["s"])
+        #expect(try await journal.job(jobId: "s")?.suspensions == 2)
+        #expect(try await journal.unfinishedJobs().first?.suspensions == 2)
+    }
+}

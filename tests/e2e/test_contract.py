@@ -231,7 +231,8 @@ def test_job_outliving_the_grace_period_is_resumed_by_the_next_start(tmp_path, p
     try:
         job_id = f"j-{uuid.uuid4().hex[:8]}"
         client.follow(f"job.{job_id}.*")
-        client.submit(job(job_id, {"run": "sleep 3; echo survived"}, maxAttempts=2))
+        # One attempt only: a graceful restart must not use it up.
+        client.submit(job(job_id, {"run": "sleep 3; echo survived"}, maxAttempts=1))
         client.events(count=2, timeout=30)  # created, started
         assert bridge.terminate(timeout=60) == 0, bridge.logs()
         # Suspended, not ended: no outcome went out.

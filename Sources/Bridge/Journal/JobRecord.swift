@@ -22,6 +22,9 @@ public struct JobRecord: Sendable, Hashable {
 
     /// Whether the job's one terminal outcome is already journaled (so a resume must only finish
     /// with `ended`, never run it again).
+    /// How many of its attempts a graceful shutdown stopped (they do not count against `maxAttempts`).
+    public var suspensions: Int = 0
+
     public var hasOutcome: Bool { outcome != nil }
 }
 

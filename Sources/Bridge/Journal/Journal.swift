@@ -141,6 +141,18 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Records that a graceful shutdown stopped these jobs' running attempts: a restart the operator
+    /// asked for is not the job's failure, so resuming them does not use up one of their attempts.
+    public func markSuspended(jobIds: [String]) async throws {
+        guard !jobIds.isEmpty else { return }
+        try await writeImmediate { db in
+            for jobId in jobIds {
+                try db.execute(
+                    sql: "UPDATE job SET suspensions = suspensions + 1 WHERE jobId = ? AND ended = 0", arguments: [jobId])
+            }
+        }
+    }
+
     /// Records that the broker confirmed the event; it is not sent again.
     public func markPublished(eventId: String) async throws {
         try await writeImmediate { db in
@@ -257,7 +269,7 @@ public final class Journal: Sendable {
             createdAt: Date(timeIntervalSince1970: row["createdAt"]),
             updatedAt: Date(timeIntervalSince1970: row["updatedAt"]),
             lastEvent: lastEvent.flatMap(JobEvent.Kind.init(rawValue:)), ended: row["ended"],
-            outcome: outcome.flatMap(JobEvent.Kind.init(rawValue:)))
+            outcome: outcome.flatMap(JobEvent.Kind.init(rawValue:)), suspensions: row["suspensions"])
     }
 
     private static var migrator: DatabaseMigrator {
@@ -279,7 +291,8 @@ public final class Journal: Sendable {
                         result BLOB,
                         error BLOB,
                         ended INTEGER NOT NULL DEFAULT 0,
-                        endedAt REAL
+                        endedAt REAL,
+                        suspensions INTEGER NOT NULL DEFAULT 0
                     );
                     CREATE INDEX job_unfinished ON job (ended, createdAt);
                     CREATE TABLE event (

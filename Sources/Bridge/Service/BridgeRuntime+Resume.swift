@@ -60,10 +60,13 @@ extension BridgeRuntime {
             }
             var labelled = context
             labelled.labels = request.spec.labels
-            if record.attempt >= request.spec.maxAttempts {
+            // Attempts a graceful shutdown stopped are given back; a crash's are not.
+            var spec = request.spec
+            spec.maxAttempts += record.suspensions
+            if record.attempt >= spec.maxAttempts {
                 await finishInterrupted(
                     record,
-                    message: "the bridge stopped during attempt \(record.attempt) of \(request.spec.maxAttempts); no attempts remain",
+                    message: "the bridge stopped during attempt \(record.attempt) of \(spec.maxAttempts); no attempts remain",
                     context: labelled, logger: jobLogger
                 )
                 continue
@@ -72,7 +75,7 @@ extension BridgeRuntime {
             let mark = try? await journal.cancelMark(jobId: record.jobId)
             jobLogger.info("job resumed", metadata: ["previous_attempts": "\(record.attempt)"])
             await launch(
-                jobId: record.jobId, spec: request.spec, record: record, previousAttempts: record.attempt,
+                jobId: record.jobId, spec: spec, record: record, previousAttempts: record.attempt,
                 cancelReason: mark.map { $0.reason }
             )
         }

@@ -149,6 +149,10 @@ final class BridgeRuntime: Sendable {
         let left = jobsInFlight
         if left > 0 {
             logger.warning("grace period over: suspending jobs for the next start to resume", metadata: ["jobs": "\(left)"])
+            let started = await engine.allJobs.filter { !$0.isFinished && $0.attempt > 0 }.map(\.id)
+            do { try await journal.markSuspended(jobIds: started) } catch {
+                logger.error("journal write failed: suspended jobs will count the attempt", metadata: ["error": "\(error)"])
+            }
             await engine.suspendAll()
         }
         let tasks = pumps.withLock { Array($0.values) }
