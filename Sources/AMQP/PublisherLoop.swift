@@ -114,9 +114,9 @@ final class PublisherLoop {
             }
             if closing && inFlight.isEmpty { continue }
             let timeout: Int32 = closing ? 50 : c.idleTimeoutMilliseconds
-            let (_, wake) = c.waitForInput(wakeFD: mailbox.eventFD, timeoutMilliseconds: timeout)
+            let (read, wake) = c.waitForInput(wakeFD: mailbox.eventFD, timeoutMilliseconds: timeout)
             if wake { mailbox.clearWakeup() }
-            try readFrames(c)
+            if read { try readFrames(c) }
         }
     }
 
