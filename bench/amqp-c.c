@@ -1,7 +1,7 @@
 /* amqp-c: the same two loops as amqp-bench, straight over rabbitmq-c 0.11, one thread.
  *   (a) confirmed publishes with WINDOW in flight (confirm.select, basic.ack honouring multiple)
  *   (b) consume with prefetch, one cumulative ack per read burst
- * Usage: amqp-c N SIZE WINDOW PREFETCH QUEUE   -> prints "publish <msgs/s>" and "consume <msgs/s>".
+ * Usage: amqp-c N SIZE WINDOW PREFETCH QUEUE   -> prints "publish <msgs/s> <CPU us/msg>" and "consume <msgs/s> <CPU us/msg>".
  */
 #include <amqp.h>
 #include <amqp_framing.h>
@@ -10,6 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+
+static double cpu_us(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
 
 static double now(void) {
   struct timespec ts;
@@ -56,7 +63,7 @@ int main(int argc, char **argv) {
   die_reply(pc, "confirm.select");
   amqp_basic_properties_t props;
   props._flags = 0;
-  double t0 = now();
+  double t0 = now(), c0 = cpu_us();
   long published = 0, confirmed = 0;
   while (confirmed < n) {
     while (published < n && published - confirmed < window) {
@@ -77,7 +84,7 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  printf("publish %ld\n", (long)(n / (now() - t0)));
+  printf("publish %ld %.1f\n", (long)(n / (now() - t0)), (cpu_us() - c0) / n);
   fflush(stdout);
 
   /* (b) consume */
@@ -87,6 +94,7 @@ int main(int argc, char **argv) {
   amqp_basic_consume(cc, 1, queue, amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
   die_reply(cc, "basic.consume");
   t0 = now();
+  c0 = cpu_us();
   long received = 0;
   struct timeval zero = {0, 0};
   while (received < n) {
@@ -109,7 +117,7 @@ int main(int argc, char **argv) {
     }
     if (last && amqp_basic_ack(cc, 1, last, 1) != AMQP_STATUS_OK) { fprintf(stderr, "ack failed\n"); return 1; }
   }
-  printf("consume %ld\n", (long)(received / (now() - t0)));
+  printf("consume %ld %.1f\n", (long)(received / (now() - t0)), (cpu_us() - c0) / received);
 
   amqp_queue_delete(pc, 1, queue, 0, 0);
   amqp_channel_close(cc, 1, AMQP_REPLY_SUCCESS);

@@ -1,6 +1,6 @@
 // amqp-bench: confirmed publishes/s and consumed+acked msgs/s through the AMQP module.
 // Usage: amqp-bench [--url URL] [--n 50000] [--size 200] [--window 256] [--prefetch 100] [--queue NAME]
-// Prints "publish <msgs/s>" and "consume <msgs/s>". See bench/amqp.
+// Prints "publish <msgs/s> <client CPU us/msg>" and "consume <msgs/s> <client CPU us/msg>". See bench/amqp.
 import AMQP
 import Foundation
 import Logging
@@ -29,6 +29,7 @@ let publisher = AMQPPublisher(configuration: configuration, topology: topology, 
 let publisherRun = Task { try await publisher.run() }
 try await publisher.declare(topology)
 let publishStart = ContinuousClock.now
+let publishCPU = cpuMicroseconds()
 // `window` tasks, each publishing its share one confirm at a time: `window` messages in flight.
 try await withThrowingTaskGroup(of: Void.self) { group in
     for w in 0..<window {
@@ -40,13 +41,14 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
 }
 let publishElapsed = ContinuousClock.now - publishStart
-print("publish \(Int(Double(n) / publishElapsed.asSeconds))")
+print("publish \(Int(Double(n) / publishElapsed.asSeconds)) \(perMessage(cpuMicroseconds() - publishCPU, n))")
 
 // (b) consume + ack (one cumulative ack per delivered batch), prefetch `prefetch`.
 let consumer = AMQPConsumer(configuration: configuration, topology: topology, queue: queue, prefetch: prefetch, logger: logger)
 let consumerRun = Task { try await consumer.run() }
 _ = await consumer.queueName
 let consumeStart = ContinuousClock.now
+let consumeCPU = cpuMicroseconds()
 var received = 0
 for try await batch in consumer.deliveries {
     received += batch.count
@@ -54,7 +56,7 @@ for try await batch in consumer.deliveries {
     if received >= n { break }
 }
 let consumeElapsed = ContinuousClock.now - consumeStart
-print("consume \(Int(Double(received) / consumeElapsed.asSeconds))")
+print("consume \(Int(Double(received) / consumeElapsed.asSeconds)) \(perMessage(cpuMicroseconds() - consumeCPU, received))")
 
 await consumer.close()
 _ = try? await consumerRun.value
@@ -66,4 +68,15 @@ extension Duration {
     var asSeconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
+}
+
+/// User + system CPU time of this process, in microseconds.
+func cpuMicroseconds() -> Int {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1_000_000 + usage.ru_utime.tv_usec + usage.ru_stime.tv_usec
+}
+
+func perMessage(_ micros: Int, _ count: Int) -> String {
+    String(format: "%.1f", Double(micros) / Double(max(count, 1)))
 }
