@@ -38,7 +38,6 @@ let package = Package(
             dependencies: [
                 "CRabbitMQ",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -85,11 +84,7 @@ let package = Package(
             dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(
-            name: "AMQPTests",
-            dependencies: ["AMQP", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
-            swiftSettings: strict
-        ),
+        .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
         .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),

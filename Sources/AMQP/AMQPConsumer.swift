@@ -1,5 +1,4 @@
 import Logging
-import ServiceLifecycle
 
 /// Consumes one queue over its own connection, owned by one dedicated OS thread.
 ///
@@ -73,18 +72,9 @@ public final class AMQPConsumer: Sendable {
         }
     }
 
-    /// Runs the connection thread until `close()`, cancellation or graceful shutdown (swift-service-lifecycle).
-    /// Throws when the first connection attempt fails.
+    /// Runs the connection thread until `close()` or cancellation. Throws when the first connection
+    /// attempt fails.
     public func run() async throws {
-        let mailbox = mailbox
-        try await withGracefulShutdownHandler {
-            try await runThread()
-        } onGracefulShutdown: {
-            _ = mailbox.post(.close)
-        }
-    }
-
-    private func runThread() async throws {
         let loop = ConsumerLoop.Setup(
             configuration: configuration, topology: topology, queue: queue, prefetch: prefetch,
             consumerTag: consumerTag ?? "", exclusive: exclusive, logger: logger, mailbox: mailbox,

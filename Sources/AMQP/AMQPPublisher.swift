@@ -1,5 +1,4 @@
 import Logging
-import ServiceLifecycle
 
 /// Publishes with publisher confirms over its own connection, owned by one dedicated OS thread.
 ///
@@ -71,18 +70,9 @@ public final class AMQPPublisher: Sendable {
         }
     }
 
-    /// Runs the connection thread until `close()`, cancellation or graceful shutdown (swift-service-lifecycle).
-    /// Throws when the first connection attempt fails.
+    /// Runs the connection thread until `close()` or cancellation. Throws when the first connection
+    /// attempt fails.
     public func run() async throws {
-        let mailbox = mailbox
-        try await withGracefulShutdownHandler {
-            try await runThread()
-        } onGracefulShutdown: {
-            _ = mailbox.post(.close)
-        }
-    }
-
-    private func runThread() async throws {
         let configuration = configuration, topology = topology, logger = logger, mailbox = mailbox
         try await mailbox.runThread(
             name: "amqp-publisher", cancelCommand: .close,
