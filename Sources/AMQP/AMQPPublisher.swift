@@ -40,7 +40,7 @@ public final class AMQPPublisher: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let request = PublishRequest(
                 exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory,
-                enqueued: .now, continuation: continuation)
+                continuation: continuation)
             if !mailbox.post(.publish(request)) {
                 continuation.resume(throwing: AMQPError(.closed, "publisher is closed"))
             }
