@@ -81,7 +81,8 @@ public struct AMQPConfiguration: Sendable, Hashable {
             port = p
         }
         let user = components.user ?? "guest"
-        let password = components.password ?? "guest"
+        // guest/guest only when the URL has no credentials at all; a user without a password gets "".
+        let password = components.password ?? (components.user == nil ? "guest" : "")
         var encodedPath = components.percentEncodedPath
         if encodedPath.hasPrefix("/") { encodedPath.removeFirst() }
         if encodedPath.contains("/") { throw invalid("vhost must be one path segment; encode '/' as %2F") }

@@ -73,7 +73,8 @@ public final class AMQPConsumer: Sendable {
     }
 
     /// Runs the connection thread until `close()` or cancellation. Throws when the first connection
-    /// attempt fails.
+    /// attempt fails. It does not react to swift-service-lifecycle graceful shutdown on purpose: the
+    /// owner closes it when its own shutdown order says so (see docs/amqp.md).
     public func run() async throws {
         let loop = ConsumerLoop.Setup(
             configuration: configuration, topology: topology, queue: queue, prefetch: prefetch,

@@ -40,7 +40,7 @@ public final class AMQPPublisher: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let request = PublishRequest(
                 exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory,
-                enqueued: .now, continuation: continuation)
+                continuation: continuation)
             if !mailbox.post(.publish(request)) {
                 continuation.resume(throwing: AMQPError(.closed, "publisher is closed"))
             }
@@ -71,7 +71,8 @@ public final class AMQPPublisher: Sendable {
     }
 
     /// Runs the connection thread until `close()` or cancellation. Throws when the first connection
-    /// attempt fails.
+    /// attempt fails. It does not react to swift-service-lifecycle graceful shutdown on purpose: the
+    /// owner closes it when its own shutdown order says so (see docs/amqp.md).
     public func run() async throws {
         let configuration = configuration, topology = topology, logger = logger, mailbox = mailbox
         try await mailbox.runThread(

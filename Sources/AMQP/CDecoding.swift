@@ -9,6 +9,24 @@ enum CDecoding {
         return String(decoding: UnsafeRawBufferPointer(start: p, count: b.len), as: UTF8.self)
     }
 
+    /// Remembers the last decoded string and returns it again when the same bytes come back,
+    /// saving an allocation per delivery for names longer than 15 bytes.
+    struct StringCache {
+        private var bytes: [UInt8] = []
+        private var value = ""
+
+        mutating func string(_ b: amqp_bytes_t) -> String {
+            guard b.len > 0, let p = b.bytes else { return "" }
+            let raw = UnsafeRawBufferPointer(start: p, count: b.len)
+            if raw.count == bytes.count, bytes.withUnsafeBytes({ memcmp($0.baseAddress!, p, raw.count) == 0 }) {
+                return value
+            }
+            bytes = [UInt8](raw)
+            value = String(decoding: raw, as: UTF8.self)
+            return value
+        }
+    }
+
     static func bytes(_ b: amqp_bytes_t) -> [UInt8] {
         guard b.len > 0, let p = b.bytes else { return [] }
         return [UInt8](UnsafeRawBufferPointer(start: p, count: b.len))

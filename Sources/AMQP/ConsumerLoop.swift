@@ -25,6 +25,9 @@ final class ConsumerLoop {
     private var closing = false
     private var activeConsumerTag = ""
     private var batch: [Delivery] = []
+    /// Most deliveries repeat the exchange and routing key of the previous one: reuse those Strings.
+    private var exchangeNames = CDecoding.StringCache()
+    private var routingKeys = CDecoding.StringCache()
 
     init(_ setup: Setup) {
         self.setup = setup
@@ -117,9 +120,9 @@ final class ConsumerLoop {
                 logger.info("AMQP consumer closed")
                 return
             }
-            let (_, wake) = c.waitForInput(wakeFD: setup.mailbox.eventFD, timeoutMilliseconds: c.idleTimeoutMilliseconds)
+            let (read, wake) = c.waitForInput(wakeFD: setup.mailbox.eventFD, timeoutMilliseconds: c.idleTimeoutMilliseconds)
             if wake { setup.mailbox.clearWakeup() }
-            try readDeliveries(c, queue: queue)
+            if read { try readDeliveries(c, queue: queue) }
         }
     }
 
@@ -157,8 +160,8 @@ final class ConsumerLoop {
                     Delivery(
                         deliveryTag: Delivery.stamp(envelope.delivery_tag, generation: generation),
                         redelivered: envelope.redelivered != 0,
-                        exchange: CDecoding.string(envelope.exchange),
-                        routingKey: CDecoding.string(envelope.routing_key),
+                        exchange: exchangeNames.string(envelope.exchange),
+                        routingKey: routingKeys.string(envelope.routing_key),
                         body: CDecoding.bytes(envelope.message.body),
                         properties: CDecoding.properties(envelope.message.properties)))
                 amqp_destroy_envelope(&envelope)

@@ -27,6 +27,5 @@ struct PublishRequest: Sendable {
     let body: [UInt8]
     let properties: MessageProperties
     let mandatory: Bool
-    let enqueued: ContinuousClock.Instant
     let continuation: CheckedContinuation<Void, any Error>
 }

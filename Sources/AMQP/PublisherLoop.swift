@@ -4,11 +4,32 @@ import Logging
 
 /// The publisher's connection thread: state confined to that thread (not Sendable).
 final class PublisherLoop {
+    /// Kept small (the window is memmoved as confirms settle): the message itself is only kept for
+    /// mandatory publishes, to match a basic.return.
     private struct InFlight {
         let tag: UInt64
-        let request: PublishRequest
-        /// Set when a basic.return for this mandatory message arrived; the ack that follows fails it.
+        let continuation: CheckedContinuation<Void, any Error>
+        let mandatory: MandatoryMessage?
+    }
+
+    /// What identifies a mandatory message in a basic.return; `returned` is set when one arrived.
+    private final class MandatoryMessage {
+        let exchange: String
+        let routingKey: String
+        let body: [UInt8]
         var returned: AMQPError?
+
+        init(_ request: PublishRequest) {
+            exchange = request.exchange
+            routingKey = request.routingKey
+            body = request.body
+        }
+    }
+
+    /// A publish held while disconnected, and since when.
+    private struct Held {
+        let request: PublishRequest
+        let since: ContinuousClock.Instant
     }
 
     private let configuration: AMQPConfiguration
@@ -16,8 +37,8 @@ final class PublisherLoop {
     private let logger: Logger
     private let mailbox: Mailbox<PublisherCommand>
 
-    /// Publishes waiting for a connection.
-    private var held: [PublishRequest] = []
+    /// Publishes waiting for a connection (they fail after `rpcTimeout` of waiting).
+    private var held: [Held] = []
     /// Published, not yet confirmed; ascending delivery tags.
     private var inFlight: [InFlight] = []
     private var nextTag: UInt64 = 1
@@ -93,7 +114,7 @@ final class PublisherLoop {
             if !held.isEmpty {
                 let waiting = held
                 held.removeAll()
-                for request in waiting { try publish(request, on: c) }
+                for entry in waiting { try publish(entry.request, on: c) }
             }
             for command in mailbox.take() {
                 switch command {
@@ -114,9 +135,9 @@ final class PublisherLoop {
             }
             if closing && inFlight.isEmpty { continue }
             let timeout: Int32 = closing ? 50 : c.idleTimeoutMilliseconds
-            let (_, wake) = c.waitForInput(wakeFD: mailbox.eventFD, timeoutMilliseconds: timeout)
+            let (read, wake) = c.waitForInput(wakeFD: mailbox.eventFD, timeoutMilliseconds: timeout)
             if wake { mailbox.clearWakeup() }
-            try readFrames(c)
+            if read { try readFrames(c) }
         }
     }
 
@@ -136,7 +157,8 @@ final class PublisherLoop {
             request.continuation.resume(throwing: AMQPError(.connectionClosed, error.message))
             throw error
         }
-        inFlight.append(InFlight(tag: nextTag, request: request, returned: nil))
+        inFlight.append(
+            InFlight(tag: nextTag, continuation: request.continuation, mandatory: request.mandatory ? MandatoryMessage(request) : nil))
         nextTag += 1
     }
 
@@ -226,11 +248,11 @@ final class PublisherLoop {
         let error = AMQPError(
             .returned(replyCode: code, replyText: text),
             "broker returned the mandatory message for exchange '\(exchange)' routing key '\(routingKey)'")
-        if let i = inFlight.firstIndex(where: {
-            $0.request.mandatory && $0.returned == nil && $0.request.exchange == exchange
-                && $0.request.routingKey == routingKey && $0.request.body == body
+        if let entry = inFlight.first(where: { entry in
+            guard let m = entry.mandatory, m.returned == nil else { return false }
+            return m.exchange == exchange && m.routingKey == routingKey && m.body == body
         }) {
-            inFlight[i].returned = error
+            entry.mandatory?.returned = error
         } else {
             logger.warning("AMQP publisher got a basic.return for no known message", metadata: ["error": "\(error)"])
         }
@@ -238,10 +260,10 @@ final class PublisherLoop {
 
     private func settle(_ tag: UInt64, multiple: Bool, error: AMQPError?) {
         func resolve(_ entry: InFlight) {
-            if let error = error ?? entry.returned {
-                entry.request.continuation.resume(throwing: error)
+            if let error = error ?? entry.mandatory?.returned {
+                entry.continuation.resume(throwing: error)
             } else {
-                entry.request.continuation.resume()
+                entry.continuation.resume()
             }
         }
         if multiple {
@@ -258,12 +280,12 @@ final class PublisherLoop {
     }
 
     private func failInFlight(_ error: AMQPError) {
-        for entry in inFlight { entry.request.continuation.resume(throwing: error) }
+        for entry in inFlight { entry.continuation.resume(throwing: error) }
         inFlight.removeAll(keepingCapacity: true)
     }
 
     private func failHeld(_ error: AMQPError) {
-        for request in held { request.continuation.resume(throwing: error) }
+        for entry in held { entry.request.continuation.resume(throwing: error) }
         held.removeAll()
     }
 
@@ -276,16 +298,16 @@ final class PublisherLoop {
         while !closing {
             for command in mailbox.take() {
                 switch command {
-                case .publish(let request): held.append(request)
+                case .publish(let request): held.append(Held(request: request, since: .now))
                 case .topology(_, let continuation):
                     continuation.resume(throwing: AMQPError(.connectionClosed, "not connected to the broker (reconnecting)"))
                 case .close: closing = true
                 }
             }
             let now = ContinuousClock.now
-            held.removeAll { request in
-                guard now - request.enqueued >= configuration.rpcTimeout else { return false }
-                request.continuation.resume(throwing: AMQPError(.timeout, "not published: no broker connection for \(configuration.rpcTimeout)"))
+            held.removeAll { entry in
+                guard now - entry.since >= configuration.rpcTimeout else { return false }
+                entry.request.continuation.resume(throwing: AMQPError(.timeout, "not published: no broker connection for \(configuration.rpcTimeout)"))
                 return true
             }
             if closing || now >= deadline { return }

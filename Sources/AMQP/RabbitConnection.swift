@@ -59,7 +59,8 @@ final class RabbitConnection {
             if c.useTLS, Self.isTLSStatus(status) {
                 throw AMQPError(.tlsFailed, "TLS handshake with \(target) failed: \(Self.describe(status)) (is it a TLS port?)")
             }
-            throw AMQPError(.connectionFailed, "could not connect to \(target): \(Self.describe(status)) (errno \(errno): \(String(cString: strerror(errno))))")
+            let cause = errno == 0 || errno == EINPROGRESS ? "" : " (\(String(cString: strerror(errno))))"
+            throw AMQPError(.connectionFailed, "could not connect to \(target): \(Self.describe(status))\(cause)")
         }
         socketFD = amqp_get_sockfd(state)
         var rpcTimeout = Self.timeval(c.rpcTimeout)
@@ -174,17 +175,33 @@ final class RabbitConnection {
         amqp_frames_enqueued(state) != 0 || amqp_data_in_buffer(state) != 0
     }
 
-    /// Waits in poll() on the socket and the mailbox eventfd. Returns whether the eventfd fired.
-    func waitForInput(wakeFD: Int32, timeoutMilliseconds: Int32) -> (socket: Bool, wake: Bool) {
+    /// When the socket was last read; see `shouldRead`.
+    private var lastRead = ContinuousClock.now
+
+    /// Waits in poll() on the socket and the mailbox eventfd (returns at once when rabbitmq-c already
+    /// buffered input). `read` says whether to read the socket now: it had data, the poll timed out
+    /// (a zero-timeout read then services heartbeats), or no read happened for half a heartbeat.
+    /// A wake-up by the eventfd alone skips the read (saves a recv and a poll per command burst).
+    func waitForInput(wakeFD: Int32, timeoutMilliseconds: Int32) -> (read: Bool, wake: Bool) {
         amqp_maybe_release_buffers(state)
-        if hasBufferedInput { return (true, false) }
-        var fds = [
+        if hasBufferedInput { return markRead(wake: false) }
+        var fds = (
             pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
-        ]
-        let n = poll(&fds, 2, timeoutMilliseconds)
-        if n <= 0 { return (false, false) }
-        return (fds[0].revents != 0, fds[1].revents != 0)
+            pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+        )
+        let n = withUnsafeMutableBytes(of: &fds) { raw in
+            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, timeoutMilliseconds)
+        }
+        if n <= 0 { return markRead(wake: false) }
+        let wake = fds.1.revents != 0
+        if fds.0.revents != 0 { return markRead(wake: wake) }
+        if ContinuousClock.now - lastRead >= .milliseconds(Int64(idleTimeoutMilliseconds)) { return markRead(wake: wake) }
+        return (false, wake)
+    }
+
+    private func markRead(wake: Bool) -> (read: Bool, wake: Bool) {
+        lastRead = .now
+        return (true, wake)
     }
 
     /// The poll timeout that keeps heartbeats serviced: half the heartbeat (1 s when heartbeats are off).

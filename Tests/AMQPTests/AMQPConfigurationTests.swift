@@ -31,6 +31,9 @@ struct AMQPConfigurationTests {
         #expect(try AMQPConfiguration(url: "amqp://localhost/").vhost == "/")
         #expect(try AMQPConfiguration(url: "amqp://localhost/%2F").vhost == "/")
         #expect(try AMQPConfiguration(url: "amqp://localhost/dev").vhost == "dev")
+        let userOnly = try AMQPConfiguration(url: "amqp://bob@localhost")
+        #expect(userOnly.user == "bob")
+        #expect(userOnly.password == "")
     }
 
     @Test func parsesTLSOptions() throws {

@@ -68,18 +68,29 @@ extension BrokerTests {
 
         @Test func heartbeatKeepsAnIdleConnectionAlive() async throws {
             let queue = TestSupport.unique("hb")
+            let name = TestSupport.unique("hbconn")
             let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])
-            let c = TestSupport.configuration(heartbeat: .seconds(2))
+            // Both connections carry the same name; the broker drops a connection that misses
+            // 2 heartbeats (4 s here), so after 7 s idle the same two connections must still exist.
+            let c = TestSupport.configuration(name: name, heartbeat: .seconds(2))
             try await TestSupport.withPublisher(c, topology: topology) { publisher in
                 try await TestSupport.withConsumer(c, topology: topology, queue: queue) { consumer in
+                    let inbox = DeliveryInbox(consumer)
                     try await publisher.publish(exchange: "", routingKey: queue, body: Array("before".utf8))
-                    #expect(try await TestSupport.collect(consumer, count: 1).map(\.body) == [Array("before".utf8)])
+                    let before = await inbox.take(1)
+                    #expect(before.map(\.body) == [Array("before".utf8)])
+                    consumer.ack(before[0].deliveryTag)
+                    let pidsBefore = try await TestSupport.connectionPids(named: name)
+                    #expect(pidsBefore.count == 2)
                     try await Task.sleep(for: .seconds(7))
+                    #expect(try await TestSupport.connectionPids(named: name) == pidsBefore)
                     try await publisher.publish(exchange: "", routingKey: queue, body: Array("after".utf8))
-                    let after = try await TestSupport.collect(consumer, count: 1)
+                    let after = await inbox.take(1)
                     #expect(after.map(\.body) == [Array("after".utf8)])
+                    // Same channel generation: the consumer never reconnected.
+                    #expect(after.first?.generation == before.first?.generation)
                     #expect(after.first?.redelivered == false)
-                    consumer.ack(after[0].deliveryTag)
+                    if let d = after.first { consumer.ack(d.deliveryTag) }
                 }
             }
             await TestSupport.cleanUp(queues: [queue])

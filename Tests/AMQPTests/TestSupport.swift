@@ -121,6 +121,14 @@ enum TestSupport {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// Broker-side pids of the connections whose client property connection_name is `name`.
+    static func connectionPids(named name: String) async throws -> [String] {
+        let listing = try await shell(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"])
+        return listing.split(separator: "\n").filter { $0.contains("\"\(name)\"") }.compactMap {
+            $0.split(separator: "\t").first.map(String.init)
+        }
+    }
+
     /// Closes the broker-side connection whose client property connection_name is `name`.
     static func closeConnection(named name: String) async throws -> Int {
         let listing = try await shell(["rabbitmqctl", "-q", "list_connections", "pid", "client_properties"])

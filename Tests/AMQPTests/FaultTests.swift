@@ -1,0 +1,77 @@
+import AMQP
+import Foundation
+import Testing
+
+extension BrokerTests {
+    @Suite("Faults")
+    struct FaultTests {
+        @Test func brokerNackThrowsNacked() async throws {
+            let queue = TestSupport.unique("full")
+            let topology = Topology(queues: [
+                QueueDeclaration(name: queue, durable: false, arguments: ["x-max-length": .int32(1), "x-overflow": "reject-publish"])
+            ])
+            try await TestSupport.withPublisher(topology: topology) { publisher in
+                try await publisher.publish(exchange: "", routingKey: queue, body: [1])
+                do {
+                    try await publisher.publish(exchange: "", routingKey: queue, body: [2])
+                    Issue.record("expected nacked")
+                } catch let error as AMQPError {
+                    #expect(error.kind == .nacked)
+                    #expect(!error.isConnectionFatal)
+                }
+            }
+            await TestSupport.cleanUp(queues: [queue])
+        }
+
+        @Test func consumerChannelErrorReopensTheChannelOnTheSameConnection() async throws {
+            let queue = TestSupport.unique("chanerr")
+            let name = TestSupport.unique("conn")
+            let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])
+            try await TestSupport.withPublisher(topology: topology) { publisher in
+                try await TestSupport.withConsumer(TestSupport.configuration(name: name), topology: topology, queue: queue) { consumer in
+                    let inbox = DeliveryInbox(consumer)
+                    try await publisher.publish(exchange: "", routingKey: queue, body: [1])
+                    let first = await inbox.take(1)
+                    #expect(first.count == 1)
+                    // Acking the same tag twice: 406 PRECONDITION_FAILED (unknown delivery tag) closes the channel.
+                    consumer.ack(first[0].deliveryTag)
+                    consumer.ack(first[0].deliveryTag)
+                    try await Task.sleep(for: .milliseconds(300))
+                    try await publisher.publish(exchange: "", routingKey: queue, body: [2])
+                    let second = await inbox.take(1)
+                    #expect(second.map(\.body) == [[2]])
+                    #expect(second.first?.generation == first[0].generation &+ 1)
+                    if let d = second.first { consumer.ack(d.deliveryTag) }
+                    // Still one connection with this name: the channel was reopened, not the connection.
+                    let listing = try await TestSupport.shell(["rabbitmqctl", "-q", "list_connections", "client_properties"])
+                    #expect(listing.split(separator: "\n").filter { $0.contains("\"\(name)\"") }.count == 1)
+                }
+            }
+            await TestSupport.cleanUp(queues: [queue])
+        }
+
+        @Test func publisherReconnectsAfterTheBrokerClosesItsConnection() async throws {
+            let queue = TestSupport.unique("pubreconnect")
+            let name = TestSupport.unique("conn")
+            let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])
+            try await TestSupport.withPublisher(TestSupport.configuration(name: name), topology: topology) { publisher in
+                try await publisher.publish(exchange: "", routingKey: queue, body: [1])
+                #expect(try await TestSupport.closeConnection(named: name) == 1)
+                // Publishes issued while reconnecting wait for the new connection and are confirmed.
+                var confirmed = 0
+                for i in 2...5 {
+                    do {
+                        try await publisher.publish(exchange: "", routingKey: queue, body: [UInt8(i)])
+                        confirmed += 1
+                    } catch let error as AMQPError {
+                        // Only a publish caught on the dying connection may fail, and then as connectionClosed.
+                        #expect(error.kind == .connectionClosed)
+                    }
+                }
+                #expect(confirmed >= 3)
+                try await publisher.publish(exchange: "", routingKey: queue, body: [6])
+            }
+            await TestSupport.cleanUp(queues: [queue])
+        }
+    }
+}
