@@ -65,6 +65,10 @@ final class RabbitConnection {
         socketFD = amqp_get_sockfd(state)
         var rpcTimeout = Self.timeval(c.rpcTimeout)
         _ = amqp_set_rpc_timeout(state, &rpcTimeout)
+        // The AMQP handshake (protocol header, start/tune/open) has its own timeout in rabbitmq-c,
+        // 12 s by default; a server that accepts TCP and then says nothing must fail within ours.
+        var handshakeTimeout = Self.timeval(c.connectTimeout)
+        _ = amqp_set_handshake_timeout(state, &handshakeTimeout)
 
         var properties: [String: FieldValue] = [
             "product": "golem-bridge AMQP (rabbitmq-c)",

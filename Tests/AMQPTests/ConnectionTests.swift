@@ -43,14 +43,47 @@ extension BrokerTests {
             #expect(await consumer.queueName == "")
         }
 
-        @Test func unroutableAddressTimesOut() async throws {
-            // 10.255.255.1 is not on any local network: the SYN goes unanswered.
-            var c = try AMQPConfiguration(url: "amqp://10.255.255.1:5672/")
+        @Test func brokerThatNeverAnswersFailsWithinTheTimeouts() async throws {
+            // A loopback listener that accepts TCP but never speaks AMQP: the handshake must give up.
+            let listener = try SilentListener()
+            defer { listener.close() }
+            var c = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:\(listener.port)/")
             c.connectTimeout = .seconds(1)
+            c.rpcTimeout = .seconds(1)
             let publisher = AMQPPublisher(configuration: c, logger: TestSupport.logger)
             let start = ContinuousClock.now
             await #expect(throws: AMQPError.self) { try await publisher.run() }
-            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect(ContinuousClock.now - start < .seconds(5))
+        }
+
+        @Test func tlsRoundTripWithAVerifiedCertificate() async throws {
+            let ca = try #require(TestSupport.tlsCA, "scripts/broker start makes the test CA; run the tests through scripts/test")
+            var c = try AMQPConfiguration(url: "amqps://guest:guest@localhost:5671/?cacertfile=\(ca)")
+            c.connectTimeout = .seconds(5)
+            #expect(c.tls.verifyPeer && c.tls.verifyHostname)
+            let queue = TestSupport.unique("tls")
+            let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])
+            try await TestSupport.withPublisher(c, topology: topology) { publisher in
+                try await TestSupport.withConsumer(c, topology: topology, queue: queue) { consumer in
+                    try await publisher.publish(exchange: "", routingKey: queue, body: Array("over tls".utf8))
+                    let got = try await TestSupport.collect(consumer, count: 1)
+                    #expect(got.map { String(decoding: $0.body, as: UTF8.self) } == ["over tls"])
+                }
+            }
+            await TestSupport.cleanUp(queues: [queue])
+        }
+
+        @Test func tlsWithAnUntrustedCertificateFails() async throws {
+            // Verification on, but the test CA is not trusted: the handshake must fail, not connect.
+            var c = try AMQPConfiguration(url: "amqps://guest:guest@localhost:5671/")
+            c.connectTimeout = .seconds(5)
+            let publisher = AMQPPublisher(configuration: c, logger: TestSupport.logger)
+            do {
+                try await publisher.run()
+                Issue.record("run() should throw")
+            } catch let error as AMQPError {
+                #expect(error.kind == .tlsFailed, "\(error)")
+            }
         }
 
         @Test func tlsAgainstThePlainPortFailsWithTLSError() async throws {

@@ -150,3 +150,47 @@ final class Counter: Sendable {
 }
 
 import Synchronization
+
+extension TestSupport {
+    /// The test CA that `scripts/broker start` makes for the broker's TLS listener (127.0.0.1:5671);
+    /// `AMQP_TEST_TLS_CA` overrides the path. `nil` when it does not exist.
+    static var tlsCA: String? {
+        let path = ProcessInfo.processInfo.environment["AMQP_TEST_TLS_CA"]
+            ?? URL(fileURLWithPath: #filePath)
+                .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/broker/tls/ca.pem").path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that lets the kernel accept connections and never says a word: a
+/// broker that hangs during the handshake.
+final class SilentListener: Sendable {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard fd >= 0, bound == 0, listen(fd, 8) == 0 else { throw AMQPTestError("cannot listen on 127.0.0.1") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        self.fd = fd
+        self.port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}
+
+struct AMQPTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
