@@ -46,9 +46,11 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // vfork + rlimits + uid drop + exec in C: Swift cannot run code safely in a vfork child.
+        .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
         .target(
             name: "Sandbox",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSandboxSpawn", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(

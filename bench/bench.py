@@ -51,6 +51,7 @@ def tree_rss_kib(pid):
 class Bridge:
     def __init__(self, binary, prefix, concurrency, backlog=None, name=None):
         self.dir = tempfile.mkdtemp(prefix="bench-bridge-")
+        os.chmod(self.dir, 0o755)  # the sandbox user must reach the work root
         args = [binary, "serve", "--prefix", prefix, "--journal", os.path.join(self.dir, "journal.sqlite"),
                 "--work-root", os.path.join(self.dir, "work"), "--concurrency", str(concurrency),
                 "--instance-name", name or f"bench-{uuid.uuid4().hex[:6]}", "--log-level", "warning",

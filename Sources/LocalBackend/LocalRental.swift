@@ -34,7 +34,7 @@ struct LocalRental: JobRental {
     }
 
     func release(healthy: Bool) async {
-        try? FileManager.default.removeItem(atPath: workDirectory)
+        sandbox.releaseWorkDirectory(workDirectory)
     }
 
     // MARK: - Steps

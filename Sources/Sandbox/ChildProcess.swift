@@ -1,3 +1,4 @@
+import CSandboxSpawn
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,8 +36,12 @@ final class ChildProcess: Sendable {
         self.stderrFD = stderrFD
     }
 
-    /// Starts `executable` (an absolute path) in its own process group, stdin from /dev/null.
-    static func spawn(executable: String, arguments: [String], environment: [String: String]) throws -> ChildProcess {
+    /// Starts `executable` (an absolute path) in its own process group, stdin from /dev/null, with
+    /// `limits` set and, when `dropTo` is given, as that uid and gid (see `gb_spawn`).
+    static func spawn(
+        executable: String, arguments: [String], environment: [String: String],
+        limits: [(resource: Int32, value: UInt64)], dropTo: (uid: UInt32, gid: UInt32)?
+    ) throws -> ChildProcess {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
         guard LibC.pipe2(&outPipe, O_CLOEXEC) == 0 else { throw SandboxError("pipe failed: \(String(cString: strerror(errno)))") }
@@ -44,38 +49,20 @@ final class ChildProcess: Sendable {
             close(outPipe[0]); close(outPipe[1])
             throw SandboxError("pipe failed: \(String(cString: strerror(errno)))")
         }
-
-        var fileActions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&fileActions)
-        defer { posix_spawn_file_actions_destroy(&fileActions) }
-        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&fileActions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&fileActions, errPipe[1], 2)
-        _ = LibC.addCloseFrom(&fileActions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM] {
-            sigaddset(&defaults, signal)
-        }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp { free(pointer) }
         }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, executable, &fileActions, &attributes, argv, envp)
+        let cLimits = limits.map { gb_limit(resource: $0.resource, value: $0.value) }
+        var pid: Int32 = 0
+        let rc = cLimits.withUnsafeBufferPointer { limitBuffer in
+            gb_spawn(
+                executable, argv, envp, dropTo == nil ? 0 : 1, dropTo?.uid ?? 0, dropTo?.gid ?? 0,
+                limitBuffer.baseAddress, Int32(limitBuffer.count), outPipe[1], errPipe[1], &pid
+            )
+        }
         close(outPipe[1])
         close(errPipe[1])
         guard rc == 0 else {

@@ -29,8 +29,12 @@ public struct Sandbox: Sendable {
         guard FileManager.default.fileExists(atPath: command.workDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw SandboxError("work directory \(command.workDirectory) does not exist")
         }
-        let (executable, arguments) = launch(for: command)
-        let process = try ChildProcess.spawn(executable: executable, arguments: arguments, environment: environment(for: command))
+        let (uid, gid) = hostIds(for: command.workDirectory)
+        let process = try ChildProcess.spawn(
+            executable: configuration.bwrapPath, arguments: bwrapArguments(for: command),
+            environment: environment(for: command), limits: command.limits.resourceLimits,
+            dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil
+        )
         logger.debug("sandbox started", metadata: ["sandbox.pid": "\(process.pid)", "sandbox.command": "\(command.executable)"])
         let termination = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcess.Termination, Never>) in
@@ -50,36 +54,53 @@ public struct Sandbox: Sendable {
         )
     }
 
-    /// The host uid and gid the sandbox runs as: `hostUid`/`hostGid` when this process is root, else its own.
+    /// The host uid and gid the sandbox runs as when no work directory says otherwise:
+    /// `hostUid`/`hostGid` when this process is root, else its own.
     public var effectiveHostIds: (uid: UInt32, gid: UInt32) {
         if geteuid() == 0, let uid = configuration.hostUid, let gid = configuration.hostGid { return (uid, gid) }
         return (geteuid(), getegid())
     }
 
-    /// Creates `path` (and its parents) if needed and hands it to the sandbox's host uid, so the job can
-    /// write to `/golem/work`. Call it on each directory and file the host puts into a work directory.
+    /// The ids a command in `workDirectory` runs as: the directory's own uid when
+    /// ``prepareWorkDirectory(_:)`` gave it one from the pool, else ``effectiveHostIds``.
+    func hostIds(for workDirectory: String) -> (uid: UInt32, gid: UInt32) {
+        var info = stat()
+        if geteuid() == 0, stat(workDirectory, &info) == 0, HostIdPool.shared.contains(info.st_uid) {
+            return (info.st_uid, info.st_uid)
+        }
+        return effectiveHostIds
+    }
+
+    /// Creates `path` (and its parents) if needed and, as root, hands it to a host uid of its own from
+    /// the pool (so the job's process limit is its own), else to ``effectiveHostIds``. Give it back
+    /// with ``releaseWorkDirectory(_:)``.
     public func prepareWorkDirectory(_ path: String) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        if geteuid() == 0, configuration.hostUid != nil, let uid = HostIdPool.shared.acquire() {
+            guard lchown(path, uid, uid) == 0 else {
+                HostIdPool.shared.release(uid)
+                throw SandboxError("cannot hand \(path) to uid \(uid): \(String(cString: strerror(errno)))")
+            }
+            return
+        }
         try handOver(path)
+    }
+
+    /// Removes a work directory and returns its uid to the pool. Call it once nothing runs in it.
+    public func releaseWorkDirectory(_ path: String) {
+        var info = stat()
+        let owner: UInt32? = stat(path, &info) == 0 ? info.st_uid : nil
+        try? FileManager.default.removeItem(atPath: path)
+        if let owner, HostIdPool.shared.contains(owner) { HostIdPool.shared.release(owner) }
     }
 
     /// Gives a file or directory the host puts into a work directory to the sandbox's host uid.
     public func handOver(_ path: String) throws {
-        let (uid, gid) = effectiveHostIds
+        let (uid, gid) = hostIds(for: (path as NSString).deletingLastPathComponent)
         guard uid != geteuid() || gid != getegid() else { return }
         guard lchown(path, uid, gid) == 0 else {
             throw SandboxError("cannot hand \(path) to uid \(uid): \(String(cString: strerror(errno)))")
         }
-    }
-
-    /// The program to spawn and its arguments: bwrap, behind `setpriv` when dropping root.
-    func launch(for command: SandboxCommand) -> (String, [String]) {
-        let bwrap = bwrapArguments(for: command)
-        let (uid, gid) = effectiveHostIds
-        if uid != geteuid() || gid != getegid() {
-            return (configuration.setprivPath, ["--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--", configuration.bwrapPath] + bwrap)
-        }
-        return (configuration.bwrapPath, bwrap)
     }
 
     /// The bwrap command line (after `bwrap`) for `command`.
@@ -106,11 +127,8 @@ public struct Sandbox: Sendable {
             "--bind", command.workDirectory, Self.workPath,
             "--remount-ro", "/",
             "--chdir", Self.workPath,
-            "--",
-            configuration.prlimitPath,
+            "--", command.executable,
         ]
-        arguments += command.limits.prlimitArguments
-        arguments += ["--", command.executable]
         arguments += command.arguments
         return arguments
     }

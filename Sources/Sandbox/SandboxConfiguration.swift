@@ -4,8 +4,6 @@ import Foundation
 public struct SandboxConfiguration: Sendable, Hashable {
     /// The bubblewrap binary.
     public var bwrapPath: String
-    /// `prlimit` (util-linux), run inside the sandbox to set the limits before the command.
-    public var prlimitPath: String
     /// Host paths mounted read-only at the same place. A path that is a symlink on the host (merged
     /// /usr: /bin → usr/bin) becomes the same symlink; a missing one is skipped.
     public var readOnlyPaths: [String]
@@ -14,32 +12,26 @@ public struct SandboxConfiguration: Sendable, Hashable {
     public var gid: Int
     /// The sandbox's host name.
     public var hostname: String
-    /// When this process runs as root: the host uid and gid that bubblewrap is started as (through
-    /// `setpriv`), so the job is no host root even outside its namespace. It matters for more than
-    /// hygiene: the kernel exempts processes of host root from RLIMIT_NPROC, so only then does
-    /// `maxProcesses` contain a fork bomb. Work directories must be writable by this uid (see
-    /// ``Sandbox/prepareWorkDirectory(_:)``). `nil` starts bubblewrap as the current user.
+    /// When this process runs as root: the host uid and gid that bubblewrap is started as (the spawn
+    /// helper drops to them before exec), so the job is no host root even outside its namespace. It
+    /// matters for more than hygiene: the kernel exempts processes of host root from RLIMIT_NPROC, so
+    /// only then does `maxProcesses` contain a fork bomb. Work directories must be writable by this
+    /// uid (see ``Sandbox/prepareWorkDirectory(_:)``). `nil` starts bubblewrap as the current user.
     public var hostUid: UInt32?
     public var hostGid: UInt32?
-    /// `setpriv` (util-linux), used to drop to `hostUid` before bubblewrap starts.
-    public var setprivPath: String
 
     public init(
         bwrapPath: String = "/usr/bin/bwrap",
-        prlimitPath: String = "/usr/bin/prlimit",
         readOnlyPaths: [String] = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"],
         uid: Int = 65534,
         gid: Int = 65534,
         hostname: String = "golem-sandbox",
         hostUid: UInt32? = 65534,
-        hostGid: UInt32? = 65534,
-        setprivPath: String = "/usr/bin/setpriv"
+        hostGid: UInt32? = 65534
     ) {
         self.hostUid = hostUid
         self.hostGid = hostGid
-        self.setprivPath = setprivPath
         self.bwrapPath = bwrapPath
-        self.prlimitPath = prlimitPath
         self.readOnlyPaths = readOnlyPaths
         self.uid = uid
         self.gid = gid

@@ -1,4 +1,7 @@
-/// Resource limits applied inside the sandbox (`prlimit` before the command runs); `nil` leaves one unset.
+import Glibc
+
+/// Resource limits of a sandboxed command, set on the process before bubblewrap starts and inherited by
+/// everything it runs; `nil` leaves one unset.
 ///
 /// `maxProcesses` (RLIMIT_NPROC) counts the processes of the sandbox's user in its own user namespace
 /// (Linux ≥ 5.14 counts per namespace), so a fork bomb hits it without touching the host's processes.
@@ -29,13 +32,15 @@ public struct SandboxLimits: Sendable, Hashable {
     }
 
     /// The `prlimit` options that set these limits (soft and hard alike), plus no core dumps.
-    var prlimitArguments: [String] {
-        var arguments = ["--core=0"]
-        if let cpuSeconds { arguments.append("--cpu=\(cpuSeconds)") }
-        if let memoryBytes { arguments.append("--as=\(memoryBytes)") }
-        if let maxProcesses { arguments.append("--nproc=\(maxProcesses)") }
-        if let maxFileSizeBytes { arguments.append("--fsize=\(maxFileSizeBytes)") }
-        if let maxOpenFiles { arguments.append("--nofile=\(maxOpenFiles)") }
-        return arguments
+    /// The limits as setrlimit(2) resources and values (soft and hard alike), for the spawn helper,
+    /// which also disables core dumps.
+    var resourceLimits: [(resource: Int32, value: UInt64)] {
+        var limits: [(Int32, UInt64)] = []
+        if let cpuSeconds { limits.append((Int32(RLIMIT_CPU.rawValue), UInt64(cpuSeconds))) }
+        if let memoryBytes { limits.append((Int32(RLIMIT_AS.rawValue), memoryBytes)) }
+        if let maxProcesses { limits.append((Int32(__RLIMIT_NPROC.rawValue), UInt64(maxProcesses))) }
+        if let maxFileSizeBytes { limits.append((Int32(RLIMIT_FSIZE.rawValue), maxFileSizeBytes)) }
+        if let maxOpenFiles { limits.append((Int32(RLIMIT_NOFILE.rawValue), UInt64(maxOpenFiles))) }
+        return limits
     }
 }

@@ -12,7 +12,7 @@ private let logger = Logger(label: "sandbox-test")
 private func withWorkDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-test-\(UUID().uuidString)").path
     try Sandbox().prepareWorkDirectory(path)
-    defer { try? FileManager.default.removeItem(atPath: path) }
+    defer { Sandbox().releaseWorkDirectory(path) }
     return try await body(path)
 }
 
