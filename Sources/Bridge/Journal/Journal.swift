@@ -153,6 +153,15 @@ public final class Journal: Sendable {
         }
     }
 
+    /// Records that the broker confirmed these events, in one transaction.
+    public func markPublished(eventIds: [String]) async throws {
+        guard !eventIds.isEmpty else { return }
+        try await writeImmediate { db in
+            let statement = try db.makeStatement(sql: "UPDATE event SET published = 1 WHERE eventId = ?")
+            for id in eventIds { try statement.execute(arguments: [id]) }
+        }
+    }
+
     /// Records that the broker confirmed the event; it is not sent again.
     public func markPublished(eventId: String) async throws {
         try await writeImmediate { db in

@@ -18,6 +18,8 @@ final class BridgeRuntime: Sendable {
 
     /// Per job in flight: the task that journals and publishes its events.
     let pumps = Mutex<[String: Task<Void, Never>]>([:])
+    /// Confirmed events, recorded in the journal in batches.
+    let marks: PublishedMarks
 
     init(
         configuration: BridgeConfiguration, names: ContractNames, source: String, journal: Journal,
@@ -30,6 +32,7 @@ final class BridgeRuntime: Sendable {
         self.engine = engine
         self.publisher = publisher
         self.logger = logger
+        self.marks = PublishedMarks(journal: journal, logger: logger)
         self.gate = IntakeGate(permits: max(1, configuration.concurrency + configuration.backlog))
         var limits = RequestLimits()
         limits.maxBytes = configuration.maxRequestBytes
@@ -58,9 +61,12 @@ final class BridgeRuntime: Sendable {
             skipCreated: record.lastEvent != nil
         )
         let pump = Task {
+            // The job's sequence lives here; the journal is read once, for a resumed job's last one.
+            var sequence = (try? await self.journal.nextSequence(jobId: jobId)) ?? 1
             for await event in job.events {
                 if event.kind == .created && context.skipCreated { continue }
-                await self.emit(event, context: context, logger: jobLogger)
+                await self.emit(event, sequence: sequence, context: context, logger: jobLogger)
+                sequence += 1
             }
             self.pumps.withLock { _ = $0.removeValue(forKey: jobId) }
             self.gate.release()
@@ -76,10 +82,11 @@ final class BridgeRuntime: Sendable {
     /// Journals one event, publishes it (to the events exchange and the request's reply_to) until the
     /// broker confirms, then marks it published. If the bridge stops first, the next start republishes
     /// it with the same CloudEvent id.
-    func emit(_ event: JobEvent, context: EventContext, logger: Logger) async {
+    func emit(_ event: JobEvent, sequence knownSequence: Int? = nil, context: EventContext, logger: Logger) async {
         let envelope: EventEnvelope
         do {
-            let sequence = try await journal.nextSequence(jobId: context.jobId)
+            let sequence: Int
+            if let knownSequence { sequence = knownSequence } else { sequence = try await journal.nextSequence(jobId: context.jobId) }
             envelope = EventCodec.encode(
                 event, id: UUID().uuidString.lowercased(), sequence: sequence, source: source, labels: context.labels
             )
@@ -90,9 +97,7 @@ final class BridgeRuntime: Sendable {
         }
         logger.debug("event", metadata: ["event": "\(event.kind.rawValue)", "job.attempt": "\(event.attempt)"])
         if await publishUntilConfirmed(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger) {
-            do { try await journal.markPublished(eventId: envelope.id) } catch {
-                logger.error("journal mark failed", metadata: ["error": "\(error)"])
-            }
+            marks.add(envelope.id)
         }
     }
 

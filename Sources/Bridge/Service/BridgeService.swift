@@ -74,6 +74,7 @@ public final class BridgeService: Service {
             group.addTask { try await controlConsumer.run() }
             group.addTask { try await statusConsumer.run() }
             group.addTask { await runtime.janitor() }
+            group.addTask { await runtime.marks.run() }
 
             group.addTask {
                 for try await batch in controlConsumer.deliveries {
@@ -103,9 +104,13 @@ public final class BridgeService: Service {
             // back to the queue) and running jobs get their grace period.
             await withGracefulShutdownHandler {
                 do {
+                    // The requests of one read burst (at most the prefetch) are taken concurrently:
+                    // each waits on the journal and the engine, and one at a time left the CPU idle.
                     for try await batch in submitConsumer.deliveries {
-                        for delivery in batch {
-                            await runtime.handleSubmit(delivery, consumer: submitConsumer)
+                        await withDiscardingTaskGroup { requests in
+                            for delivery in batch {
+                                requests.addTask { await runtime.handleSubmit(delivery, consumer: submitConsumer) }
+                            }
                         }
                     }
                 } catch {
@@ -117,6 +122,7 @@ public final class BridgeService: Service {
             }
 
             await runtime.drain(grace: configuration.shutdownGrace)
+            await runtime.marks.flush()
             await controlConsumer.close()
             await statusConsumer.close()
             await publisher.close()
