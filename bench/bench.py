@@ -332,13 +332,41 @@ def spawn_cost(args):
         start = time.perf_counter()
         subprocess.run(["/bin/sh", "-c", "echo 1"], stdout=subprocess.DEVNULL, check=True)
         plain.append(time.perf_counter() - start)
-    print(json.dumps({"what": "spawn_cost", "bwrap": percentiles(samples), "plain_sh": percentiles(plain)}))
+    # The spawn ceiling: sandboxed starts per second with every core busy (no broker, no bridge).
+    from concurrent.futures import ThreadPoolExecutor
+    runs = args.jobs * 2
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 2)) as pool:
+        list(pool.map(lambda _: subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True), range(runs)))
+    rate = runs / (time.perf_counter() - start)
+    print(json.dumps({"what": "spawn_cost", "bwrap": percentiles(samples), "plain_sh": percentiles(plain),
+                      "bwrap_parallel_per_s": rate}))
+
+
+def raw_roundtrip(args):
+    """The broker's own round trip: publish a persistent message with a confirm and get it back."""
+    conn = connect()
+    ch = conn.channel()
+    ch.confirm_delivery()
+    queue = ch.queue_declare("", exclusive=True).method.queue
+    props = pika.BasicProperties(delivery_mode=2)
+    samples = []
+    for i in range(args.jobs):
+        start = time.perf_counter()
+        ch.basic_publish("", queue, b"x" * 200, props)
+        for method, _, _ in ch.consume(queue, inactivity_timeout=10):
+            ch.basic_ack(method.delivery_tag)
+            break
+        samples.append(time.perf_counter() - start)
+    ch.cancel()
+    conn.close()
+    print(json.dumps({"what": "raw_roundtrip", **percentiles(samples)}))
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["bridge_throughput", "bridge_latency", "celery_throughput", "celery_latency",
-                                         "memory", "spawn_cost"])
+                                         "memory", "spawn_cost", "raw_roundtrip"])
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "golem-bridge"))
     parser.add_argument("--jobs", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=os.cpu_count())

@@ -44,7 +44,8 @@ public struct ContractNames: Sendable, Hashable {
                     arguments: ["x-dead-letter-exchange": .string(deadExchange)]
                 ),
                 QueueDeclaration(name: deadQueue, durable: true),
-                QueueDeclaration(name: statusQueue, durable: true),
+                // A status request nobody answered within a minute has a client that gave up.
+                QueueDeclaration(name: statusQueue, durable: true, arguments: ["x-message-ttl": .int32(60_000)]),
             ],
             bindings: [
                 Binding(exchange: jobsExchange, queue: submitQueue, routingKey: submitRoutingKey),
