@@ -153,12 +153,11 @@ import Synchronization
 
 extension TestSupport {
     /// The test CA that `scripts/broker start` makes for the broker's TLS listener (127.0.0.1:5671);
-    /// `AMQP_TEST_TLS_CA` overrides the path. `nil` when it does not exist.
+    /// `AMQP_TEST_TLS_CA` or `GOLEM_BRIDGE_BROKER_DIR` override the path. `nil` when it does not exist.
     static var tlsCA: String? {
-        let path = ProcessInfo.processInfo.environment["AMQP_TEST_TLS_CA"]
-            ?? URL(fileURLWithPath: #filePath)
-                .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-                .appendingPathComponent(".build/broker/tls/ca.pem").path
+        let environment = ProcessInfo.processInfo.environment
+        let path = environment["AMQP_TEST_TLS_CA"]
+            ?? (environment["GOLEM_BRIDGE_BROKER_DIR"] ?? "/var/lib/golem-bridge-test-broker") + "/tls/ca.pem"
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 }
