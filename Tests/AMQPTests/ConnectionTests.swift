@@ -98,7 +98,6 @@ extension BrokerTests {
                 return error
             }
         }
-        }
 
         @Test func heartbeatKeepsAnIdleConnectionAlive() async throws {
             let queue = TestSupport.unique("hb")
