@@ -71,16 +71,16 @@ func follow(session: ClientSession, json: Bool) async throws -> Bool {
     for try await batch in session.consumer.deliveries {
         for delivery in batch {
             session.consumer.ack(delivery.deliveryTag)
-            guard let event = ShownEvent(delivery.body) else { continue }
+            guard let event = try? EventCodec.decode(delivery.body) else { continue }
             // Delivery is at least once: drop repeats by CloudEvent id.
-            if let id = event.raw["id"] as? String, !seen.insert(id).inserted { continue }
+            if !seen.insert(event.id).inserted { continue }
             if json {
                 print(String(decoding: delivery.body, as: UTF8.self))
             } else {
                 print(event.line)
             }
-            if event.event == "success" { succeeded = true }
-            if event.event == "ended" { return succeeded }
+            if event.event == .success { succeeded = true }
+            if event.event == .ended { return succeeded }
         }
     }
     return succeeded
@@ -219,7 +219,8 @@ func printSnapshot(_ snapshot: [String: Any], json: Bool) {
         lines.append("error   \(error["code"] ?? "?"): \(error["message"] ?? "")")
     }
     if let result = snapshot["result"] as? [String: Any], let output = result["output"] as? String {
-        lines.append("output  " + output.replacingOccurrences(of: "\n", with: "\n        "))
+        let shown = output.hasSuffix("\n") ? String(output.dropLast()) : output
+        lines.append("output  " + shown.replacingOccurrences(of: "\n", with: "\n        "))
     }
     print(lines.joined(separator: "\n"))
 }

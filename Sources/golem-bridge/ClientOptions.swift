@@ -67,34 +67,19 @@ final class ClientSession: Sendable {
     }
 }
 
-/// An event as the CLI shows it, read from the CloudEvent JSON.
-struct ShownEvent {
-    var raw: [String: Any]
-    var data: [String: Any]
-    var event: String { data["event"] as? String ?? "?" }
-    var jobId: String { data["jobId"] as? String ?? "?" }
-
-    init?(_ body: [UInt8]) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
-              let data = object["data"] as? [String: Any]
-        else { return nil }
-        raw = object
-        self.data = data
-    }
-
+extension DecodedEvent {
+    /// One line for people: time, job, event, state, attempt, provider, and what the event carries.
     var line: String {
-        let time = (raw["time"] as? String).map { String($0.dropFirst(11).prefix(12)) } ?? ""
-        var text = "\(time)  \(jobId)  \(event.padding(toLength: 8, withPad: " ", startingAt: 0)) \(data["state"] as? String ?? "")"
-        if let attempt = data["attempt"] as? Int, attempt > 0 { text += "  attempt \(attempt)" }
-        if let provider = data["provider"] as? [String: Any], let name = provider["name"] as? String { text += "  on \(name)" }
-        if let error = data["error"] as? [String: Any] {
-            text += "  \(error["code"] as? String ?? "?"): \(error["message"] as? String ?? "")"
+        let shortTime = String(time.dropFirst(11).prefix(12))
+        var text = "\(shortTime)  \(jobId)  \(event.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(state)"
+        if attempt > 0 { text += "  attempt \(attempt)" }
+        if let name = data["provider"]?["name"]?.stringValue { text += "  on \(name)" }
+        if let errorCode { text += "  \(errorCode): \(errorMessage ?? "")" }
+        if event == .progress, let step = data["step"] {
+            text += "  step \(step["index"]?.intValue ?? -1) \(step["kind"]?.stringValue ?? "")"
+            if let code = step["exitCode"]?.intValue { text += " exit \(code)" }
         }
-        if event == "progress", let step = data["step"] as? [String: Any] {
-            text += "  step \(step["index"] as? Int ?? -1) \(step["kind"] as? String ?? "")"
-            if let code = step["exitCode"] as? Int { text += " exit \(code)" }
-        }
-        if event == "success", let result = data["result"] as? [String: Any], let output = result["output"] as? String {
+        if event == .success, let output {
             let shown = output.hasSuffix("\n") ? String(output.dropLast()) : output
             text += "\n  output: " + shown.replacingOccurrences(of: "\n", with: "\n          ")
         }

@@ -61,8 +61,8 @@ final class BridgeRuntime: Sendable {
             skipCreated: record.lastEvent != nil
         )
         let pump = Task {
-            // The job's sequence lives here; the journal is read once, for a resumed job's last one.
-            var sequence = (try? await self.journal.nextSequence(jobId: jobId)) ?? 1
+            // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
+            var sequence = record.lastEvent == nil ? 1 : (try? await self.journal.nextSequence(jobId: jobId)) ?? 1
             for await event in job.events {
                 if event.kind == .created && context.skipCreated { continue }
                 await self.emit(event, sequence: sequence, context: context, logger: jobLogger)
