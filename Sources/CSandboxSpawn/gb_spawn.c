@@ -19,7 +19,7 @@
 static void __attribute__((noreturn)) child(const char *path, char *const argv[], char *const envp[],
                                             int drop_ids, unsigned int uid, unsigned int gid,
                                             const struct gb_limit *limits, int limit_count,
-                                            int devnull, int stdout_fd, int stderr_fd, int report_fd) {
+                                            int devnull, int stdout_fd, int stderr_fd, int extra_fd, int report_fd) {
     int err = 0;
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -32,9 +32,15 @@ static void __attribute__((noreturn)) child(const char *path, char *const argv[]
     if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) goto fail;
     if (setpgid(0, 0) != 0) goto fail;
     if (dup2(devnull, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) goto fail;
-    /* Everything above 2 closes at exec (the report pipe too, which tells the parent exec worked). */
-    if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    unsigned int first_closed = 3;
+    if (extra_fd >= 0) {
+        /* dup2 onto itself would keep close-on-exec, so clear it explicitly. */
+        if (extra_fd == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(extra_fd, 3) < 0) goto fail;
+        first_closed = 4;
+    }
+    /* Everything above closes at exec (the report pipe too, which tells the parent exec worked). */
+    if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+        for (int fd = (int)first_closed; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     struct rlimit core = {0, 0};
     if (setrlimit(RLIMIT_CORE, &core) != 0) goto fail;
@@ -58,7 +64,7 @@ fail:
 int gb_spawn(const char *path, char *const argv[], char *const envp[],
              int drop_ids, unsigned int uid, unsigned int gid,
              const struct gb_limit *limits, int limit_count,
-             int stdout_fd, int stderr_fd, int *pid_out) {
+             int stdout_fd, int stderr_fd, int extra_fd, int *pid_out) {
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -74,7 +80,7 @@ int gb_spawn(const char *path, char *const argv[], char *const envp[],
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid = vfork();
     if (pid == 0) {
-        child(path, argv, envp, drop_ids, uid, gid, limits, limit_count, devnull, stdout_fd, stderr_fd, report[1]);
+        child(path, argv, envp, drop_ids, uid, gid, limits, limit_count, devnull, stdout_fd, stderr_fd, extra_fd, report[1]);
     }
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -96,4 +102,13 @@ int gb_spawn(const char *path, char *const argv[], char *const envp[],
     }
     *pid_out = pid;
     return 0;
+}
+
+int gb_pidfd_open(int pid) {
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -1 : (int)fd;
+}
+
+int gb_pidfd_kill(int pidfd) {
+    return syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) == 0 ? 0 : errno;
 }

@@ -8,9 +8,9 @@ import Logging
 /// read-write at `/golem/work` (also the cwd), a private `/tmp`, every namespace unshared (no
 /// network, own PIDs), an unprivileged uid, and resource limits.
 ///
-/// Cancelling the calling Task, or the command's timeout, SIGKILLs bwrap; `--die-with-parent` then
-/// kills the sandbox's PID namespace, and with it every process the command started. `run` returns
-/// only after the process was reaped.
+/// Cancelling the calling Task, or the command's timeout, SIGKILLs bwrap and the sandbox's PID 1
+/// (reported on `--info-fd`), which ends the sandbox's PID namespace and with it every process the
+/// command started. `run` returns only after bwrap was reaped.
 public struct Sandbox: Sendable {
     /// Where the job's directory is mounted inside.
     public static let workPath = "/golem/work"
@@ -33,7 +33,8 @@ public struct Sandbox: Sendable {
         let process = try ChildProcess.spawn(
             executable: configuration.bwrapPath, arguments: bwrapArguments(for: command),
             environment: environment(for: command), limits: command.limits.resourceLimits,
-            dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil
+            dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil,
+            infoDescriptor: true
         )
         logger.debug("sandbox started", metadata: ["sandbox.pid": "\(process.pid)", "sandbox.command": "\(command.executable)"])
         let termination = await withTaskCancellationHandler {
@@ -108,7 +109,7 @@ public struct Sandbox: Sendable {
         var arguments = [
             "--unshare-all", "--unshare-user",
             "--uid", "\(configuration.uid)", "--gid", "\(configuration.gid)",
-            "--die-with-parent", "--new-session",
+            "--die-with-parent", "--new-session", "--info-fd", "3",
             "--hostname", configuration.hostname,
         ]
         let files = FileManager.default

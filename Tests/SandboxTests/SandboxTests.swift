@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Sandbox
+@testable import Sandbox
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -170,18 +170,26 @@ private func processRunning(withArgument marker: String) -> Bool {
         }
     }
 
-    @Test func cancelKillsTheWholeSandboxWithinASecond() async throws {
-        let marker = "100.\(Int.random(in: 100_000...999_999))"
+    /// Repeated because the failure it guards against was intermittent: with `--die-with-parent`
+    /// alone, killing bwrap left the sandboxed processes running in about 1 start in 4.
+    @Test(arguments: 1...8) func cancelKillsEveryProcessInTheSandbox(round: Int) async throws {
+        let marker = "100.\(round)\(Int.random(in: 100_000...999_999))"
         try await withWorkDirectory { dir in
             let task = Task { try await sandbox.run(.shell("sleep \(marker) & sleep \(marker)", workDirectory: dir), logger: logger) }
-            #expect(await eventually { processRunning(withArgument: "sleep \(marker)") })
-            let start = ContinuousClock.now
+            #expect(await eventually(.seconds(10)) { processRunning(withArgument: "sleep \(marker)") })
             task.cancel()
+            // The commands sleep 100 s: returning at all means the cancel did not wait for them.
             await #expect(throws: CancellationError.self) { try await task.value }
-            // Kill is immediate; the bound is generous because other suites (fork bombs) share the 2 cores.
-            #expect(ContinuousClock.now - start < .seconds(3))
-            #expect(await eventually { !processRunning(withArgument: "sleep \(marker)") })
+            #expect(await eventually(.seconds(10)) { !processRunning(withArgument: "sleep \(marker)") })
         }
+    }
+
+    @Test func childPidIsReadFromCompleteBubblewrapInfoOnly() {
+        let info = Array("{\n    \"child-pid\": 31854,\n    \"pid-namespace\": 4026532190\n}".utf8)
+        #expect(ChildProcess.childPid(inInfo: info) == 31854)
+        #expect(ChildProcess.childPid(inInfo: Array(info.prefix(20))) == nil)
+        #expect(ChildProcess.childPid(inInfo: Array("{\"child-pid\": 318".utf8)) == nil)
+        #expect(ChildProcess.childPid(inInfo: []) == nil)
     }
 
     @Test func timeoutKillsTheCommand() async throws {
