@@ -6,6 +6,7 @@ import PackageDescription
 //   AMQP          AMQP 0-9-1 client over rabbitmq-c, one OS thread per connection.
 //   Sandbox       bubblewrap process execution with limits.
 //   LocalBackend  a JobBackend that runs steps in the Sandbox on this machine.
+//   Yagna         yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
 //   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
 //   golem-bridge  the executable: commands, configuration, ServiceGroup.
 let strict: [SwiftSetting] = [
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -61,6 +63,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // yagna's REST API (market, activity, payment, GSB services), shared by the Golem backend
+        // and the local provider agent.
+        .target(
+            name: "Yagna",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Bridge",
             dependencies: [
@@ -87,6 +99,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
+        .testTarget(name: "YagnaTests", dependencies: ["Yagna"], swiftSettings: strict),
         .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),

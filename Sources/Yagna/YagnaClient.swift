@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// yagna's REST API over one shared HTTP client: JSON in and out, the app key as a Bearer token,
+/// a bound on every call, and errors that name the call and yagna's message.
+///
+/// Typed calls for each API (market, activity, payment, GSB) live in extensions of this type.
+/// Paths are relative to the API URL, e.g. `/market-api/v1/demands`.
+public final class YagnaClient: Sendable {
+    public let configuration: YagnaConfiguration
+    private let http: HTTPClient
+    private let logger: Logger
+
+    public init(configuration: YagnaConfiguration, httpClient: HTTPClient = .shared, logger: Logger) {
+        self.configuration = configuration
+        self.http = httpClient
+        self.logger = logger
+    }
+
+    public static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
+    public static let decoder = JSONDecoder()
+
+    /// One call. `wait` is how long yagna itself may hold it (a long poll's `timeout`), added to the
+    /// configured bound. Returns the status and body of a 2xx answer; throws ``YagnaError`` otherwise.
+    @discardableResult
+    public func call(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: [UInt8]? = nil,
+        wait: Duration = .zero
+    ) async throws -> (status: Int, body: [UInt8]) {
+        let name = "\(method.rawValue) \(path)"
+        var request = HTTPClientRequest(url: configuration.apiURL + path + Self.queryString(query))
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(configuration.appKey)")
+        request.headers.add(name: "Accept", value: "application/json")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let bound = configuration.requestTimeout + wait
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .nanoseconds(Int64(bound.components.seconds) * 1_000_000_000 + bound.components.attoseconds / 1_000_000_000))
+            bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw YagnaError(.timeout, call: name, message: "no answer within \(bound)")
+        } catch let error as NIOTooManyBytesError {
+            throw YagnaError(.badResponse, call: name, message: "response larger than \(configuration.maxResponseBytes) bytes (\(error))")
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw YagnaError(.unreachable, call: name, message: "\(error)")
+        }
+        let status = Int(response.status.code)
+        let payload = Array(bytes.readableBytesView)
+        logger.trace("yagna call", metadata: ["yagna.call": "\(name)", "yagna.status": "\(status)"])
+        guard (200..<300).contains(status) else {
+            let message = Self.errorMessage(payload)
+            switch status {
+            case 401, 403: throw YagnaError(.unauthorized, call: name, message: message)
+            case 404: throw YagnaError(.notFound, call: name, message: message)
+            case 409, 410: throw YagnaError(.conflict, call: name, message: message)
+            default: throw YagnaError(.http(status), call: name, message: message)
+            }
+        }
+        return (status, payload)
+    }
+
+    /// A call whose answer is JSON of type `T`.
+    public func json<T: Decodable>(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: (any Encodable)? = nil,
+        wait: Duration = .zero, as type: T.Type = T.self
+    ) async throws -> T {
+        let encoded = try body.map { Array(try Self.encoder.encode($0)) }
+        let answer = try await call(method, path, query: query, body: encoded, wait: wait)
+        do {
+            return try Self.decoder.decode(T.self, from: Data(answer.body))
+        } catch {
+            throw YagnaError(.badResponse, call: "\(method.rawValue) \(path)", message: "cannot read \(T.self): \(error); body: \(Self.preview(answer.body))")
+        }
+    }
+
+    /// A call whose answer carries nothing we need (204, or a body we ignore).
+    public func send(
+        _ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: (any Encodable)? = nil,
+        wait: Duration = .zero
+    ) async throws {
+        let encoded = try body.map { Array(try Self.encoder.encode($0)) }
+        try await call(method, path, query: query, body: encoded, wait: wait)
+    }
+
+    static func queryString(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+:?#/")
+        return "?" + query.map { key, value in
+            "\(key)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+        }.joined(separator: "&")
+    }
+
+    /// yagna's error bodies: `{"message": …}`, `{"error": …}` or plain text.
+    static func errorMessage(_ body: [UInt8]) -> String {
+        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+            for key in ["message", "error", "internalError"] {
+                if let text = object[key] as? String { return text }
+            }
+        }
+        return body.isEmpty ? "(no body)" : preview(body)
+    }
+
+    static func preview(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(500), as: UTF8.self)
+        return body.count > 500 ? text + "…" : text
+    }
+}
