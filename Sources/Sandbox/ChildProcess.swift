@@ -169,7 +169,8 @@ final class ChildProcess: Sendable {
         for capture in captures { _ = fcntl(capture.fd, F_SETFL, fcntl(capture.fd, F_GETFL) | O_NONBLOCK) }
         var timedOut = false
         var status: Int32?
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        // Allocated on the first output: a silent command (most of 1,000 `sleep`s) costs none of it.
+        var buffer: [UInt8] = []
         var infoSettled = infoFD < 0
 
         while true {
@@ -248,6 +249,7 @@ final class ChildProcess: Sendable {
 
         /// Reads what is available now; closes on end of file.
         mutating func drain(_ buffer: inout [UInt8]) {
+            if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: 16 * 1024) }
             while isOpen {
                 let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
                 if count > 0 {
