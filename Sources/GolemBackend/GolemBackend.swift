@@ -173,6 +173,9 @@ public final class GolemBackend: JobBackend {
         do {
             try await client.destroyActivity(activityId, timeout: configuration.cleanupTimeout)
             try? await store.forgetActivity(activityId)
+        } catch let error as YagnaError where error.message.contains("Not found") {
+            // yagna 0.17 answers 500 "DAO error: Not found" for an activity it does not know.
+            try? await store.forgetActivity(activityId)
         } catch {
             logger.warning("could not destroy an activity; the next start retries", metadata: ["activity": "\(activityId)", "error": "\(error)"])
         }
