@@ -51,9 +51,10 @@ public enum ExeScript {
             case .shell(let line): (entryPoint, args) = ("/bin/sh", ["-c", line])
             case .exec(let command, let arguments): (entryPoint, args) = (command, arguments)
             }
-            // ExeScript `run` has no env field (REFERENCE.md §3.4): env(1) sets it.
+            // ExeScript `run` has no env field (REFERENCE.md §3.4): env(1) sets it. `--` ends env's
+            // options; operands are then NAME=VALUE assignments up to the command (GNU and busybox).
             if !run.env.isEmpty {
-                args = run.env.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" } + ["--", entryPoint] + args
+                args = ["--"] + run.env.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" } + [entryPoint] + args
                 entryPoint = "/usr/bin/env"
             }
             return [.run(entryPoint: entryPoint, args: args)]

@@ -21,7 +21,7 @@ import Testing
 
     @Test func environmentGoesThroughEnvBecauseRunHasNoEnvField() {
         let commands = ExeScript.commands(for: .run(RunStep(.exec(command: "/bin/prog", args: ["x"]), env: ["B": "2", "A": "1"])))
-        #expect(commands == [.run(entryPoint: "/usr/bin/env", args: ["A=1", "B=2", "--", "/bin/prog", "x"])])
+        #expect(commands == [.run(entryPoint: "/usr/bin/env", args: ["--", "A=1", "B=2", "/bin/prog", "x"])])
     }
 
     @Test func deployAndStartComeFirst() throws {
