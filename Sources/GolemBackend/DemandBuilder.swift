@@ -9,11 +9,14 @@ public struct DemandBuilder: Sendable {
     public var subnet: String
     public var platform: String
     public var debitNoteAcceptTimeout: Int
+    /// `golem.com.scheme.payu.debit-note.interval-sec?`: how often the provider bills while running.
+    public var debitNoteInterval: Int
 
-    public init(subnet: String, platform: String, debitNoteAcceptTimeout: Int) {
+    public init(subnet: String, platform: String, debitNoteAcceptTimeout: Int, debitNoteInterval: Int = 120) {
         self.subnet = subnet
         self.platform = platform
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.debitNoteInterval = debitNoteInterval
     }
 
     /// The demand for `package` (already resolved to a task package) and `market`, decorated with the
@@ -28,7 +31,7 @@ public struct DemandBuilder: Sendable {
             "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + rentHours * 3600) * 1000)),
             "golem.srv.comp.vm.package_format": .string("gvmkit-squash"),
             "golem.srv.comp.task_package": .string(taskPackage),
-            "golem.com.scheme.payu.debit-note.interval-sec?": .int(120),
+            "golem.com.scheme.payu.debit-note.interval-sec?": .int(Int64(debitNoteInterval)),
             "golem.com.scheme.payu.payment-timeout-sec?": .int(Int64(max(120, rentHours * 3600))),
             "golem.com.payment.debit-notes.accept-timeout?": .int(Int64(debitNoteAcceptTimeout)),
         ]

@@ -50,7 +50,8 @@ public final class GolemBackend: JobBackend {
         self.registry = ImageRegistry(baseURL: configuration.registryURL, timeout: configuration.yagna.requestTimeout)
         self.builder = DemandBuilder(
             subnet: configuration.subnet, platform: configuration.platform,
-            debitNoteAcceptTimeout: configuration.debitNoteAcceptTimeout
+            debitNoteAcceptTimeout: configuration.debitNoteAcceptTimeout,
+            debitNoteInterval: configuration.debitNoteInterval
         )
         self.logger = yagnaLogger
         self.appSessionId = "golem-bridge-\(UUID().uuidString.lowercased().prefix(13))"

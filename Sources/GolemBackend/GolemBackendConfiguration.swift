@@ -39,6 +39,8 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var pool: RentalPoolPolicy
     /// `golem.com.payment.debit-notes.accept-timeout?` we propose, in seconds.
     public var debitNoteAcceptTimeout: Int
+    /// `golem.com.scheme.payu.debit-note.interval-sec?` we propose: seconds between debit notes.
+    public var debitNoteInterval: Int
     /// The largest upload or download one step may move, in bytes.
     public var transferLimit: Int
     /// The SQLite file that records allocation, agreement and activity IDs for recovery after a crash.
@@ -64,6 +66,7 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         cleanupTimeout: Duration = .seconds(10),
         pool: RentalPoolPolicy = RentalPoolPolicy(),
         debitNoteAcceptTimeout: Int = 240,
+        debitNoteInterval: Int = 120,
         transferLimit: Int = 16 << 20,
         statePath: String = "golem-bridge-golem.sqlite"
     ) {
@@ -84,6 +87,7 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         self.cleanupTimeout = cleanupTimeout
         self.pool = pool
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.debitNoteInterval = debitNoteInterval
         self.transferLimit = transferLimit
         self.statePath = statePath
     }

@@ -55,6 +55,9 @@ struct GolemOptions: ParsableArguments {
     @Option(help: "Golem: default rental hours per agreement. [env GOLEM_BRIDGE_RENT_HOURS; default 0.5]")
     var rentHours: Double?
 
+    @Option(help: "Golem: seconds between the provider's debit notes that the demand proposes. [env GOLEM_BRIDGE_DEBIT_NOTE_INTERVAL; default 120]")
+    var debitNoteInterval: Int?
+
     @Option(help: "Golem: SQLite file recording rented agreements and activities for crash recovery. [env GOLEM_BRIDGE_GOLEM_STATE; default: the journal's path + .golem]")
     var golemState: String?
 
@@ -112,6 +115,8 @@ struct GolemOptions: ParsableArguments {
             statePath: settings.string("golem-state", flag: golemState, default: journalPath + ".golem")
         )
         configuration.defaultMarket.rentHours = hours
+        configuration.debitNoteInterval = try settings.int("debit-note-interval", flag: debitNoteInterval, default: 120)
+        guard configuration.debitNoteInterval > 0 else { throw ValidationError("--debit-note-interval must be positive") }
         return configuration
     }
 }
