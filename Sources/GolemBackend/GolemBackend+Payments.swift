@@ -59,6 +59,7 @@ extension GolemBackend {
                 state.withLock { state in
                     state.ledger.release(invoice.agreementId)
                     state.owed.remove(invoice.agreementId)
+                    state.awaitingInvoice.removeValue(forKey: invoice.agreementId)
                 }
                 try? await store.forgetAgreement(invoice.agreementId)
                 logger.info("invoice accepted", metadata: ["agreement": "\(invoice.agreementId)", "amount": "\(invoice.amount)"])

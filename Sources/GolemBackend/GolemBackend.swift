@@ -34,6 +34,9 @@ public final class GolemBackend: JobBackend {
         var session: Task<Session, any Error>?
         /// Agreements whose debit notes and invoices we accept (ours, live or awaiting the invoice).
         var owed: Set<String> = []
+        /// Terminated agreements whose invoice has not come yet, and when they ended. Their budget
+        /// reservation is freed after `invoiceWait` (a late invoice is still accepted).
+        var awaitingInvoice: [String: ContinuousClock.Instant] = [:]
         /// Cleanup work in flight (destroy, terminate, unsubscribe), awaited at shutdown.
         var cleanups: [UUID: Task<Void, Never>] = [:]
         var closed = false
@@ -118,8 +121,14 @@ public final class GolemBackend: JobBackend {
 
     /// Ends idle rentals past their idle timeout or near expiry.
     func evictIdle() {
+        let invoiceWait = configuration.invoiceWait
         let leases = state.withLock { state in
-            state.pool.evict(now: .now).compactMap { state.leases[$0] }
+            let now = ContinuousClock.now
+            for (agreementId, ended) in state.awaitingInvoice where now - ended >= invoiceWait {
+                state.ledger.release(agreementId)
+                state.awaitingInvoice.removeValue(forKey: agreementId)
+            }
+            return state.pool.evict(now: now).compactMap { state.leases[$0] }
         }
         for lease in leases { end(lease, reason: "idle") }
     }
@@ -186,6 +195,9 @@ public final class GolemBackend: JobBackend {
         do {
             try await client.terminateAgreement(agreementId, reason: reason)
             try? await store.markTerminated(agreementId: agreementId)
+            state.withLock { state in
+                if state.ledger.reservations[agreementId] != nil { state.awaitingInvoice[agreementId] = .now }
+            }
             logger.debug("agreement terminated", metadata: ["agreement": "\(agreementId)", "reason": "\(reason)"])
         } catch let error as YagnaError where error.code == .notFound {
             // yagna does not know it: nothing rented, nothing owed.

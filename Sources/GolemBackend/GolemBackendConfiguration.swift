@@ -41,6 +41,9 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var debitNoteAcceptTimeout: Int
     /// `golem.com.scheme.payu.debit-note.interval-sec?` we propose: seconds between debit notes.
     public var debitNoteInterval: Int
+    /// How long a terminated agreement's budget stays reserved waiting for its invoice (a late
+    /// invoice is still accepted; only the reservation goes).
+    public var invoiceWait: Duration
     /// The largest upload or download one step may move, in bytes.
     public var transferLimit: Int
     /// The SQLite file that records allocation, agreement and activity IDs for recovery after a crash.
@@ -67,6 +70,7 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         pool: RentalPoolPolicy = RentalPoolPolicy(),
         debitNoteAcceptTimeout: Int = 240,
         debitNoteInterval: Int = 120,
+        invoiceWait: Duration = .seconds(3600),
         transferLimit: Int = 16 << 20,
         statePath: String = "golem-bridge-golem.sqlite"
     ) {
@@ -88,6 +92,7 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         self.pool = pool
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
         self.debitNoteInterval = debitNoteInterval
+        self.invoiceWait = invoiceWait
         self.transferLimit = transferLimit
         self.statePath = statePath
     }
