@@ -182,6 +182,8 @@ def provider(golem, tmp_path):
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+    import shutil
+    shutil.rmtree(penv["GOLEM_BRIDGE_PROVIDER_WORK_ROOT"], ignore_errors=True)
 
 
 def approved_agreements(yagna, subnet):
