@@ -8,6 +8,7 @@ import PackageDescription
 //   LocalBackend  a JobBackend that runs steps in the Sandbox on this machine.
 //   FlexBuffers   FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
 //   Yagna         yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
+//   GolemBackend  a JobBackend that rents Golem providers through yagna: market, activity, payments, pool.
 //   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
 //   golem-bridge  the executable: commands, configuration, ServiceGroup.
 let strict: [SwiftSetting] = [
@@ -76,6 +77,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The requestor flow over yagna, the rental pool, budget and recovery. Its state file is its
+        // own (GRDB), so the core and the Bridge journal know nothing of Golem.
+        .target(
+            name: "GolemBackend",
+            dependencies: [
+                "GolemJobs", "Yagna",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Bridge",
             dependencies: [
@@ -89,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "golem-bridge",
             dependencies: [
-                "Bridge", "LocalBackend", "AMQP", "GolemJobs",
+                "Bridge", "LocalBackend", "GolemBackend", "Yagna", "AMQP", "GolemJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,6 +117,11 @@ let package = Package(
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
         .testTarget(name: "YagnaTests", dependencies: ["Yagna"], swiftSettings: strict),
+        .testTarget(
+            name: "GolemBackendTests",
+            dependencies: ["GolemBackend", "GolemJobs", "Yagna", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),

@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Bridge
 import Foundation
+import GolemBackend
 import GolemJobs
 import LocalBackend
 import Logging
@@ -20,7 +21,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Broker URL, amqp:// or amqps://. The password is never logged. [env GOLEM_BRIDGE_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/]")
     var amqpURL: String?
 
-    @Option(help: "Where jobs run: local (a bubblewrap sandbox on this machine) or golem (not yet available). [env GOLEM_BRIDGE_BACKEND; default local]")
+    @Option(help: "Where jobs run: local (a bubblewrap sandbox on this machine) or golem (providers rented through yagna; see the Golem options). [env GOLEM_BRIDGE_BACKEND; default local]")
     var backend: String?
 
     @Option(help: "SQLite journal file: jobs, events sent, cancel marks. Bridges on one host may share it. [env GOLEM_BRIDGE_JOURNAL; default ./golem-bridge.sqlite]")
@@ -52,6 +53,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env GOLEM_BRIDGE_LOG_LEVEL; default info]")
     var logLevel: String?
+
+    @OptionGroup(title: "Golem backend")
+    var golem: GolemOptions
 
     @Option(help: "JSON file with any of these options by their long names (e.g. {\"concurrency\": 8}). [env GOLEM_BRIDGE_CONFIG]")
     var config: String?
@@ -102,6 +106,7 @@ struct Serve: AsyncParsableCommand {
 
         let backendName = settings.string("backend", flag: backend, default: "local")
         let jobBackend: any JobBackend
+        var backendServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         switch backendName {
         case "local":
             let root = settings.string(
@@ -112,7 +117,18 @@ struct Serve: AsyncParsableCommand {
             do { try local.preflight() } catch { throw CLIError("local backend: \(error)") }
             jobBackend = local
         case "golem":
-            throw ValidationError("--backend golem is not available in this version; use --backend local")
+            let golemConfiguration = try golem.configuration(
+                settings: settings, concurrency: concurrency, journalPath: configuration.journalPath
+            )
+            let store: SQLiteRentalStore
+            do { store = try SQLiteRentalStore(path: golemConfiguration.statePath) } catch {
+                throw CLIError("golem backend: cannot open its state file \(golemConfiguration.statePath): \(error)")
+            }
+            let golemBackend = GolemBackend(configuration: golemConfiguration, store: store, logger: logger)
+            logger.info("golem backend", metadata: ["configuration": "\(golemConfiguration)"])
+            jobBackend = golemBackend
+            // Before the bridge: services stop in reverse order, so jobs drain before rentals end.
+            backendServices.append(.init(service: GolemBackendService(backend: golemBackend)))
         default:
             throw ValidationError("--backend must be local or golem, got \"\(backendName)\"")
         }
@@ -120,7 +136,7 @@ struct Serve: AsyncParsableCommand {
         let bridge = BridgeService(configuration: configuration, backend: jobBackend, logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: bridge)],
+                services: backendServices + [.init(service: bridge)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

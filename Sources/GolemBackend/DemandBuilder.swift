@@ -1,0 +1,79 @@
+import Foundation
+import GolemJobs
+import Yagna
+
+/// Builds a golem-js style demand from a job's package and market options (pure; REFERENCE.md §3.3).
+///
+/// Property and constraint names are golem-js 3's; constraints are joined as `(&c1\n\tc2…)`.
+public struct DemandBuilder: Sendable {
+    public var subnet: String
+    public var platform: String
+    public var debitNoteAcceptTimeout: Int
+    /// `golem.com.scheme.payu.debit-note.interval-sec?`: how often the provider bills while running.
+    public var debitNoteInterval: Int
+
+    public init(subnet: String, platform: String, debitNoteAcceptTimeout: Int, debitNoteInterval: Int = 120) {
+        self.subnet = subnet
+        self.platform = platform
+        self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.debitNoteInterval = debitNoteInterval
+    }
+
+    /// The demand for `package` (already resolved to a task package) and `market`, decorated with the
+    /// allocation's payment properties and constraints. Expiration = `now` + rentHours.
+    public func demand(
+        package: PackageSpec, taskPackage: String, market: MarketSpec, decorations: DemandDecorations, now: Date
+    ) -> DemandOfferBase {
+        let rentHours = market.rentHours ?? 0.5
+        var properties: [String: PropertyValue] = [
+            "golem.srv.caps.multi-activity": .bool(true),
+            "golem.node.debug.subnet": .string(subnet),
+            "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + rentHours * 3600) * 1000)),
+            "golem.srv.comp.vm.package_format": .string("gvmkit-squash"),
+            "golem.srv.comp.task_package": .string(taskPackage),
+            "golem.com.scheme.payu.debit-note.interval-sec?": .int(Int64(debitNoteInterval)),
+            "golem.com.scheme.payu.payment-timeout-sec?": .int(Int64(max(120, rentHours * 3600))),
+            "golem.com.payment.debit-notes.accept-timeout?": .int(Int64(debitNoteAcceptTimeout)),
+        ]
+        for property in decorations.properties { properties[property.key] = property.value }
+
+        var constraints = [
+            "(golem.com.pricing.model=linear)",
+            "(golem.node.debug.subnet=\(subnet))",
+            "(golem.runtime.name=\(package.runtime ?? "vm"))",
+            "(golem.inf.mem.gib>=\(Self.number(package.minMemGib ?? 0.5)))",
+            "(golem.inf.storage.gib>=\(Self.number(package.minStorageGib ?? 2)))",
+            "(golem.inf.cpu.cores>=\(package.minCpuCores ?? 1))",
+            "(golem.inf.cpu.threads>=\(package.minCpuThreads ?? 1))",
+        ]
+        constraints += package.capabilities.map { "(golem.runtime.capabilities=\($0))" }
+        constraints += decorations.constraints
+        return DemandOfferBase(properties: properties, constraints: Self.join(constraints))
+    }
+
+    /// The counter-proposal: the demand plus the payment platform we chose.
+    public func counter(_ demand: DemandOfferBase) -> DemandOfferBase {
+        var counter = demand
+        counter.properties["golem.com.payment.chosen-platform"] = .string(platform)
+        return counter
+    }
+
+    /// golem-js: none → `(&)`, one → bare, more → `(&c1\n\tc2…)`.
+    static func join(_ constraints: [String]) -> String {
+        switch constraints.count {
+        case 0: "(&)"
+        case 1: constraints[0]
+        default: "(&" + constraints.joined(separator: "\n\t") + ")"
+        }
+    }
+
+    /// `2` rather than `2.0`, `0.5` as is.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+    }
+
+    /// `hash:sha3:<hash>:<url>`: what `golem.srv.comp.task_package` carries.
+    public static func taskPackage(hash: String, url: String) -> String {
+        "hash:sha3:\(hash):\(url)"
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import GolemJobs
+import Logging
+import Synchronization
+import Yagna
+
+/// A ``JobBackend`` that runs jobs on Golem providers through a yagna node's REST API, as golem-js
+/// does, with one long-lived allocation, a rental pool, cancel in every phase and budget checks
+/// before anything is signed.
+///
+/// `acquire` lends a ready rental (agreement + deployed activity) whose requirements match the job's
+/// package and market, or negotiates a new one. ``GolemBackendService`` runs the background work
+/// (recovery at start, payments, idle eviction, cleanup at shutdown); run it next to the bridge.
+public final class GolemBackend: JobBackend {
+    public let configuration: GolemBackendConfiguration
+    let client: YagnaClient
+    let store: any RentalStore
+    let registry: ImageRegistry
+    let builder: DemandBuilder
+    let logger: Logger
+    /// One per process: agreements are confirmed with it (payment events can be told apart by it).
+    let appSessionId: String
+
+    struct Session: Sendable {
+        var allocationId: String
+        var decorations: DemandDecorations
+    }
+
+    struct State {
+        var pool: RentalPoolState<String>
+        var leases: [String: Lease] = [:]
+        var ledger: BudgetLedger
+        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+        var session: Task<Session, any Error>?
+        /// Agreements whose debit notes and invoices we accept (ours, live or awaiting the invoice).
+        var owed: Set<String> = []
+        /// Terminated agreements whose invoice has not come yet, and when they ended. Their budget
+        /// reservation is freed after `invoiceWait` (a late invoice is still accepted).
+        var awaitingInvoice: [String: ContinuousClock.Instant] = [:]
+        /// Cleanup work in flight (destroy, terminate, unsubscribe), awaited at shutdown.
+        var cleanups: [UUID: Task<Void, Never>] = [:]
+        var closed = false
+    }
+
+    let state: Mutex<State>
+
+    public init(configuration: GolemBackendConfiguration, store: any RentalStore, logger: Logger) {
+        self.configuration = configuration
+        var yagnaLogger = logger
+        yagnaLogger[metadataKey: "backend"] = "golem"
+        self.client = YagnaClient(configuration: configuration.yagna, logger: yagnaLogger)
+        self.store = store
+        self.registry = ImageRegistry(baseURL: configuration.registryURL, timeout: configuration.yagna.requestTimeout)
+        self.builder = DemandBuilder(
+            subnet: configuration.subnet, platform: configuration.platform,
+            debitNoteAcceptTimeout: configuration.debitNoteAcceptTimeout,
+            debitNoteInterval: configuration.debitNoteInterval
+        )
+        self.logger = yagnaLogger
+        self.appSessionId = "golem-bridge-\(UUID().uuidString.lowercased().prefix(13))"
+        self.state = Mutex(State(pool: RentalPoolState(policy: configuration.pool), ledger: BudgetLedger(total: configuration.budget)))
+    }
+
+    // MARK: - JobBackend
+
+    public func acquire(jobId: String, spec: JobSpec, attempt: Int, logger: Logger) async throws -> any JobRental {
+        let package = spec.package ?? configuration.defaultPackage
+        let market = MarketSpec(
+            rentHours: spec.market?.rentHours ?? configuration.defaultMarket.rentHours ?? 0.5,
+            pricing: spec.market?.pricing ?? configuration.defaultMarket.pricing
+        )
+        let key = "\(package)|\(market)"
+        while true {
+            try Task.checkCancellation()
+            let decision = try state.withLock { state throws(JobError) in
+                if state.closed { throw JobError(.interrupted, "the Golem backend is shutting down") }
+                return state.pool.acquire(key: key, now: .now)
+            }
+            switch decision {
+            case .reuse(let agreementId):
+                guard let lease = state.withLock({ $0.leases[agreementId] }) else {
+                    state.withLock { $0.pool.destroyed() }
+                    continue
+                }
+                if await validate(lease, logger: logger) {
+                    logger.debug("reusing a rental", metadata: ["agreement": "\(agreementId)", "provider": "\(lease.provider.id)"])
+                    return GolemRental(backend: self, lease: lease)
+                }
+                state.withLock { $0.pool.destroyed() }
+                end(lease, reason: "failed validation before reuse")
+            case .create(let evicting):
+                for id in evicting {
+                    if let lease = state.withLock({ $0.leases[id] }) { end(lease, reason: "evicted for other requirements") }
+                }
+                do {
+                    let lease = try await rent(package: package, market: market, key: key, jobId: jobId, logger: logger)
+                    return GolemRental(backend: self, lease: lease)
+                } catch {
+                    state.withLock { $0.pool.destroyed() }
+                    wakeWaiters()
+                    throw error
+                }
+            case .wait:
+                try await waitForRelease()
+            }
+        }
+    }
+
+    // MARK: - Pool bookkeeping
+
+    /// A job is done with `lease`: keep it for the next compatible job, or end it.
+    func giveBack(_ lease: Lease, healthy: Bool) async {
+        let destroy = state.withLock { state in
+            state.closed || state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: .now)
+        }
+        if destroy {
+            end(lease, reason: healthy ? "no longer needed" : "the job failed or was canceled on it")
+        }
+        wakeWaiters()
+    }
+
+    /// Ends idle rentals past their idle timeout or near expiry.
+    func evictIdle() {
+        let invoiceWait = configuration.invoiceWait
+        let leases = state.withLock { state in
+            let now = ContinuousClock.now
+            for (agreementId, ended) in state.awaitingInvoice where now - ended >= invoiceWait {
+                state.ledger.release(agreementId)
+                state.awaitingInvoice.removeValue(forKey: agreementId)
+            }
+            return state.pool.evict(now: now).compactMap { state.leases[$0] }
+        }
+        for lease in leases { end(lease, reason: "idle") }
+    }
+
+    private func waitForRelease() async throws {
+        let token = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if Task.isCancelled || state.closed { return true }
+                    state.waiters[token] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
+        }
+        try Task.checkCancellation()
+    }
+
+    func wakeWaiters() {
+        let waiters = state.withLock { state in
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Runs cleanup outside the caller's Task (which may be cancelled), tracked for shutdown.
+    func background(_ work: @escaping @Sendable () async -> Void) {
+        let token = UUID()
+        // Registered under the lock before the task can finish and deregister itself.
+        state.withLock { state in
+            state.cleanups[token] = Task { [self] in
+                await work()
+                _ = self.state.withLock { $0.cleanups.removeValue(forKey: token) }
+            }
+        }
+    }
+
+    /// Destroys the lease's activity and terminates its agreement, in the background.
+    func end(_ lease: Lease, reason: String) {
+        _ = state.withLock { $0.leases.removeValue(forKey: lease.agreementId) }
+        background { [self] in
+            await destroyActivity(lease.activityId)
+            await terminateAgreement(lease.agreementId, reason: reason)
+        }
+    }
+
+    func destroyActivity(_ activityId: String) async {
+        do {
+            try await client.destroyActivity(activityId, timeout: configuration.cleanupTimeout)
+            try? await store.forgetActivity(activityId)
+        } catch let error as YagnaError where error.message.contains("Not found") {
+            // yagna 0.17 answers 500 "DAO error: Not found" for an activity it does not know.
+            try? await store.forgetActivity(activityId)
+        } catch {
+            logger.warning("could not destroy an activity; the next start retries", metadata: ["activity": "\(activityId)", "error": "\(error)"])
+        }
+    }
+
+    func terminateAgreement(_ agreementId: String, reason: String) async {
+        do {
+            try await client.terminateAgreement(agreementId, reason: reason)
+            try? await store.markTerminated(agreementId: agreementId)
+            state.withLock { state in
+                if state.ledger.reservations[agreementId] != nil { state.awaitingInvoice[agreementId] = .now }
+            }
+            logger.debug("agreement terminated", metadata: ["agreement": "\(agreementId)", "reason": "\(reason)"])
+        } catch let error as YagnaError where error.code == .notFound {
+            // yagna does not know it: nothing rented, nothing owed.
+            try? await store.forgetAgreement(agreementId)
+            _ = state.withLock { $0.owed.remove(agreementId) }
+        } catch {
+            logger.warning("could not terminate an agreement; the next start retries", metadata: ["agreement": "\(agreementId)", "error": "\(error)"])
+        }
+    }
+
+    /// Pool figures, for tests and logs.
+    public var poolSize: (idle: Int, busy: Int) {
+        state.withLock { ($0.pool.idle.count, $0.pool.busy) }
+    }
+
+    /// GLM reserved by live or unpaid agreements.
+    public var reserved: Decimal { state.withLock { $0.ledger.reserved } }
+}

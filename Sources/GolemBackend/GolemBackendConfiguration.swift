@@ -1,0 +1,110 @@
+import Foundation
+import GolemJobs
+import Yagna
+
+/// Everything the Golem backend needs: where yagna is, how to pay, what to ask for by default, and
+/// the bounds of every wait. Defaults are in `init`; the executable fills it from flags, env and file.
+public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
+    /// yagna's REST API and app key (never logged).
+    public var yagna: YagnaConfiguration
+    /// `erc20`; the platform is `<driver>-<network>-<token>`.
+    public var paymentDriver: String
+    /// e.g. `holesky`, `hoodi`, `polygon`.
+    public var paymentNetwork: String
+    /// Overrides the platform derived from driver and network (e.g. `erc20-holesky-tglm`).
+    public var paymentPlatform: String?
+    /// `golem.node.debug.subnet` of the demand; providers outside it never match.
+    public var subnet: String
+    /// The global budget in GLM: the allocation's total. No agreement is signed past it.
+    public var budget: Decimal
+    /// How long the allocation stays valid; amended before it runs out.
+    public var allocationLifetime: Duration
+    /// The package for jobs that name none. The local network serves no registry, so a hash + URL.
+    public var defaultPackage: PackageSpec
+    /// Rental terms for jobs that name none.
+    public var defaultMarket: MarketSpec
+    /// Where image tags are resolved (`/v1/image/info`).
+    public var registryURL: String
+    /// How long to look for an acceptable offer before the attempt fails with `no_provider`.
+    public var negotiationTimeout: Duration
+    /// How long the provider may take to approve an agreement.
+    public var approvalTimeout: Duration
+    /// How long activity creation and deploy/start may take.
+    public var deployTimeout: Duration
+    /// One long-poll's wait (market events, batch results, payment events).
+    public var pollInterval: Duration
+    /// Bound of cleanup calls (destroy activity, terminate agreement, unsubscribe).
+    public var cleanupTimeout: Duration
+    /// The rental pool: most rentals kept (idle or busy), fewest kept idle, and how long an idle one lives.
+    public var pool: RentalPoolPolicy
+    /// `golem.com.payment.debit-notes.accept-timeout?` we propose, in seconds.
+    public var debitNoteAcceptTimeout: Int
+    /// `golem.com.scheme.payu.debit-note.interval-sec?` we propose: seconds between debit notes.
+    public var debitNoteInterval: Int
+    /// How long a terminated agreement's budget stays reserved waiting for its invoice (a late
+    /// invoice is still accepted; only the reservation goes).
+    public var invoiceWait: Duration
+    /// The largest upload or download one step may move, in bytes.
+    public var transferLimit: Int
+    /// The SQLite file that records allocation, agreement and activity IDs for recovery after a crash.
+    public var statePath: String
+
+    public init(
+        yagna: YagnaConfiguration,
+        paymentDriver: String = "erc20",
+        paymentNetwork: String = "holesky",
+        paymentPlatform: String? = nil,
+        subnet: String = "public",
+        budget: Decimal = 5,
+        allocationLifetime: Duration = .seconds(24 * 3600),
+        defaultPackage: PackageSpec = PackageSpec(imageTag: "golem/alpine:latest"),
+        defaultMarket: MarketSpec = MarketSpec(
+            rentHours: 0.5, pricing: .linear(maxStartPrice: 0.5, maxCpuPerHourPrice: 1.0, maxEnvPerHourPrice: 0.5)
+        ),
+        registryURL: String = "https://registry.golem.network",
+        negotiationTimeout: Duration = .seconds(30),
+        approvalTimeout: Duration = .seconds(30),
+        deployTimeout: Duration = .seconds(300),
+        pollInterval: Duration = .seconds(5),
+        cleanupTimeout: Duration = .seconds(10),
+        pool: RentalPoolPolicy = RentalPoolPolicy(),
+        debitNoteAcceptTimeout: Int = 240,
+        debitNoteInterval: Int = 120,
+        invoiceWait: Duration = .seconds(3600),
+        transferLimit: Int = 16 << 20,
+        statePath: String = "golem-bridge-golem.sqlite"
+    ) {
+        self.yagna = yagna
+        self.paymentDriver = paymentDriver
+        self.paymentNetwork = paymentNetwork
+        self.paymentPlatform = paymentPlatform
+        self.subnet = subnet
+        self.budget = budget
+        self.allocationLifetime = allocationLifetime
+        self.defaultPackage = defaultPackage
+        self.defaultMarket = defaultMarket
+        self.registryURL = registryURL
+        self.negotiationTimeout = negotiationTimeout
+        self.approvalTimeout = approvalTimeout
+        self.deployTimeout = deployTimeout
+        self.pollInterval = pollInterval
+        self.cleanupTimeout = cleanupTimeout
+        self.pool = pool
+        self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.debitNoteInterval = debitNoteInterval
+        self.invoiceWait = invoiceWait
+        self.transferLimit = transferLimit
+        self.statePath = statePath
+    }
+
+    /// The payment platform: the explicit one, else `<driver>-<network>-<token>` (glm on mainnet and polygon).
+    public var platform: String {
+        if let paymentPlatform { return paymentPlatform }
+        let token = ["mainnet", "polygon"].contains(paymentNetwork) ? "glm" : "tglm"
+        return "\(paymentDriver)-\(paymentNetwork)-\(token)"
+    }
+
+    public var description: String {
+        "GolemBackendConfiguration(yagna: \(yagna), platform: \(platform), subnet: \(subnet), budget: \(budget), pool: \(pool))"
+    }
+}

@@ -1,0 +1,91 @@
+/// The rental pool's decisions (golem-js 3 `ResourceRentalPool` semantics) as a value-type state
+/// machine: inputs are acquire/release/evict calls with the time, outputs say what to do. No I/O.
+///
+/// - `acquire` lends an idle rental with the same requirements key (most recently used first), else
+///   creates one while below `maxSize` (destroying an idle rental of another key to make room), else
+///   the caller waits for a release.
+/// - `release` keeps a healthy rental idle while reuse is on; a failed one is destroyed.
+/// - `evict` destroys idle rentals past `idleTimeout` (keeping `minSize`) and any near expiry.
+public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
+    public typealias Instant = ContinuousClock.Instant
+
+    public struct Idle: Sendable, Hashable {
+        public var id: ID
+        public var key: String
+        public var since: Instant
+        public var expires: Instant
+    }
+
+    public enum Acquire: Sendable, Hashable {
+        /// Validate this idle rental, then lend it (on failure, `destroyed` it and acquire again).
+        case reuse(ID)
+        /// Create a new rental; first destroy these idle ones to make room.
+        case create(evicting: [ID])
+        /// At `maxSize` with nothing to reuse or evict: wait for a release, then acquire again.
+        case wait
+    }
+
+    public let policy: RentalPoolPolicy
+    public private(set) var idle: [Idle] = []
+    /// Lent out or being created.
+    public private(set) var busy = 0
+
+    public init(policy: RentalPoolPolicy) {
+        self.policy = policy
+    }
+
+    public var size: Int { idle.count + busy }
+
+    public mutating func acquire(key: String, now: Instant) -> Acquire {
+        if let index = idle.lastIndex(where: { $0.key == key && $0.expires - policy.expiryMargin > now }) {
+            let entry = idle.remove(at: index)
+            busy += 1
+            return .reuse(entry.id)
+        }
+        let limit = max(policy.maxSize, 1)
+        if size < limit {
+            busy += 1
+            return .create(evicting: [])
+        }
+        // Make room: the least recently used idle rental of another key goes.
+        if !idle.isEmpty {
+            let victim = idle.removeFirst()
+            busy += 1
+            return .create(evicting: [victim.id])
+        }
+        return .wait
+    }
+
+    /// A lent or creating rental came back. Returns whether to destroy it (`true`) or keep it idle.
+    public mutating func release(_ id: ID, key: String, healthy: Bool, expires: Instant, now: Instant) -> Bool {
+        busy = max(0, busy - 1)
+        guard healthy, policy.reuses, expires - policy.expiryMargin > now, size < policy.maxSize else { return true }
+        idle.append(Idle(id: id, key: key, since: now, expires: expires))
+        return false
+    }
+
+    /// A creation failed, or a rental that was lent was destroyed: its slot is free.
+    public mutating func destroyed() {
+        busy = max(0, busy - 1)
+    }
+
+    /// Idle rentals to destroy now: past `idleTimeout` beyond `minSize`, or near their expiry.
+    public mutating func evict(now: Instant) -> [ID] {
+        var evicted: [ID] = []
+        idle.removeAll { entry in
+            guard entry.expires - policy.expiryMargin <= now else { return false }
+            evicted.append(entry.id)
+            return true
+        }
+        while idle.count > policy.minSize, let oldest = idle.first, now - oldest.since >= policy.idleTimeout {
+            evicted.append(idle.removeFirst().id)
+        }
+        return evicted
+    }
+
+    /// Everything idle, for shutdown.
+    public mutating func drain() -> [ID] {
+        defer { idle = [] }
+        return idle.map(\.id)
+    }
+}
