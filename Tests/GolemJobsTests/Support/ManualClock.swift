@@ -58,7 +58,7 @@ final class ManualClock: Clock, Sendable {
     }
 
     /// Waits (on real time, at most `bound`) until `count` sleepers are waiting.
-    func waitForSleepers(_ count: Int, bound: Duration = .seconds(3)) async -> Bool {
+    func waitForSleepers(_ count: Int, bound: Duration = .seconds(60)) async -> Bool {
         await eventually(bound) { self.sleeperCount >= count }
     }
 }
