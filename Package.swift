@@ -7,6 +7,7 @@ import PackageDescription
 //   Sandbox       bubblewrap process execution with limits.
 //   LocalBackend  a JobBackend that runs steps in the Sandbox on this machine.
 //   Yagna         yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
+//   FlexBuffers   FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
 //   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
 //   golem-bridge  the executable: commands, configuration, ServiceGroup.
 let strict: [SwiftSetting] = [
@@ -20,6 +21,7 @@ let package = Package(
         .executable(name: "golem-bridge", targets: ["golem-bridge"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "GolemJobs", targets: ["GolemJobs"]),
+        .library(name: "FlexBuffers", targets: ["FlexBuffers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -48,6 +50,7 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .target(name: "FlexBuffers", swiftSettings: strict),
         // vfork + rlimits + uid drop + exec in C: Swift cannot run code safely in a vfork child.
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
         .target(
@@ -101,6 +104,7 @@ let package = Package(
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
         .testTarget(name: "YagnaTests", dependencies: ["Yagna"], swiftSettings: strict),
         .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
+        .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),
         .testTarget(
