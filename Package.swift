@@ -8,6 +8,7 @@ import PackageDescription
 //   LocalBackend  a JobBackend that runs steps in the Sandbox on this machine.
 //   Yagna         yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
 //   FlexBuffers   FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
+//   LocalProvider the provider agent for the local Golem network (market, exe-unit, payments).
 //   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
 //   golem-bridge  the executable: commands, configuration, ServiceGroup.
 let strict: [SwiftSetting] = [
@@ -29,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", exact: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -76,6 +79,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The provider agent for the local Golem network: market, activity, an exe-unit over yagna's
+        // GSB WebSocket API (FlexBuffers), commands in the Sandbox, debit notes and invoices.
+        .target(
+            name: "LocalProvider",
+            dependencies: [
+                "Yagna", "Sandbox", "FlexBuffers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Bridge",
             dependencies: [
@@ -89,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "golem-bridge",
             dependencies: [
-                "Bridge", "LocalBackend", "AMQP", "GolemJobs",
+                "Bridge", "LocalBackend", "AMQP", "GolemJobs", "LocalProvider", "Yagna",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,6 +120,7 @@ let package = Package(
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
         .testTarget(name: "YagnaTests", dependencies: ["Yagna"], swiftSettings: strict),
+        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider"], swiftSettings: strict),
         .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
