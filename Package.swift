@@ -9,6 +9,7 @@ import PackageDescription
 //   FlexBuffers   FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
 //   Yagna         yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
 //   GolemBackend  a JobBackend that rents Golem providers through yagna: market, activity, payments, pool.
+//   LocalProvider the provider agent for the local Golem network (market, exe-unit, payments).
 //   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
 //   golem-bridge  the executable: commands, configuration, ServiceGroup.
 let strict: [SwiftSetting] = [
@@ -30,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-websocket", exact: "1.6.2"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -90,6 +93,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The provider agent for the local Golem network: market, activity, an exe-unit over yagna's
+        // GSB WebSocket API (FlexBuffers), commands in the Sandbox, debit notes and invoices.
+        .target(
+            name: "LocalProvider",
+            dependencies: [
+                "Yagna", "Sandbox", "FlexBuffers",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Bridge",
             dependencies: [
@@ -103,7 +120,7 @@ let package = Package(
         .executableTarget(
             name: "golem-bridge",
             dependencies: [
-                "Bridge", "LocalBackend", "GolemBackend", "Yagna", "AMQP", "GolemJobs",
+                "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,6 +139,7 @@ let package = Package(
             dependencies: ["GolemBackend", "GolemJobs", "Yagna", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider"], swiftSettings: strict),
         .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),

@@ -12,7 +12,7 @@ struct GolemBridge: AsyncParsableCommand {
             GOLEM_BRIDGE_AMQP_URL) or from a JSON file given with --config; flags win over the
             environment, which wins over the file.
             """,
-        subcommands: [Serve.self, Submit.self, Watch.self, Cancel.self, Status.self],
+        subcommands: [Serve.self, Provider.self, Submit.self, Watch.self, Cancel.self, Status.self],
         defaultSubcommand: nil
     )
 }

@@ -1,0 +1,78 @@
+import Foundation
+import Sandbox
+import Yagna
+
+/// Everything the provider agent needs; defaults in `init`. The app key lives in `yagna` and is
+/// never logged.
+public struct ProviderConfiguration: Sendable {
+    /// The provider node's REST API and app key.
+    public var yagna: YagnaConfiguration
+    /// `golem.node.debug.subnet`: only demands in the same subnet match.
+    public var subnet: String
+    /// The payment platform offered, e.g. `erc20-holesky-tglm`.
+    public var paymentPlatform: String
+    /// Advertised `golem.inf.*` resources.
+    public var cpuThreads: Int
+    public var memoryGiB: Double
+    public var storageGiB: Double
+    public var pricing: LinearPricing
+    /// Debit-note interval used when the demand does not negotiate
+    /// `golem.com.scheme.payu.debit-note.interval-sec?`.
+    public var debitNoteInterval: Duration
+    /// How long the requestor has to accept a debit note when the demand does not say
+    /// (`golem.com.payment.debit-notes.accept-timeout?`); after it the agreement is terminated.
+    public var debitNoteAcceptTimeout: Duration
+    /// How long a subscribed offer lives before it is re-subscribed.
+    public var offerExpiration: Duration
+    /// Where each activity's work directory is created (bound at `/golem/work`).
+    public var workRoot: String
+    /// How commands are sandboxed, and their limits.
+    public var sandbox: SandboxConfiguration
+    public var limits: SandboxLimits
+    /// Bytes of stdout and of stderr kept per `run` command (the rest is dropped).
+    public var outputLimit: Int
+    /// The largest file a `transfer` from http(s) writes.
+    public var transferLimit: Int
+    /// Long-poll wait of the event loops.
+    public var pollTimeout: Duration
+    /// `golem.node.id.name`; a nonce is appended so stale offers never match.
+    public var nodeName: String
+
+    public init(
+        yagna: YagnaConfiguration,
+        subnet: String = "public",
+        paymentPlatform: String = "erc20-holesky-tglm",
+        cpuThreads: Int = 2,
+        memoryGiB: Double = 4,
+        storageGiB: Double = 20,
+        pricing: LinearPricing = LinearPricing(),
+        debitNoteInterval: Duration = .seconds(120),
+        debitNoteAcceptTimeout: Duration = .seconds(240),
+        offerExpiration: Duration = .seconds(3600),
+        workRoot: String = NSTemporaryDirectory() + "golem-provider",
+        sandbox: SandboxConfiguration = SandboxConfiguration(),
+        limits: SandboxLimits = SandboxLimits(),
+        outputLimit: Int = 16 << 20,
+        transferLimit: Int = 256 << 20,
+        pollTimeout: Duration = .seconds(5),
+        nodeName: String = "golem-bridge-local-provider"
+    ) {
+        self.yagna = yagna
+        self.subnet = subnet
+        self.paymentPlatform = paymentPlatform
+        self.cpuThreads = cpuThreads
+        self.memoryGiB = memoryGiB
+        self.storageGiB = storageGiB
+        self.pricing = pricing
+        self.debitNoteInterval = debitNoteInterval
+        self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.offerExpiration = offerExpiration
+        self.workRoot = workRoot
+        self.sandbox = sandbox
+        self.limits = limits
+        self.outputLimit = outputLimit
+        self.transferLimit = transferLimit
+        self.pollTimeout = pollTimeout
+        self.nodeName = nodeName
+    }
+}

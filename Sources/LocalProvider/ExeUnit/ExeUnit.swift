@@ -1,0 +1,203 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import Sandbox
+
+/// One activity's exe-unit: its work directory, its batches run one command after another in the
+/// Sandbox (`/golem/work` bound read-write), their results kept until the activity is destroyed,
+/// and its usage for payments.
+///
+/// Commands run on the Sandbox's own threads; this actor only keeps state. Results are bounded:
+/// each `run` keeps at most `outputLimit` bytes of stdout and of stderr.
+public actor ExeUnit {
+    public nonisolated let activityId: String
+    public nonisolated let agreementId: String
+    public nonisolated let workDirectory: String
+    private let configuration: ProviderConfiguration
+    private let sandbox: Sandbox
+    private let http: HTTPClient
+    private let logger: Logger
+    /// Reports a new state to yagna (PUT state).
+    private let reportState: @Sendable (ActivityState) async -> Void
+
+    public private(set) var state: ActivityState = .initialized
+    private var environment: [String: String] = [:]
+    private var batches: [String: BatchResults] = [:]
+    private var scripts: [String: [ExeScriptCommand]] = [:]
+    private var running: [String: (index: Int, command: ExeScriptCommand)] = [:]
+    private var tasks: [String: Task<Void, Never>] = [:]
+    private var waiters: [UUID: (batchId: String, commandIndex: Int?, continuation: CheckedContinuation<Void, Never>)] = [:]
+    private let created = ContinuousClock.now
+    private var ended: ContinuousClock.Instant?
+    private var cpu: Duration = .zero
+
+    public init(
+        activityId: String, agreementId: String, workDirectory: String, configuration: ProviderConfiguration,
+        http: HTTPClient = .shared, logger: Logger, reportState: @escaping @Sendable (ActivityState) async -> Void
+    ) {
+        self.activityId = activityId
+        self.agreementId = agreementId
+        self.workDirectory = workDirectory
+        self.configuration = configuration
+        self.sandbox = Sandbox(configuration: configuration.sandbox)
+        self.http = http
+        var logger = logger
+        logger[metadataKey: "activity.id"] = "\(activityId)"
+        logger[metadataKey: "agreement.id"] = "\(agreementId)"
+        self.logger = logger
+        self.reportState = reportState
+    }
+
+    // MARK: - Requests
+
+    /// `Exec`: stores the batch and starts it; returns its id at once.
+    public func exec(batchId: String, script: [ExeScriptCommand]) throws(ExeUnitError) -> String {
+        guard state != .terminated else { throw .activity("activity \(activityId) is terminated") }
+        guard !batchId.isEmpty else { throw .badRequest("batchId is empty") }
+        guard batches[batchId] == nil else { throw .badRequest("batch \(batchId) already exists") }
+        batches[batchId] = BatchResults(commandCount: script.count)
+        scripts[batchId] = script
+        logger.info("batch started", metadata: ["batch.id": "\(batchId)", "batch.commands": "\(script.map(\.name).joined(separator: ","))"])
+        tasks[batchId] = Task { await self.runBatch(batchId, script) }
+        return batchId
+    }
+
+    /// `GetExecBatchResults`: waits up to `timeout` until `commandIndex` (nil: the last command) has
+    /// a result or the batch finished. Past the wait, a request for a given index fails with
+    /// `Timeout` and one without returns what there is, as the exe-unit does.
+    public func results(batchId: String, commandIndex: Int?, timeout: Duration) async throws(ExeUnitError) -> [CommandResult] {
+        guard let batch = batches[batchId] else { throw .notFound("batch_id = \(batchId)") }
+        if let commandIndex, commandIndex < 0 || commandIndex >= batch.commandCount {
+            throw .badRequest("commandIndex \(commandIndex) is outside the batch of \(batch.commandCount)")
+        }
+        if !batch.isReady(for: commandIndex), timeout > .zero {
+            let id = UUID()
+            let timer = Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                await self?.wake(id)
+            }
+            await withCheckedContinuation { continuation in
+                waiters[id] = (batchId, commandIndex, continuation)
+            }
+            timer.cancel()
+        }
+        guard let batch = batches[batchId] else { throw .notFound("batch_id = \(batchId)") }
+        if !batch.isReady(for: commandIndex), commandIndex != nil { throw .timeout }
+        return batch.answer(for: commandIndex)
+    }
+
+    /// `GetRunningCommand`: what runs now, as `ExeScriptCommandState`s.
+    public func runningCommands() throws(ExeUnitError) -> [(batchId: String, command: String)] {
+        let now = running.map { (batchId: $0.key, command: $0.value.command.name) }
+        guard !now.isEmpty else { throw .notFound("No running command within activity: \(activityId)") }
+        return now
+    }
+
+    /// Usage so far: CPU seconds are the wall time of `run` commands (the Sandbox reports no
+    /// rusage), duration is the activity's age.
+    public func usage() -> Usage {
+        let age = (ended ?? ContinuousClock.now) - created
+        return Usage(cpuSeconds: Usage.seconds(cpu), durationSeconds: Usage.seconds(age))
+    }
+
+    /// Destroys the activity: kills what runs, finishes every batch, removes the work directory.
+    /// Idempotent.
+    public func destroy() async {
+        if state != .terminated { state = .terminated }
+        if ended == nil { ended = .now }
+        let running = tasks.values
+        tasks.removeAll()
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+        for id in batches.keys { batches[id]?.interrupt(message: "activity destroyed") }
+        wakeAll()
+        sandbox.releaseWorkDirectory(workDirectory)
+        logger.info("activity destroyed; work directory removed")
+    }
+
+    // MARK: - Running
+
+    private func runBatch(_ batchId: String, _ script: [ExeScriptCommand]) async {
+        for (index, command) in script.enumerated() {
+            if Task.isCancelled { break }
+            running[batchId] = (index, command)
+            let result = await execute(command, index: index)
+            running[batchId] = nil
+            if Task.isCancelled { break }
+            batches[batchId]?.append(result)
+            wakeAll()
+            if !result.ok {
+                logger.info("batch stopped at a failed command", metadata: ["batch.id": "\(batchId)", "command.index": "\(index)", "command.message": "\(result.message ?? "")"])
+                break
+            }
+        }
+        tasks[batchId] = nil
+        logger.debug("batch ended", metadata: ["batch.id": "\(batchId)"])
+    }
+
+    private func execute(_ command: ExeScriptCommand, index: Int) async -> CommandResult {
+        if let required = ActivityState.required(for: command), state != required {
+            return CommandResult(index: index, ok: false, message: "\(command.name) is not allowed in state \(state.rawValue) (needs \(required.rawValue))")
+        }
+        switch command {
+        case .deploy(let env):
+            environment = env
+            await setState(.deployed)
+            return CommandResult(index: index, ok: true, stdout: .text(""))
+        case .start:
+            await setState(.ready)
+            return CommandResult(index: index, ok: true, stdout: .text(""))
+        case .run(let entryPoint, let args, let capture):
+            return await run(entryPoint, args, capture, index: index)
+        case .transfer(let from, let to):
+            do {
+                try await Transfer(workDirectory: workDirectory, sandbox: sandbox, http: http, limit: configuration.transferLimit)
+                    .copy(from: from, to: to)
+                return CommandResult(index: index, ok: true)
+            } catch {
+                return CommandResult(index: index, ok: false, message: "transfer from \(from) to \(to) failed: \(error)")
+            }
+        case .terminate:
+            return CommandResult(index: index, ok: true)
+        }
+    }
+
+    private func run(_ entryPoint: String, _ args: [String], _ capture: Capture, index: Int) async -> CommandResult {
+        let command = SandboxCommand(
+            executable: entryPoint, arguments: args, environment: environment, workDirectory: workDirectory,
+            limits: configuration.limits, outputLimit: configuration.outputLimit
+        )
+        let started = ContinuousClock.now
+        defer { cpu += ContinuousClock.now - started }
+        do {
+            let result = try await sandbox.run(command, logger: logger)
+            logger.debug("run ended", metadata: ["command.index": "\(index)", "command.exit": "\(result.exitCode)"])
+            return CommandResult.run(
+                index: index, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr,
+                capture: capture, timedOut: result.timedOut
+            )
+        } catch is CancellationError {
+            return CommandResult(index: index, ok: false, message: "command killed: activity destroyed")
+        } catch {
+            return CommandResult(index: index, ok: false, message: "cannot run \(entryPoint): \(error)")
+        }
+    }
+
+    private func setState(_ new: ActivityState) async {
+        state = new
+        await reportState(new)
+    }
+
+    // MARK: - Waiters
+
+    private func wake(_ id: UUID) {
+        waiters.removeValue(forKey: id)?.continuation.resume()
+    }
+
+    private func wakeAll() {
+        for (id, waiter) in waiters where batches[waiter.batchId]?.isReady(for: waiter.commandIndex) ?? true || state == .terminated {
+            waiters.removeValue(forKey: id)
+            waiter.continuation.resume()
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import FlexBuffers
+import Foundation
+
+/// The exe-unit's messages on yagna's GSB WebSocket API, in FlexBuffers: requests
+/// `{id, component, payload}` in, replies `{id, payload}` or `{id, error: {Variant: message}}` out.
+/// Pure conversions; ``GSBSession`` does the I/O.
+public enum GSBMessages {
+    public static let components = ["Exec", "GetExecBatchResults", "GetRunningCommand", "GetActivityState"]
+
+    public struct Request: Sendable {
+        public var id: String
+        public var component: String
+        public var payload: FlexValue
+    }
+
+    public static func request(_ value: FlexValue) throws(ExeUnitError) -> Request {
+        guard let id = value["id"]?.stringValue, let component = value["component"]?.stringValue else {
+            throw .badRequest("a GSB request without id or component")
+        }
+        return Request(id: id, component: component, payload: value["payload"] ?? .null)
+    }
+
+    public static func reply(id: String, payload: FlexValue) -> FlexValue {
+        .map([("id", .string(id)), ("payload", payload)])
+    }
+
+    public static func reply(id: String, error: ExeUnitError) -> FlexValue {
+        .map([("id", .string(id)), ("error", .map([(error.variant, error.message.map(FlexValue.string) ?? .null)]))])
+    }
+
+    /// `ExeScriptCommandResult`s, fields in the Rust struct's order.
+    public static func results(_ results: [CommandResult]) -> FlexValue {
+        .vector(results.map { result in
+            .map([
+                ("index", .uint(UInt64(result.index))),
+                ("eventDate", .string(result.eventDateText)),
+                ("result", .string(result.ok ? "Ok" : "Error")),
+                ("stdout", output(result.stdout)),
+                ("stderr", output(result.stderr)),
+                ("message", result.message.map(FlexValue.string) ?? .null),
+                ("isBatchFinished", .bool(result.isBatchFinished)),
+            ])
+        })
+    }
+
+    static func output(_ output: CommandResult.Output?) -> FlexValue {
+        switch output {
+        case nil: .null
+        case .text(let text): .string(text)
+        case .bytes(let bytes): .vector(bytes.map { .uint(UInt64($0)) })
+        }
+    }
+
+    /// `ActivityState`: `{"state": [current, next], "reason": null, "errorMessage": null}`.
+    public static func state(_ state: ActivityState) -> FlexValue {
+        .map([("state", .vector([.string(state.rawValue), .null])), ("reason", .null), ("errorMessage", .null)])
+    }
+
+    public static func running(_ commands: [(batchId: String, command: String)]) -> FlexValue {
+        .vector(commands.map { .map([("batchId", .string($0.batchId)), ("command", .string($0.command)), ("progress", .null), ("params", .null)]) })
+    }
+
+    /// A FlexBuffers value as JSON (blobs as byte arrays), to parse an ExeScript with the JSON parser.
+    public static func json(_ value: FlexValue) -> JSONValue {
+        switch value {
+        case .null: .null
+        case .bool(let b): .bool(b)
+        case .int(let i): .number(Double(i))
+        case .uint(let u): .number(Double(u))
+        case .double(let d): .number(d)
+        case .string(let s): .string(s)
+        case .blob(let bytes): .array(bytes.map { .number(Double($0)) })
+        case .vector(let items): .array(items.map(json))
+        case .map(let entries): .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
+}

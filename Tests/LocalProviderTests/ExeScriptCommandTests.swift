@@ -1,0 +1,48 @@
+import Testing
+@testable import LocalProvider
+
+@Suite struct ExeScriptCommandTests {
+    @Test func parsesGolemJsScript() throws {
+        let script = try JSONValue.parse("""
+            [{"deploy":{"env":{"A":"1"}}},{"start":{"args":[]}},
+             {"run":{"entry_point":"/bin/sh","args":["-c","echo hi"],"capture":{"stdout":{"atEnd":{"format":"string"}},"stderr":{"stream":{"limit":4096}}}}},
+             {"transfer":{"from":"https://example.org/x","to":"container:/golem/work/x"}},{"terminate":{}}]
+            """)
+        let commands = try ExeScriptCommand.parseScript(script)
+        #expect(commands == [
+            .deploy(env: ["A": "1"]), .start(args: []),
+            .run(entryPoint: "/bin/sh", args: ["-c", "echo hi"], capture: Capture(stdout: .init(), stderr: .init())),
+            .transfer(from: "https://example.org/x", to: "container:/golem/work/x"), .terminate,
+        ])
+    }
+
+    @Test func runWithoutCaptureReturnsBothStreams() throws {
+        let commands = try ExeScriptCommand.parseScript(try JSONValue.parse(#"[{"run":{"entry_point":"/bin/true"}}]"#))
+        #expect(commands == [.run(entryPoint: "/bin/true", args: [], capture: .default)])
+    }
+
+    @Test func captureOnlyStdoutLeavesStderrOut() throws {
+        let commands = try ExeScriptCommand.parseScript(try JSONValue.parse(
+            #"[{"run":{"entry_point":"/bin/true","capture":{"stdout":{"atEnd":{"tail":3,"format":"bin"}}}}}]"#))
+        #expect(commands == [.run(entryPoint: "/bin/true", args: [], capture: Capture(stdout: .init(part: .tail(3), binary: true), stderr: nil))])
+    }
+
+    @Test func refusesUnknownAndMalformedCommandsNamingTheIndex() {
+        #expect(throws: ExeScriptError.self) { try ExeScriptCommand.parseScript(try JSONValue.parse(#"[{"start":{}},{"sign":{}}]"#)) }
+        do {
+            _ = try ExeScriptCommand.parseScript(try JSONValue.parse(#"[{"deploy":{}},{"run":{"args":[]}}]"#))
+            Issue.record("a run without entry_point parsed")
+        } catch {
+            #expect("\(error)".contains("command 1 (run): entry_point is missing"))
+        }
+        #expect(throws: ExeScriptError.self) { try ExeScriptCommand.parseScript(.object([:])) }
+    }
+
+    @Test func captureCutsHeadTailAndBoth() {
+        let bytes: [UInt8] = Array("abcdefgh".utf8)
+        #expect(Capture.cut(bytes, .head(3)) == Array("abc".utf8))
+        #expect(Capture.cut(bytes, .tail(3)) == Array("fgh".utf8))
+        #expect(Capture.cut(bytes, .headTail(4)) == Array("abgh".utf8))
+        #expect(Capture.cut(bytes, .headTail(20)) == bytes)
+    }
+}
