@@ -1,6 +1,6 @@
 """The contract end to end with `serve --backend golem`, against the real yagna of scripts/golem-local
 (scripts/test starts it). Each test uses its own subnet, so no provider answers unless the test
-plays one; the checks that need a provider agent to run commands are skipped until it exists.
+plays one; the checks that run commands start our provider agent (`golem-bridge provider`).
 """
 import json
 import os
@@ -22,7 +22,7 @@ if not GOLEM_DIR.is_absolute():
 def golem_env():
     path = GOLEM_DIR / "env"
     if not path.exists():
-        pytest.skip(f"no {path}: run scripts/golem-local start (scripts/test does)")
+        pytest.fail(f"no {path}: run scripts/golem-local start (scripts/test does)")
     env = {}
     for line in path.read_text().splitlines():
         if line.startswith("export "):
@@ -150,7 +150,7 @@ def test_the_allocation_is_released_when_the_bridge_stops(golem, tmp_path):
     assert golem_env()["YAGNA_APPKEY"].encode() not in log
 
 
-# --- with the provider agent (branch `provider`): skipped until a binary has `provider` ---------------
+# --- with the provider agent: `golem-bridge provider` on the provider node ----------------------------
 
 import base64  # noqa: E402
 import signal as _signal  # noqa: E402
@@ -163,7 +163,7 @@ def provider_binary():
     candidate = os.environ.get("GOLEM_PROVIDER_BIN") or bridge_binary()
     r = subprocess.run([candidate, "provider", "--help"], capture_output=True)
     if r.returncode != 0:
-        pytest.skip("no provider agent: `golem-bridge provider` is not in this build (set GOLEM_PROVIDER_BIN)")
+        pytest.fail(f"no provider agent: `{candidate} provider --help` failed ({r.returncode}): {r.stderr.decode()[:300]}")
     return candidate
 
 
