@@ -70,76 +70,22 @@ struct LocalRental: JobRental {
             throw JobError(.invalidRequest, "\(label): \(bytes.count) bytes exceed the upload limit of \(configuration.uploadLimit)", step: index)
         }
         let components = try WorkPath.components(of: path, label: label, step: index)
-        var directory = workDirectory
-        for component in components.dropLast() {
-            directory += "/\(component)"
-            var info = stat()
-            if lstat(directory, &info) == 0 {
-                guard info.st_mode & S_IFMT == S_IFDIR else {
-                    throw JobError(.commandFailed, "\(label): \(path): a path component is not a directory", step: index)
-                }
-            } else {
-                guard mkdir(directory, 0o755) == 0 else { throw posixError(label, path, index) }
-                try? sandbox.handOver(directory)
-            }
+        do {
+            try WorkFiles(root: workDirectory).write(bytes, to: components) { try sandbox.handOver($0) }
+        } catch {
+            throw JobError(.commandFailed, "\(label): \(error)", step: index)
         }
-        let file = "\(workDirectory)/\(components.joined(separator: "/"))"
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw posixError(label, path, index) }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw posixError(label, path, index)
-            }
-            written += n
-        }
-        try? sandbox.handOver(file)
     }
 
     /// Reads a file inside `/golem/work`, bounded, never through a symlink.
     private func read(_ path: String, index: Int, kind: StepKind) throws -> [UInt8] {
         let label = "step \(index) (\(kind.rawValue))"
         let components = try WorkPath.components(of: path, label: label, step: index)
-        var directory = workDirectory
-        for component in components.dropLast() {
-            directory += "/\(component)"
-            var info = stat()
-            guard lstat(directory, &info) == 0 else { throw posixError(label, path, index) }
-            guard info.st_mode & S_IFMT == S_IFDIR else {
-                throw JobError(.commandFailed, "\(label): \(path): a path component is not a directory", step: index)
-            }
+        do {
+            return try WorkFiles(root: workDirectory).read(components, limit: configuration.downloadLimit)
+        } catch {
+            throw JobError(.commandFailed, "\(label): \(error)", step: index)
         }
-        let file = "\(workDirectory)/\(components.joined(separator: "/"))"
-        let fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw posixError(label, path, index) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
-            throw JobError(.commandFailed, "\(label): \(path) is not a regular file", step: index)
-        }
-        let limit = configuration.downloadLimit
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw posixError(label, path, index)
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: buffer[0..<n])
-            if bytes.count > limit {
-                throw JobError(.commandFailed, "\(label): \(path) is larger than the download limit of \(limit) bytes", step: index)
-            }
-        }
-        return bytes
-    }
-
-    private func posixError(_ label: String, _ path: String, _ index: Int) -> JobError {
-        JobError(.commandFailed, "\(label): \(path): \(String(cString: strerror(errno)))", step: index)
     }
 }
 

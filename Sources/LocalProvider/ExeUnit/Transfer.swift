@@ -21,11 +21,11 @@ struct Transfer {
         if from.hasPrefix("http://") || from.hasPrefix("https://") {
             bytes = try await download(from)
         } else if from.hasPrefix("container:") {
-            bytes = try WorkFile(root: workDirectory).read(try Self.containerPath(from), limit: limit)
+            bytes = try WorkFiles(root: workDirectory).read(try Self.containerPath(from), limit: limit)
         } else {
             throw TransferError("source \(from): only http(s):// and container: are supported (no GFTP in the local provider)")
         }
-        try WorkFile(root: workDirectory).write(bytes, to: target, handOver: { try sandbox.handOver($0) })
+        try WorkFiles(root: workDirectory).write(bytes, to: target, handOver: { try sandbox.handOver($0) })
     }
 
     private func download(_ url: String) async throws -> [UInt8] {
@@ -57,61 +57,4 @@ struct Transfer {
 struct TransferError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Reads and writes files inside a work directory without following symlinks.
-struct WorkFile {
-    let root: String
-
-    func write(_ bytes: [UInt8], to components: [String], handOver: (String) throws -> Void) throws {
-        var directory = root
-        for component in components.dropLast() {
-            directory += "/\(component)"
-            var info = stat()
-            if lstat(directory, &info) == 0 {
-                guard info.st_mode & S_IFMT == S_IFDIR else { throw TransferError("\(directory): not a directory") }
-            } else {
-                guard mkdir(directory, 0o755) == 0 else { throw posix(directory) }
-                try? handOver(directory)
-            }
-        }
-        let file = root + "/" + components.joined(separator: "/")
-        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw posix(file) }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw posix(file)
-            }
-            written += n
-        }
-        try? handOver(file)
-    }
-
-    func read(_ components: [String], limit: Int) throws -> [UInt8] {
-        let file = root + "/" + components.joined(separator: "/")
-        // O_NOFOLLOW guards the last component; the work directory's own subfolders are the job's.
-        let fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw posix(file) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw TransferError("\(file) is not a regular file") }
-        guard Int(info.st_size) <= limit else { throw TransferError("\(file) is larger than the transfer limit of \(limit) bytes") }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 { if errno == EINTR { continue }; throw posix(file) }
-            if n == 0 { break }
-            done += n
-        }
-        return Array(bytes.prefix(done))
-    }
-
-    private func posix(_ path: String) -> TransferError {
-        TransferError("\(path.replacingOccurrences(of: root, with: Sandbox.workPath)): \(String(cString: strerror(errno)))")
-    }
 }
