@@ -133,10 +133,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
-        .testTarget(name: "YagnaTests", dependencies: ["Yagna"], swiftSettings: strict),
+        // The env file of scripts/golem-local, for the test targets that talk to the real yagna.
+        .target(name: "GolemLocalTestSupport", dependencies: ["Yagna"], path: "Tests/GolemLocalTestSupport", swiftSettings: strict),
+        .testTarget(name: "YagnaTests", dependencies: ["Yagna", "GolemLocalTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "GolemBackendTests",
-            dependencies: ["GolemBackend", "GolemJobs", "Yagna", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GolemBackend", "GolemJobs", "Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider"], swiftSettings: strict),

@@ -1,9 +1,12 @@
 import Foundation
+import GolemLocalTestSupport
 import GolemJobs
 import Logging
 import Testing
 import Yagna
 @testable import GolemBackend
+
+let testLogger = Logger(label: "golem-backend-test")
 
 /// The Golem backend against the real yagna of scripts/golem-local, with the provider played over the
 /// provider node's REST API. Each test uses its own subnet, so offers of other tests never match.

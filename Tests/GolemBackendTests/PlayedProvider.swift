@@ -1,4 +1,5 @@
 import Foundation
+import GolemLocalTestSupport
 import Logging
 import Yagna
 

@@ -3,11 +3,12 @@ import Logging
 import Yagna
 
 /// The local Golem network that `scripts/golem-local start` runs (two real yagna nodes), read from
-/// the env file it writes. scripts/test starts it before the Swift tests.
-struct GolemLocal: Sendable {
-    var values: [String: String]
+/// the env file it writes. scripts/test starts it before the Swift tests. Shared by the test targets
+/// that talk to the real yagna.
+public struct GolemLocal: Sendable {
+    public var values: [String: String]
 
-    static func load() throws -> GolemLocal {
+    public static func load() throws -> GolemLocal {
         let directory = ProcessInfo.processInfo.environment["GOLEM_LOCAL_DIR"] ?? ".build/golem-local"
         let path = directory + "/env"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -22,15 +23,13 @@ struct GolemLocal: Sendable {
         return GolemLocal(values: values)
     }
 
-    var requestor: YagnaConfiguration { YagnaConfiguration(apiURL: values["YAGNA_API_URL"] ?? "", appKey: values["YAGNA_APPKEY"] ?? "") }
-    var provider: YagnaConfiguration { YagnaConfiguration(apiURL: values["GOLEM_LOCAL_PROVIDER_API_URL"] ?? "", appKey: values["GOLEM_LOCAL_PROVIDER_APPKEY"] ?? "") }
-    var requestorId: String { values["GOLEM_LOCAL_REQUESTOR_ID"] ?? "" }
-    var providerId: String { values["GOLEM_LOCAL_PROVIDER_ID"] ?? "" }
+    public var requestor: YagnaConfiguration { YagnaConfiguration(apiURL: values["YAGNA_API_URL"] ?? "", appKey: values["YAGNA_APPKEY"] ?? "") }
+    public var provider: YagnaConfiguration { YagnaConfiguration(apiURL: values["GOLEM_LOCAL_PROVIDER_API_URL"] ?? "", appKey: values["GOLEM_LOCAL_PROVIDER_APPKEY"] ?? "") }
+    public var requestorId: String { values["GOLEM_LOCAL_REQUESTOR_ID"] ?? "" }
+    public var providerId: String { values["GOLEM_LOCAL_PROVIDER_ID"] ?? "" }
 }
 
-struct GolemLocalMissing: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct GolemLocalMissing: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }
-
-let testLogger = Logger(label: "yagna-test")

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 @testable import Yagna
+import GolemLocalTestSupport
+import Logging
+
+let testLogger = Logger(label: "yagna-test")
 
 @Suite struct YagnaClientTests {
     @Test func queryValuesArePercentEncoded() {
