@@ -53,11 +53,14 @@ def golem(tmp_path, prefix):
     env = golem_env()
     subnet = f"e2e-{uuid.uuid4().hex[:8]}"
     yagna = Yagna(env["YAGNA_API_URL"], env["YAGNA_APPKEY"])
-    os.environ["GOLEM_BRIDGE_YAGNA_APPKEY"] = env["YAGNA_APPKEY"]
+    # The key reaches the bridge through a file, as in production (never on the command line).
+    key_file = tmp_path / "appkey"
+    key_file.write_text(env["YAGNA_APPKEY"] + "\n")
+    key_file.chmod(0o600)
 
     def start(negotiation=600, extra=()):
         return Bridge(tmp_path, prefix, extra=[
-            "--backend", "golem", "--yagna-api-url", env["YAGNA_API_URL"],
+            "--backend", "golem", "--yagna-api-url", env["YAGNA_API_URL"], "--yagna-appkey-file", str(key_file),
             "--payment-platform", env["GOLEM_LOCAL_PAYMENT_PLATFORM"], "--subnet", subnet,
             "--negotiation-timeout", str(negotiation), "--budget", "1",
             "--image-hash", "d" * 56, "--image-url", "http://127.0.0.1:1/image.gvmi", *extra]).start()
