@@ -6,93 +6,20 @@ REST API the way golem-js / the bridge will drive it (REFERENCE.md §3). There i
 offline, so the provider is *played* over the provider node's REST market API: it subscribes an
 offer, counters the requestor's counter-proposal and approves the agreement.
 
-Run: python3 -m pytest -q tests/golem_local   (starts and stops the nodes itself)
+Run: python3 -m pytest -q tests/golem_local   (conftest.py starts and stops the nodes once)
 """
 
 import json
-import os
-import subprocess
 import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "golem-local"
-DIR = Path(os.environ.get("GOLEM_LOCAL_DIR", ROOT / ".build" / "golem-local"))
-if not DIR.is_absolute():
-    DIR = ROOT / DIR
-
-T0 = time.monotonic()  # overwritten by the fixture just before `start`
-TIMINGS = {}
-STEPS = []  # "node METHOD path -> status", written to $GOLEM_LOCAL_DIR/test-steps.log
-
-
-def read_env(path):
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export "):
-            k, _, v = line[len("export "):].partition("=")
-            env[k] = v.strip("'\"")
-    return env
-
-
-class Node:
-    """Plain HTTP against one yagna's REST API with its app key."""
-
-    def __init__(self, name, url, key, identity):
-        self.name, self.url, self.identity = name, url.rstrip("/"), identity
-        self.s = requests.Session()
-        self.s.trust_env = False  # loopback only; ignore any proxy in the caller's environment
-        self.s.headers["Authorization"] = f"Bearer {key}"
-
-    def call(self, method, path, expect, *, timeout=30, **kw):
-        t = time.monotonic()
-        r = self.s.request(method, self.url + path, timeout=timeout, **kw)
-        STEPS.append(f"{time.monotonic() - T0:7.3f}s {self.name:9} {method:6} {path} -> {r.status_code}"
-                     f" ({time.monotonic() - t:.3f}s)")
-        ok = r.status_code in (expect if isinstance(expect, (tuple, list, set)) else (expect,))
-        assert ok, f"{self.name} {method} {path}: HTTP {r.status_code} (want {expect}): {r.text[:800]}"
-        if not r.content:
-            return None
-        try:
-            return r.json()
-        except ValueError:
-            return r.text
-
-
-@pytest.fixture(scope="session")
-def net():
-    global T0
-    T0 = time.monotonic()
-    env = dict(os.environ, GOLEM_LOCAL_DIR=str(DIR))
-    r = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=180)
-    TIMINGS["start_script_s"] = time.monotonic() - T0
-    if r.returncode != 0:
-        subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=60)
-        pytest.fail(f"golem-local start failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
-    e = read_env(DIR / "env")
-    req = Node("requestor", e["YAGNA_API_URL"], e["YAGNA_APPKEY"], e["GOLEM_LOCAL_REQUESTOR_ID"])
-    prov = Node("provider", e["GOLEM_LOCAL_PROVIDER_API_URL"], e["GOLEM_LOCAL_PROVIDER_APPKEY"],
-                e["GOLEM_LOCAL_PROVIDER_ID"])
-    try:
-        yield {"req": req, "prov": prov, "platform": e["GOLEM_LOCAL_PAYMENT_PLATFORM"],
-               "subnet": e["GOLEM_LOCAL_SUBNET"], "env": env}
-    finally:
-        t = time.monotonic()
-        r = subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, text=True, timeout=90)
-        TIMINGS["stop_script_s"] = time.monotonic() - t
-        print(f"\ngolem-local stop: rc={r.returncode} in {TIMINGS['stop_script_s']:.2f}s {r.stdout.strip()}")
-        (DIR / "timings.json").write_text(json.dumps(TIMINGS, indent=1))
-        (DIR / "test-steps.log").write_text("\n".join(STEPS) + "\n")
-
-
-def iso(dt):
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from . import conftest as support
+from .conftest import TIMINGS, iso, step
 
 
 def poll_events(node, path, want, deadline_s=20, **params):
@@ -241,8 +168,8 @@ def test_negotiation_to_approved_agreement(net, capsys):
         r = req.s.post(f"{req.url}/market-api/v1/agreements/{agreement_id}/wait", params={"timeout": 30},
                        timeout=40)
         wait_result.update(status=r.status_code, body=r.text, t=time.monotonic(), dur=time.monotonic() - t)
-        STEPS.append(f"{time.monotonic() - T0:7.3f}s requestor POST   /market-api/v1/agreements/{agreement_id}"
-                     f"/wait -> {r.status_code} ({time.monotonic() - t:.3f}s)")
+        step(f"requestor POST   /market-api/v1/agreements/{agreement_id}"
+             f"/wait -> {r.status_code} ({time.monotonic() - t:.3f}s)")
 
     waiter = threading.Thread(target=wait, daemon=True)
     waiter.start()
@@ -258,7 +185,7 @@ def test_negotiation_to_approved_agreement(net, capsys):
     waiter.join(45)
     assert not waiter.is_alive(), "requestor's POST /agreements/{id}/wait did not return within 45 s"
     assert wait_result["status"] == 204, wait_result
-    TIMINGS["start_to_first_approved_s"] = wait_result["t"] - T0
+    TIMINGS["start_to_first_approved_s"] = wait_result["t"] - support.T0
     TIMINGS["demand_to_approved_s"] = wait_result["t"] - t_demand
 
     ag = req.call("GET", f"/market-api/v1/agreements/{agreement_id}", 200)

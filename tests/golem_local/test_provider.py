@@ -5,120 +5,19 @@ golem-js does (REFERENCE.md §3): allocation, demand, counter, agreement, activi
 debit notes, invoice. The provider side is entirely the agent under test, on the provider node.
 
 Run: GOLEM_BRIDGE_BIN=.build/debug/golem-bridge python3 -m pytest -q tests/golem_local/test_provider.py
+(the network and the agent are the fixtures `net` and `agent` of conftest.py)
 """
 
 import json
-import os
-import signal
-import subprocess
-import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import pytest
-import requests
+from .conftest import golem_local, iso, until
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "golem-local"
-DIR = Path(os.environ.get("GOLEM_LOCAL_DIR", ROOT / ".build" / "golem-local"))
-if not DIR.is_absolute():
-    DIR = ROOT / DIR
-BIN = os.environ.get("GOLEM_BRIDGE_BIN", str(ROOT / ".build" / "debug" / "golem-bridge"))
 OFFER_PREFIX = "golem-bridge-local-provider-"
 
 
-def read_env(path):
-    env = {}
-    for line in path.read_text().splitlines():
-        if line.startswith("export "):
-            k, _, v = line[len("export "):].partition("=")
-            env[k] = v.strip("'\"")
-    return env
-
-
-def iso(dt):
-    return dt.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class Node:
-    def __init__(self, name, url, key, identity):
-        self.name, self.url, self.identity = name, url.rstrip("/"), identity
-        self.s = requests.Session()
-        self.s.trust_env = False
-        self.s.headers["Authorization"] = f"Bearer {key}"
-
-    def call(self, method, path, expect, *, timeout=60, **kw):
-        r = self.s.request(method, self.url + path, timeout=timeout, **kw)
-        ok = r.status_code in (expect if isinstance(expect, (tuple, list, set)) else (expect,))
-        assert ok, f"{self.name} {method} {path}: HTTP {r.status_code} (want {expect}): {r.text[:800]}"
-        if not r.content:
-            return None
-        try:
-            return r.json()
-        except ValueError:
-            return r.text
-
-
-def until(what, fn, deadline_s=60):
-    """Calls fn() until it returns something truthy; fails naming `what` after the deadline."""
-    end = time.monotonic() + deadline_s
-    last = None
-    while time.monotonic() < end:
-        last = fn()
-        if last:
-            return last
-        time.sleep(0.2)
-    pytest.fail(f"{what}: not within {deadline_s}s (last: {str(last)[:500]})")
-
-
-@pytest.fixture(scope="module")
-def net():
-    env = dict(os.environ, GOLEM_LOCAL_DIR=str(DIR))
-    r = subprocess.run([str(SCRIPT), "start"], env=env, capture_output=True, text=True, timeout=180)
-    if r.returncode != 0:
-        subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, timeout=60)
-        pytest.fail(f"golem-local start failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
-    e = read_env(DIR / "env")
-    req = Node("requestor", e["YAGNA_API_URL"], e["YAGNA_APPKEY"], e["GOLEM_LOCAL_REQUESTOR_ID"])
-    prov = Node("provider", e["GOLEM_LOCAL_PROVIDER_API_URL"], e["GOLEM_LOCAL_PROVIDER_APPKEY"], e["GOLEM_LOCAL_PROVIDER_ID"])
-    try:
-        yield {"req": req, "prov": prov, "platform": e["GOLEM_LOCAL_PAYMENT_PLATFORM"], "subnet": e["GOLEM_LOCAL_SUBNET"],
-               "env": e}
-    finally:
-        subprocess.run([str(SCRIPT), "stop"], env=env, capture_output=True, text=True, timeout=90)
-
-
-@pytest.fixture(scope="module")
-def agent(net):
-    """Our provider binary against the provider node; stopped with SIGTERM, which must clean up."""
-    work = DIR / "provider-work"
-    log = open(DIR / "provider-agent.log", "w")
-    env = dict(os.environ, **{k: net["env"][k] for k in ("GOLEM_LOCAL_PROVIDER_API_URL", "GOLEM_LOCAL_PROVIDER_APPKEY")})
-    p = subprocess.Popen([BIN, "provider", "--work-root", str(work), "--log-level", "debug",
-                          "--subnet", net["subnet"], "--payment-platform", net["platform"]],
-                         env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        until("the agent's offer on the provider node",
-              lambda: p.poll() is not None or net["prov"].call("GET", "/market-api/v1/offers", 200), 60)
-        assert p.poll() is None, f"the agent exited with {p.returncode}: {(DIR / 'provider-agent.log').read_text()[-2000:]}"
-        yield {"proc": p, "work": work}
-    finally:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        log.close()
-    # graceful shutdown: exit 0, offer unsubscribed, no work directory left
-    assert p.returncode == 0, f"agent exit {p.returncode}: {(DIR / 'provider-agent.log').read_text()[-2000:]}"
-    assert net["prov"].call("GET", "/market-api/v1/offers", 200) == []
-    assert not work.exists() or list(work.iterdir()) == []
-
-
-def negotiate(net, interval_sec=2):
+def negotiate(net, interval_sec=2, accept_timeout=240):
     """Allocation, demand, our offer as a proposal, counter, the agent's Draft, agreement Approved."""
     req, prov, platform, subnet = net["req"], net["prov"], net["platform"], net["subnet"]
     now = datetime.now(timezone.utc)
@@ -134,7 +33,7 @@ def negotiate(net, interval_sec=2):
         "golem.srv.comp.task_package": "hash:sha3:" + "d" * 56 + ":http://127.0.0.1:1/image.gvmi",
         "golem.com.scheme.payu.debit-note.interval-sec?": interval_sec,
         "golem.com.scheme.payu.payment-timeout-sec?": 120,
-        "golem.com.payment.debit-notes.accept-timeout?": 240,
+        "golem.com.payment.debit-notes.accept-timeout?": accept_timeout,
         **{p["key"]: p["value"] for p in deco["properties"]},
     }
     cons = ("(&(golem.com.pricing.model=linear)(golem.node.debug.subnet=%s)(golem.runtime.name=vm)"
@@ -143,22 +42,30 @@ def negotiate(net, interval_sec=2):
     demand_id = req.call("POST", "/market-api/v1/demands", 201, json={"properties": props, "constraints": cons})
     events = f"/market-api/v1/demands/{demand_id}/events"
 
-    def proposal(state, prev=None):
+    # Counter every Initial proposal of an agent's offer, take the first Draft that answers one of
+    # our counters: after a provider node restart the requestor node still holds the forgotten offer
+    # (yagna cannot broadcast its unsubscription), and a counter to it is never answered.
+    counters = {}
+
+    def draft_answering_a_counter():
         for ev in req.call("GET", events, 200, params={"timeout": 2, "maxEvents": 20}):
             p = ev.get("proposal") or {}
-            if (ev.get("eventType") == "ProposalEvent" and p.get("state") == state and p.get("issuerId") == prov.identity
-                    and p["properties"].get("golem.node.id.name", "").startswith(OFFER_PREFIX)
-                    and (prev is None or p.get("prevProposalId") == prev)):
+            if (ev.get("eventType") != "ProposalEvent" or p.get("issuerId") != prov.identity
+                    or not p["properties"].get("golem.node.id.name", "").startswith(OFFER_PREFIX)):
+                continue
+            if p.get("state") == "Initial":
+                assert p["properties"]["golem.com.pricing.model"] == "linear"
+                assert p["properties"]["golem.com.usage.vector"] == ["golem.usage.cpu_sec", "golem.usage.duration_sec"]
+                assert len(p["properties"]["golem.com.pricing.model.linear.coeffs"]) == 3
+                assert p["properties"][f"golem.com.payment.platform.{platform}.address"] == prov.identity
+                counter_id = req.call("POST", f"{events[:-len('/events')]}/proposals/{p['proposalId']}", (200, 201),
+                                      json={"properties": {**props, "golem.com.payment.chosen-platform": platform},
+                                            "constraints": cons})
+                counters[counter_id] = p
+            elif p.get("state") == "Draft" and p.get("prevProposalId") in counters:
                 return p
 
-    p0 = until("the agent's offer as an Initial proposal", lambda: proposal("Initial"))
-    assert p0["properties"]["golem.com.pricing.model"] == "linear"
-    assert p0["properties"]["golem.com.usage.vector"] == ["golem.usage.cpu_sec", "golem.usage.duration_sec"]
-    assert len(p0["properties"]["golem.com.pricing.model.linear.coeffs"]) == 3
-    assert p0["properties"][f"golem.com.payment.platform.{platform}.address"] == prov.identity
-    counter_id = req.call("POST", f"{events[:-len('/events')]}/proposals/{p0['proposalId']}", (200, 201),
-                          json={"properties": {**props, "golem.com.payment.chosen-platform": platform}, "constraints": cons})
-    draft = until("the agent's counter (Draft)", lambda: proposal("Draft", counter_id))
+    draft = until("the agent's counter (Draft) to one of ours", draft_answering_a_counter)
     agreement_id = req.call("POST", "/market-api/v1/agreements", (200, 201), json={
         "proposalId": draft["proposalId"], "validTo": iso(datetime.now(timezone.utc) + timedelta(hours=1))})
     session = f"test-{uuid.uuid4().hex[:8]}"
@@ -301,3 +208,120 @@ def test_terminated_agreement_cleans_up(net, agent):
     assert invoice["activityIds"] == [activity]
     req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
     assert batch
+
+
+def agreement_event(req, deal, kind):
+    """The requestor's `kind` agreement event (AgreementTerminatedEvent, ...) of the deal's agreement."""
+    state = {"after": deal["t"]}
+
+    def look():
+        evs = req.call("GET", "/market-api/v1/agreementEvents", 200,
+                       params={"afterTimestamp": state["after"], "appSessionId": deal["session"], "timeout": 2})
+        for ev in evs:
+            state["after"] = ev["eventDate"]
+            if ev.get("agreementId") == deal["agreement"] and ev.get("eventType") == kind:
+                return ev
+    return until(f"{kind} for agreement {deal['agreement']}", look)
+
+
+def test_unaccepted_debit_note_terminates_the_agreement(net, agent):
+    # ya-provider's bounds for these are 1 s .. 24 h; 2 s notes with 3 s to accept each
+    req = net["req"]
+    deal = negotiate(net, interval_sec=2, accept_timeout=3)
+    activity = create_activity(req, deal["agreement"])
+    deploy_start(req, activity)
+    note = payment_event(req, "debitNoteEvents", "debitNotes", deal["agreement"], deal["t"])
+    assert note["activityId"] == activity
+    # the requestor never accepts: the agent terminates the agreement, as a real provider does
+    until("the agreement Terminated by the provider",
+          lambda: req.call("GET", f"/market-api/v1/agreements/{deal['agreement']}", 200)["state"] == "Terminated")
+    ev = agreement_event(req, deal, "AgreementTerminatedEvent")
+    assert ev["terminator"] == "Provider", ev
+    assert "not accepted" in ev["reason"]["message"], ev
+    until("the activity Terminated by the agent",
+          lambda: req.call("GET", f"/activity-api/v1/activity/{activity}/state", 200)["state"][0] == "Terminated")
+    assert not (agent["work"] / activity).exists(), "the agent removes the work directory"
+    invoice = payment_event(req, "invoiceEvents", "invoices", deal["agreement"], deal["t"])
+    assert invoice["activityIds"] == [activity] and float(invoice["amount"]) >= float(note["totalAmountDue"])
+    req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+
+
+def test_usage_reaches_the_requestor_in_debit_notes(net, agent):
+    req = net["req"]
+    deal = negotiate(net, interval_sec=2)
+    activity = create_activity(req, deal["agreement"])
+    deploy_start(req, activity)
+    exec_batch(req, activity, [{"run": {"entry_point": "/bin/sleep", "args": ["1"], "capture": CAPTURE}}])
+    note = payment_event(req, "debitNoteEvents", "debitNotes", deal["agreement"], deal["t"])
+    cpu_sec, duration_sec = note["usageCounterVector"]
+    assert duration_sec > 0 and cpu_sec >= 0, note
+    # the activity's usage endpoint answers the requestor (yagna has no REST call for a provider to
+    # set it: only an exe-unit on the node's local GSB can, so it carries no counters here)
+    usage = req.call("GET", f"/activity-api/v1/activity/{activity}/usage", 200)
+    assert "timestamp" in usage, usage
+    req.call("DELETE", f"/activity-api/v1/activity/{activity}", 200, params={"timeout": 15}, timeout=30)
+    req.call("POST", f"/market-api/v1/agreements/{deal['agreement']}/terminate", (200, 204), json={"message": "done"})
+    payment_event(req, "invoiceEvents", "invoices", deal["agreement"], deal["t"])
+    req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+
+
+def two_agreements_run_at_once(net):
+    """Two agreements, an activity each, a batch held on the first while the second runs one."""
+    req = net["req"]
+    deals = [negotiate(net, interval_sec=120), negotiate(net, interval_sec=120)]
+    acts = [create_activity(req, d["agreement"]) for d in deals]
+    for act in acts:
+        deploy_start(req, act)
+    batch = req.call("POST", f"/activity-api/v1/activity/{acts[0]}/exec", 200, json={"text": json.dumps([
+        {"run": {"entry_point": "/bin/sh", "args": ["-c", "sleep 1; echo first"], "capture": CAPTURE}}])})
+    second = exec_batch(req, acts[1], [{"run": {"entry_point": "/bin/echo", "args": ["second"], "capture": CAPTURE}}])
+    first = until("the first agreement's batch", lambda: req.call(
+        "GET", f"/activity-api/v1/activity/{acts[0]}/exec/{batch}", (200, 408), params={"timeout": 5}))
+    assert first[0]["stdout"] == "first\n" and second[0]["stdout"] == "second\n", (first, second)
+    for deal, act in zip(deals, acts):
+        req.call("DELETE", f"/activity-api/v1/activity/{act}", 200, params={"timeout": 15}, timeout=30)
+        req.call("POST", f"/market-api/v1/agreements/{deal['agreement']}/terminate", (200, 204), json={"message": "done"})
+    for deal, act in zip(deals, acts):
+        assert payment_event(req, "invoiceEvents", "invoices", deal["agreement"], deal["t"])["activityIds"] == [act]
+        req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+
+
+def test_two_agreements_at_once(net, agent):
+    two_agreements_run_at_once(net)
+
+
+def test_provider_node_restart(net, agent):
+    """The provider node's yagna stops and starts (same data) while the agent runs: the agent
+    reconnects, serves the activity it had again, and offers itself for new agreements."""
+    req = net["req"]
+    deal = negotiate(net, interval_sec=120)
+    before = create_activity(req, deal["agreement"])
+    deploy_start(req, before)
+
+    golem_local(net, "restart-node", "provider")
+    assert agent["proc"].poll() is None, "the agent survives its node's restart"
+
+    # the agent binds the activity's exe-unit again on the restarted node; until then yagna has no
+    # endpoint for it
+    script = json.dumps([{"run": {"entry_point": "/bin/echo", "args": ["still here"], "capture": CAPTURE}}])
+
+    def exec_once_bound():
+        r = req.s.post(f"{req.url}/activity-api/v1/activity/{before}/exec", json={"text": script}, timeout=60)
+        if r.status_code == 500 and "endpoint address not found" in r.text:
+            return None
+        assert r.status_code == 200, f"exec after the restart: HTTP {r.status_code}: {r.text[:500]}"
+        return r.json()
+
+    batch = until("the exe-unit bound again after the restart", exec_once_bound)
+    res = until("the batch's results", lambda: req.call(
+        "GET", f"/activity-api/v1/activity/{before}/exec/{batch}", (200, 408), params={"timeout": 5}))
+    assert res[0]["stdout"] == "still here\n", "the activity from before the restart is served again"
+    req.call("DELETE", f"/activity-api/v1/activity/{before}", 200, params={"timeout": 15}, timeout=30)
+    req.call("POST", f"/market-api/v1/agreements/{deal['agreement']}/terminate", (200, 204), json={"message": "done"})
+    assert payment_event(req, "invoiceEvents", "invoices", deal["agreement"], deal["t"])["activityIds"] == [before]
+    req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+
+    # a new offer, new agreements, activities and batches, two at once
+    two_agreements_run_at_once(net)
+    offers = net["prov"].call("GET", "/market-api/v1/offers", 200)
+    assert len(offers) == 1, f"one live offer after the restart, not a stale one beside it: {offers}"
