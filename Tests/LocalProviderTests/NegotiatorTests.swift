@@ -49,4 +49,21 @@ import Yagna
         #expect(offer.properties["golem.runtime.name"] == .string("vm") && offer.properties["golem.com.scheme"] == .string("payu"))
         #expect(offer.nodeName == "golem-bridge-local-provider-n1")
     }
+
+    @Test func paymentTermsKeepDemandValuesWithinBounds() {
+        func terms(_ interval: Double, _ accept: Double) -> PaymentTerms {
+            PaymentTerms(demand: demand([
+                "golem.com.scheme.payu.debit-note.interval-sec?": .number(interval),
+                "golem.com.payment.debit-notes.accept-timeout?": .number(accept),
+            ]), configuration: configuration)
+        }
+        #expect(terms(2, 3).debitNoteInterval == .seconds(2))
+        #expect(terms(2, 3).acceptTimeout == .seconds(3))
+        #expect(terms(0.001, 0.5).debitNoteInterval == .seconds(1))
+        #expect(terms(0.001, 0.5).acceptTimeout == .seconds(1))
+        #expect(terms(1e300, .infinity).debitNoteInterval == .seconds(86_400))
+        #expect(terms(1e300, .infinity).acceptTimeout == .seconds(86_400))
+        #expect(terms(0, -5).debitNoteInterval == configuration.debitNoteInterval, "not negotiated: the agent's default")
+        #expect(terms(0, -5).acceptTimeout == configuration.debitNoteAcceptTimeout)
+    }
 }

@@ -96,18 +96,6 @@ public struct ProviderAPI: Sendable {
         try await client.send(.PUT, "/activity-api/v1/activity/\(activityId)/state", body: StateBody(state: [state.rawValue, nil], reason: reason))
     }
 
-    private struct UsageBody: Encodable {
-        var currentUsage: [Double]
-        var timestamp: Int64
-    }
-
-    public func setUsage(activityId: String, _ usage: Usage) async throws {
-        try await client.send(
-            .PUT, "/activity-api/v1/activity/\(activityId)/usage",
-            body: UsageBody(currentUsage: usage.vector, timestamp: Int64(Date().timeIntervalSince1970))
-        )
-    }
-
     // MARK: GSB services
 
     private struct Bind: Encodable {

@@ -50,10 +50,16 @@ public struct PaymentTerms: Sendable, Hashable {
     public var acceptTimeout: Duration
     public var platform: String
 
+    /// What a demand may ask for either value; outside it the nearest bound is used. ya-provider's
+    /// bounds for the debit-note interval (1 s … 24 h): a shorter one would flood the requestor
+    /// with notes, and a value the demand makes up (1e300, infinity) must not reach `Duration`.
+    public static let bounds = 1.0...86_400.0
+
     public init(demand properties: [String: JSONValue], configuration: ProviderConfiguration) {
         func seconds(_ key: String) -> Duration? {
             guard let value = properties[key]?.number, value > 0 else { return nil }
-            return .milliseconds(Int64(value * 1000))
+            let clamped = min(max(value, Self.bounds.lowerBound), Self.bounds.upperBound)
+            return .milliseconds(Int64(clamped * 1000))
         }
         debitNoteInterval = seconds("golem.com.scheme.payu.debit-note.interval-sec?") ?? configuration.debitNoteInterval
         acceptTimeout = seconds("golem.com.payment.debit-notes.accept-timeout?") ?? configuration.debitNoteAcceptTimeout

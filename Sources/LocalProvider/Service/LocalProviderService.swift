@@ -314,14 +314,15 @@ public final class LocalProviderService: Service {
 
     // MARK: - Payments
 
-    /// Every negotiated interval while the activity lives: usage to yagna, a debit note for what it
-    /// cost so far, and a deadline after which an unaccepted note terminates the agreement.
+    /// Every negotiated interval while the activity lives: a debit note for what it cost so far (its
+    /// usage counter vector is how the requestor learns the usage: yagna 0.17 has no REST call for a
+    /// provider to set an activity's usage, only an exe-unit's local GSB message), and a deadline
+    /// after which an unaccepted note terminates the agreement.
     private func debitNotes(exeUnit: ExeUnit, terms: PaymentTerms, logger: Logger) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: terms.debitNoteInterval)
             if Task.isCancelled { return }
             let usage = await exeUnit.usage()
-            try? await api.setUsage(activityId: exeUnit.activityId, usage)
             let amount = configuration.pricing.amount(for: usage)
             do {
                 let note = try await api.debitNote(activityId: exeUnit.activityId, amount: amount, usage: usage)
