@@ -318,30 +318,38 @@ public final class LocalProviderService: Service {
     /// usage counter vector is how the requestor learns the usage: yagna 0.17 has no REST call for a
     /// provider to set an activity's usage, only an exe-unit's local GSB message), and a deadline
     /// after which an unaccepted note terminates the agreement.
+    /// The deadlines are child tasks: cancelling the activity's debit-note task (destroy, shutdown)
+    /// cancels them too, and the invoice then covers what the notes did.
     private func debitNotes(exeUnit: ExeUnit, terms: PaymentTerms, logger: Logger) async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: terms.debitNoteInterval)
-            if Task.isCancelled { return }
-            let usage = await exeUnit.usage()
-            let amount = configuration.pricing.amount(for: usage)
-            do {
-                let note = try await api.debitNote(activityId: exeUnit.activityId, amount: amount, usage: usage)
-                await book.sent(note: note, agreementId: exeUnit.agreementId)
-                logger.info("debit note sent", metadata: ["debitNote.id": "\(note)", "debitNote.amount": "\(LinearPricing.text(amount))"])
-                let agreementId = exeUnit.agreementId
-                Task {
-                    try? await Task.sleep(for: terms.acceptTimeout)
-                    guard await !self.book.settle(note: note), await self.book.isLive(agreementId) else { return }
-                    logger.warning("debit note not accepted in time; terminating the agreement", metadata: ["debitNote.id": "\(note)"])
-                    do {
-                        try await self.api.terminate(agreementId: agreementId, reason: "debit note \(note) not accepted within \(terms.acceptTimeout)")
-                    } catch {
-                        logger.warning("terminate failed", metadata: ["error": "\(error)"])
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: terms.debitNoteInterval)
+                if Task.isCancelled { return }
+                let usage = await exeUnit.usage()
+                let amount = configuration.pricing.amount(for: usage)
+                do {
+                    let note = try await api.debitNote(activityId: exeUnit.activityId, amount: amount, usage: usage)
+                    await book.sent(note: note, agreementId: exeUnit.agreementId)
+                    logger.info("debit note sent", metadata: ["debitNote.id": "\(note)", "debitNote.amount": "\(LinearPricing.text(amount))"])
+                    let agreementId = exeUnit.agreementId
+                    group.addTask {
+                        try? await Task.sleep(for: terms.acceptTimeout)
+                        guard !Task.isCancelled, await !self.book.settle(note: note), await self.book.isLive(agreementId) else { return }
+                        logger.warning("debit note not accepted in time; terminating the agreement", metadata: ["debitNote.id": "\(note)"])
+                        // Ending the agreement destroys this activity, which cancels this task and
+                        // would cut the cleanup short: it runs on its own.
+                        Task {
+                            do {
+                                try await self.api.terminate(agreementId: agreementId, reason: "debit note \(note) not accepted within \(terms.acceptTimeout)")
+                            } catch {
+                                logger.warning("terminate failed", metadata: ["error": "\(error)"])
+                            }
+                            await self.endAgreement(agreementId)
+                        }
                     }
-                    await self.endAgreement(agreementId)
+                } catch {
+                    logger.warning("debit note failed", metadata: ["error": "\(error)"])
                 }
-            } catch {
-                logger.warning("debit note failed", metadata: ["error": "\(error)"])
             }
         }
     }
