@@ -371,8 +371,13 @@ def cleanup(args):
     if STEM == "bench":
         raise SystemExit("cleanup: set BENCH_STEM to the run's own stem; the default would match other runs")
     listed = {}
+    deadline = time.time() + 90  # the shared broker may be restarting (another engineer's test)
     for kind in ("queues", "exchanges"):
-        out = subprocess.run(["rabbitmqctl", "-q", f"list_{kind}", "name"], capture_output=True, text=True, timeout=60)
+        while True:
+            out = subprocess.run(["rabbitmqctl", "-q", f"list_{kind}", "name"], capture_output=True, text=True, timeout=60)
+            if out.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(2)
         listed[kind] = [n for n in out.stdout.split() if n.startswith(STEM)]
     if not listed["queues"] and not listed["exchanges"]:
         return
