@@ -19,6 +19,9 @@ import pika
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AMQP_URL = os.environ.get("BENCH_AMQP_URL_PIKA", "amqp://guest:guest@127.0.0.1:5672/%2F")
+# Every queue and exchange this run declares starts with STEM; bench/run sets a stem of its own so that
+# `bench.py cleanup` can delete what an interrupted run left on the shared broker, and nothing else.
+STEM = os.environ.get("BENCH_STEM", "bench")
 
 
 def connect():
@@ -141,7 +144,7 @@ def publish_jobs(prefix, ids, command):
 
 
 def bridge_throughput(args):
-    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    prefix = f"{STEM}{uuid.uuid4().hex[:6]}"
     bridges = [Bridge(args.binary, prefix, args.concurrency) for _ in range(args.bridges)]
     try:
         ids = [f"t{i}" for i in range(args.jobs)]
@@ -163,7 +166,7 @@ def bridge_throughput(args):
 
 
 def bridge_latency(args):
-    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    prefix = f"{STEM}{uuid.uuid4().hex[:6]}"
     bridge = Bridge(args.binary, prefix, args.concurrency)
     try:
         conn = connect()
@@ -227,7 +230,7 @@ def stop_worker(proc, queue):
 
 
 def celery_throughput(args):
-    os.environ["BENCH_CELERY_QUEUE"] = queue = f"bench.celery.{uuid.uuid4().hex[:6]}"
+    os.environ["BENCH_CELERY_QUEUE"] = queue = f"{STEM}.celery.{uuid.uuid4().hex[:6]}"
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import celery_tasks
     celery_tasks.app.conf.task_default_queue = queue
@@ -247,7 +250,7 @@ def celery_throughput(args):
 
 
 def celery_latency(args):
-    os.environ["BENCH_CELERY_QUEUE"] = queue = f"bench.celery.{uuid.uuid4().hex[:6]}"
+    os.environ["BENCH_CELERY_QUEUE"] = queue = f"{STEM}.celery.{uuid.uuid4().hex[:6]}"
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import celery_tasks
     worker = celery_worker(args, queue)
@@ -263,7 +266,7 @@ def celery_latency(args):
 
 
 def memory(args):
-    prefix = f"bench{uuid.uuid4().hex[:6]}"
+    prefix = f"{STEM}{uuid.uuid4().hex[:6]}"
     out = {"what": "memory"}
     # Idle.
     bridge = Bridge(args.binary, prefix, args.concurrency)
@@ -363,10 +366,39 @@ def raw_roundtrip(args):
     print(json.dumps({"what": "raw_roundtrip", **percentiles(samples)}))
 
 
+def cleanup(args):
+    """Deletes every queue and exchange whose name starts with BENCH_STEM (what a killed run left)."""
+    if STEM == "bench":
+        raise SystemExit("cleanup: set BENCH_STEM to the run's own stem; the default would match other runs")
+    listed = {}
+    deadline = time.time() + 90  # the shared broker may be restarting (another engineer's test)
+    for kind in ("queues", "exchanges"):
+        while True:
+            out = subprocess.run(["rabbitmqctl", "-q", f"list_{kind}", "name"], capture_output=True, text=True, timeout=60)
+            if out.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(2)
+        listed[kind] = [n for n in out.stdout.split() if n.startswith(STEM)]
+    if not listed["queues"] and not listed["exchanges"]:
+        return
+    conn = connect()
+    ch = conn.channel()
+    for q in listed["queues"]:
+        ch.queue_delete(q)
+    for x in listed["exchanges"]:
+        ch.exchange_delete(x)
+    conn.close()
+    print(f"bench: deleted {len(listed['queues'])} queues and {len(listed['exchanges'])} exchanges of {STEM}",
+          file=sys.stderr)
+
+
 def main():
+    # SIGTERM (bench/run's timeout or trap) unwinds like an exception, so every `finally` stops its
+    # bridge or worker and deletes its queues.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["bridge_throughput", "bridge_latency", "celery_throughput", "celery_latency",
-                                         "memory", "spawn_cost", "raw_roundtrip"])
+                                         "memory", "spawn_cost", "raw_roundtrip", "cleanup"])
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "golem-bridge"))
     parser.add_argument("--jobs", type=int, default=20000)
     parser.add_argument("--concurrency", type=int, default=os.cpu_count())

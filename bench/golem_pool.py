@@ -6,10 +6,16 @@ per job (`--pool-max 0`), on the local Golem network (scripts/golem-local + the 
         --provider-cmd "golem-bridge provider ..."      # the provider agent, started and stopped here
 
 Prints one JSON line per mode. Every wait is bounded; queues are deleted afterwards.
+
+Where each job's time goes is read from the requestor node's own log: yagna logs every REST call
+with its duration (actix `... "POST /market-api/v1/agreements HTTP/1.1" 201 ... 0.031`), so the
+`steps` of each line are the seconds yagna spent per job in each step of the requestor flow, summed
+over the run's calls and divided by the jobs (see `yagna_steps`).
 """
 import argparse
 import json
 import os
+import re
 import shlex
 import signal
 import statistics
@@ -17,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 
 import pika
@@ -26,6 +33,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from conftest import delete_topology  # noqa: E402
 
 AMQP_URL = os.environ.get("BENCH_AMQP_URL_PIKA", "amqp://guest:guest@127.0.0.1:5672/%2F")
+STEM = os.environ.get("BENCH_STEM", "bench")  # every prefix starts with it (see bench.py cleanup)
 
 
 def golem_env(directory):
@@ -38,8 +46,97 @@ def golem_env(directory):
     return env
 
 
+ACCESS = re.compile(r'"(GET|POST|PUT|DELETE) ([^ ?"]+)[^"]*" (\d{3}) .* ([0-9.]+)$')
+ID = "[^/]+"
+ROUTES = [  # (method, path pattern, step)
+    ("POST", "/market-api/v1/demands", "negotiation"),
+    ("GET", f"/market-api/v1/demands/{ID}/events", "negotiation"),
+    ("POST", f"/market-api/v1/demands/{ID}/proposals/{ID}", "negotiation"),
+    ("POST", f"/market-api/v1/demands/{ID}/proposals/{ID}/reject", "negotiation"),
+    ("DELETE", f"/market-api/v1/demands/{ID}", "negotiation"),
+    ("POST", "/market-api/v1/agreements", "agreement"),
+    ("POST", f"/market-api/v1/agreements/{ID}/confirm", "agreement"),
+    ("POST", f"/market-api/v1/agreements/{ID}/wait", "agreement"),
+    ("POST", "/activity-api/v1/activity", "activity_create"),
+    ("GET", f"/activity-api/v1/activity/{ID}/state", "validate"),
+    ("POST", f"/activity-api/v1/activity/{ID}/exec", "exec"),
+    ("GET", f"/activity-api/v1/activity/{ID}/exec/{ID}", "exec"),
+    ("DELETE", f"/activity-api/v1/activity/{ID}", "end"),
+    ("POST", f"/market-api/v1/agreements/{ID}/terminate", "end"),
+]
+ROUTES = [(m, re.compile(f"^{p}$"), step) for m, p, step in ROUTES]
+
+
+def yagna_steps(log_path, offset, jobs):
+    """Seconds per job that the requestor yagna spent answering each step's calls, from its access log
+    after `offset`. Exec batches are told apart per activity: the first is deploy+start, one after a
+    state check is the pool's validation (empty /golem/work), the rest run the job. `end` (destroy,
+    terminate) runs in the background, after the job's `ended`; payment calls are not counted."""
+    steps, calls = {}, {}
+    batch = {}          # activity -> the step of its current exec batch (batches are sequential per activity)
+    checked = set()     # activities whose state was just checked: their next batch is the validation
+    with open(log_path, "rb") as f:
+        f.seek(offset)
+        for raw in f:
+            m = ACCESS.search(raw.decode(errors="replace").rstrip())
+            if not m:
+                continue
+            method, path, seconds = m.group(1), m.group(2), float(m.group(4))
+            step = next((st for meth, rx, st in ROUTES if meth == method and rx.match(path)), None)
+            if step is None:
+                continue
+            if step == "validate":
+                checked.add(path.split("/")[4])
+            elif step == "exec":
+                activity = path.split("/")[4]
+                if method == "POST":
+                    if activity not in batch:
+                        batch[activity] = "deploy_start"
+                    elif activity in checked:
+                        batch[activity] = "validate"
+                        checked.discard(activity)
+                    else:
+                        batch[activity] = "run"
+                step = batch.get(activity, "run")
+            steps[step] = steps.get(step, 0.0) + seconds
+            calls[step] = calls.get(step, 0) + 1
+    return {k: {"s_per_job": round(v / jobs, 4), "calls_per_job": round(calls[k] / jobs, 2)} for k, v in steps.items()}
+
+
+def rest(url, key, method, path, body=None, timeout=30):
+    """One yagna REST call on loopback (no proxy); the parsed answer or None."""
+    req = urllib.request.Request(url.rstrip("/") + path, method=method,
+                                 data=None if body is None else json.dumps(body).encode(),
+                                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(req, timeout=timeout) as r:
+        data = r.read()
+    return json.loads(data) if data else None
+
+
+def wait_for_offer(genv, deadline_s=60):
+    """Untimed warm-up: waits until the requestor node has the provider's offer. Fresh nodes learn each
+    other's offers by broadcast (up to a few seconds); without this the first mode would pay that wait."""
+    url, key, subnet = genv["YAGNA_API_URL"], genv["YAGNA_APPKEY"], genv.get("GOLEM_LOCAL_SUBNET", "public")
+    expiration = int((time.time() + 600) * 1000)
+    demand = rest(url, key, "POST", "/market-api/v1/demands", {
+        "properties": {"golem.node.debug.subnet": subnet, "golem.srv.comp.expiration": expiration},
+        "constraints": f"(golem.node.debug.subnet={subnet})"})
+    t0 = time.time()
+    try:
+        while time.time() - t0 < deadline_s:
+            events = rest(url, key, "GET", f"/market-api/v1/demands/{demand}/events?timeout=2&maxEvents=10", timeout=10)
+            if any(e.get("eventType") == "ProposalEvent" for e in events or []):
+                print(f"golem_pool: the requestor node has the offer after {time.time() - t0:.2f} s", file=sys.stderr)
+                return
+        raise SystemExit(f"golem_pool: no offer reached the requestor node within {deadline_s} s")
+    finally:
+        rest(url, key, "DELETE", f"/market-api/v1/demands/{demand}")
+
+
 def run_mode(args, genv, pool_max):
-    prefix = f"gb{uuid.uuid4().hex[:8]}"
+    prefix = f"{STEM}g{uuid.uuid4().hex[:8]}"
+    yagna_log = os.path.join(genv["GOLEM_LOCAL_REQUESTOR_DATADIR"], "yagna.log")
+    log_offset = os.path.getsize(yagna_log) if os.path.exists(yagna_log) else None
     workdir = tempfile.mkdtemp(prefix="bench-golem-")
     env = dict(os.environ, GOLEM_BRIDGE_YAGNA_APPKEY=genv["YAGNA_APPKEY"])
     cmd = [args.binary, "serve", "--backend", "golem", "--prefix", prefix,
@@ -91,13 +188,15 @@ def run_mode(args, genv, pool_max):
         wall = time.time() - t0
         latencies = sorted(ended[j] - created[j] for j in ended if j in created)
         ok = sum(1 for v in outcomes.values() if v == "success")
-        return {
+        result = {
             "what": "golem_pool", "mode": "pool" if pool_max else "agreement-per-job", "pool_max": pool_max,
             "jobs": args.jobs, "concurrency": args.concurrency, "succeeded": ok,
             "failed": {k: v for k, v in outcomes.items() if v != "success"} if ok < args.jobs else {},
             "wall_s": round(wall, 3), "jobs_per_s": round(len(ended) / wall, 3),
             "latency_p50_s": round(statistics.median(latencies), 3) if latencies else None,
             "latency_p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3) if latencies else None,
+            # one slot's time per job: what the steps below add up to, plus the bridge's own share
+            "slot_s_per_job": round(args.concurrency * wall / max(1, len(ended)), 3),
         }
     finally:
         try:
@@ -110,9 +209,15 @@ def run_mode(args, genv, pool_max):
         except subprocess.TimeoutExpired:
             bridge.kill()
         delete_topology(prefix)
+    # After the bridge stopped: its shutdown ended the pool's rentals, which count too.
+    if log_offset is not None:
+        result["steps"] = yagna_steps(yagna_log, log_offset, args.jobs)
+    return result
 
 
 def main():
+    # SIGTERM (bench/run's timeout or trap) unwinds through the `finally`s: bridge and provider stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser()
     p.add_argument("--binary", required=True)
     p.add_argument("--jobs", type=int, default=40)
@@ -129,8 +234,8 @@ def main():
     if args.provider_cmd:
         provider = subprocess.Popen(shlex.split(args.provider_cmd), env=dict(os.environ, **genv),
                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.golem_dir, "bench-provider.log"), "wb"))
-        time.sleep(2)
     try:
+        wait_for_offer(genv)
         for pool_max in (args.concurrency, 0):
             print(json.dumps(run_mode(args, genv, pool_max)), flush=True)
     finally:

@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
-"""Turns a bench/run results file into the "Bridge" section of BENCHMARKS.md and two plots.
+"""Turns bench/run results files into the generated part of BENCHMARKS.md and two plots.
 
-    python3 bench/report.py bench/results/<time>.jsonl
+    python3 bench/report.py [--all] [--print-only] [RESULTS.jsonl ...]
+
+Each table comes from one run: the newest of the given files (by the time in its name) that holds
+that table's figures, so a partial run (`bench/run --only golem,memory`) replaces those tables and
+the others keep the run they came from; every table names its run. `--all` adds every full run
+committed in bench/results (not --quick ones). `--print-only` prints the section and writes nothing.
 """
+import argparse
+import glob
 import json
 import os
 import re
@@ -13,9 +20,32 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START, END = "<!-- bridge-bench:start -->", "<!-- bridge-bench:end -->"
 
 
-def load(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip().startswith("{")]
+class Run:
+    def __init__(self, path):
+        self.path = os.path.relpath(os.path.abspath(path), ROOT)
+        with open(path) as f:
+            self.rows = [json.loads(line) for line in f if line.strip().startswith("{")]
+        self.machine = next((r for r in self.rows if r["what"] == "machine"), {})
+        self.stamp = os.path.basename(path).split(".")[0]
+
+    def pick(self, what, **kw):
+        return [r for r in self.rows if r["what"] == what and all(r.get(k) == v for k, v in kw.items())]
+
+    @property
+    def cores(self):
+        return self.machine.get("cores", 2)
+
+    def name(self):
+        return f"`{self.stamp}`"
+
+    def describe(self):
+        m = self.machine
+        what = f"`{m['command']}`" if m.get("command") else "`bench/run`"
+        commit = f", commit {m['commit']}{' + local changes' if m.get('dirty') else ''}" if m.get("commit") else ""
+        rounds = f"{m['runs']} round{'s' if m['runs'] != 1 else ''}" if m.get("runs") else "rounds n/a"
+        return (f"- {self.name()}: {what}{commit}, {rounds} → `{self.path}`. {m.get('cores')} cores, "
+                f"{m.get('mem_gib')} GiB, {m.get('cpu')}, RabbitMQ {m.get('rabbitmq')}, {m.get('swift')}"
+                + (f", Celery {m['celery']}" if m.get("celery") else "") + ".")
 
 
 def med(values):
@@ -30,73 +60,226 @@ def span(values, fmt="{:.0f}"):
     return f"{fmt.format(med(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
-def main(path):
-    rows = load(path)
-    machine = next((r for r in rows if r["what"] == "machine"), {})
-    pick = lambda what, **kw: [r for r in rows if r["what"] == what and all(r.get(k) == v for k, v in kw.items())]
-    cores = machine.get("cores", 2)
-    limit = [r["jobs_per_s"] for r in pick("limit")]
-    bridge = [r["jobs_per_s"] for r in pick("bridge_throughput", concurrency=cores, bridges=1, jobs=machine.get("jobs"))]
-    prefork = [r["jobs_per_s"] for r in pick("celery_throughput", pool="prefork")]
-    threads = [r["jobs_per_s"] for r in pick("celery_throughput", pool="threads")]
-    celery_best = max([med(prefork), med(threads)]) if prefork or threads else float("nan")
-    spawn = [r["bwrap"]["p50_ms"] for r in pick("spawn_cost")]
-    spawn_rate = [r["bwrap_parallel_per_s"] for r in pick("spawn_cost") if "bwrap_parallel_per_s" in r]
-    rtt = [r["p50_ms"] for r in pick("raw_roundtrip")]
+def newest(runs, has):
+    """The newest run for which has(run) is true, or None."""
+    return next((r for r in reversed(runs) if has(r)), None)
+
+
+def full_jobs(run):
+    return run.pick("bridge_throughput", concurrency=run.cores, bridges=1, jobs=run.machine.get("jobs"))
+
+
+def throughput_figures(run):
+    limit = [r["jobs_per_s"] for r in run.pick("limit")]
+    spawn_rate = [r["bwrap_parallel_per_s"] for r in run.pick("spawn_cost") if "bwrap_parallel_per_s" in r]
+    prefork = [r["jobs_per_s"] for r in run.pick("celery_throughput", pool="prefork")]
+    threads = [r["jobs_per_s"] for r in run.pick("celery_throughput", pool="threads")]
     # What no bridge can beat on this machine: the broker's pattern and one sandbox start per job,
     # sharing the same cores (harmonic combination of the two ceilings).
     combined = [1 / (1 / med(limit) + 1 / s) for s in spawn_rate] if limit else []
-    blat = pick("bridge_latency")
-    clat = pick("celery_latency")
-    lines = [START, "## Bridge: against Celery and the broker's limit (issue 7)", "",
-             f"Made by `bench/run` from `{os.path.relpath(path, ROOT)}` — {machine.get('cores')} cores, "
-             f"{machine.get('mem_gib')} GiB, {machine.get('cpu')}, RabbitMQ {machine.get('rabbitmq')}, "
-             f"{machine.get('swift')}, Celery {machine.get('celery')}. Median (min–max) over "
-             f"{machine.get('runs')} runs in one invocation; the machine is shared, so read the ratios.", "",
-             "### Throughput (one `run` step `echo $i` per job, completion seen by the client)", "",
-             "| system | jobs | jobs/s |", "|---|---|---|",
-             f"| broker limit (C, same messages per job, no work) | {machine.get('jobs')} | {span(limit)} |",
-             f"| sandbox limit (bwrap starts/s, all cores busy, no broker) | | {span(spawn_rate)} |",
-             f"| broker-and-sandbox limit (both on the same cores) | | {span(combined)} |",
-             f"| golem-bridge, sandbox on, concurrency {cores} | {machine.get('jobs')} | {span(bridge)} |",
-             f"| Celery prefork -c {cores} (-E) | {machine.get('jobs')} | {span(prefork)} |",
-             f"| Celery threads -c 8 (-E) | {machine.get('jobs')} | {span(threads)} |", "",
-             f"Ratios: bridge / best Celery = **{med(bridge) / celery_best:.2f}×** (target ≥ 2×); "
-             f"bridge / broker-and-sandbox limit = **{100 * med(bridge) / med(combined):.0f}%** (target ≥ 25%); "
-             f"bridge / broker limit alone = {100 * med(bridge) / med(limit):.0f}%.", "",
-             "### Latency (1,000 sequential jobs, submit → `ended` / submit → result)", "",
-             "| system | p50 ms | p99 ms |", "|---|---|---|",
-             f"| golem-bridge | {span([r['p50_ms'] for r in blat], '{:.1f}')} | {span([r['p99_ms'] for r in blat], '{:.1f}')} |",
-             f"| Celery prefork | {span([r['p50_ms'] for r in clat], '{:.1f}')} | {span([r['p99_ms'] for r in clat], '{:.1f}')} |",
-             f"| one sandboxed process start (bwrap + sh) | {span(spawn, '{:.1f}')} | |",
-             f"| raw broker round trip (persistent publish, confirm, get) | {span(rtt, '{:.2f}')} | |", "",
-             f"Latency target: bridge p50 ≤ 3 × (round trip + sandbox start) = "
-             f"{3 * (med(rtt) + med(spawn)):.1f} ms; measured {med([r['p50_ms'] for r in blat]):.1f} ms.", "",
-             "### Scaling (jobs/s, a quarter of the jobs)", "", "| concurrency | bridges | jobs/s |", "|---|---|---|"]
+    celery_best = max(med(prefork), med(threads)) if prefork and threads else med(prefork or threads)
+    return {"limit": limit, "spawn_rate": spawn_rate, "prefork": prefork, "threads": threads,
+            "combined": combined, "celery_best": celery_best, "bridge": [r["jobs_per_s"] for r in full_jobs(run)]}
+
+
+def throughput_section(run):
+    f = throughput_figures(run)
+    jobs = run.machine.get("jobs")
+    b = med(f["bridge"])
+    return ["### Throughput (one `run` step `echo $i` per job, completion seen by the client)", "",
+            f"Run {run.name()}.", "",
+            "| system | jobs | jobs/s |", "|---|---|---|",
+            f"| broker limit (C, same messages per job, no work) | {jobs} | {span(f['limit'])} |",
+            f"| sandbox limit (bwrap starts/s, all cores busy, no broker) | | {span(f['spawn_rate'])} |",
+            f"| broker-and-sandbox limit (both on the same cores) | | {span(f['combined'])} |",
+            f"| golem-bridge, sandbox on, concurrency {run.cores} | {jobs} | {span(f['bridge'])} |",
+            f"| Celery prefork -c {run.cores} (-E) | {jobs} | {span(f['prefork'])} |",
+            f"| Celery threads -c 8 (-E) | {jobs} | {span(f['threads'])} |", "",
+            f"Ratios: bridge / best Celery = **{b / f['celery_best']:.2f}×** (target ≥ 2×); "
+            f"bridge / broker-and-sandbox limit = **{100 * b / med(f['combined']):.0f}%** (target ≥ 25%); "
+            f"bridge / broker limit alone = {100 * b / med(f['limit']):.0f}%."]
+
+
+def latency_section(run):
+    blat, clat = run.pick("bridge_latency"), run.pick("celery_latency")
+    spawn = [r["bwrap"]["p50_ms"] for r in run.pick("spawn_cost")]
+    rtt = [r["p50_ms"] for r in run.pick("raw_roundtrip")]
+    return ["### Latency (1,000 sequential jobs, submit → `ended` / submit → result)", "",
+            f"Run {run.name()}.", "",
+            "| system | p50 ms | p99 ms |", "|---|---|---|",
+            f"| golem-bridge | {span([r['p50_ms'] for r in blat], '{:.1f}')} | {span([r['p99_ms'] for r in blat], '{:.1f}')} |",
+            f"| Celery prefork | {span([r['p50_ms'] for r in clat], '{:.1f}')} | {span([r['p99_ms'] for r in clat], '{:.1f}')} |",
+            f"| one sandboxed process start (bwrap + sh) | {span(spawn, '{:.1f}')} | |",
+            f"| raw broker round trip (persistent publish, confirm, get) | {span(rtt, '{:.2f}')} | |", "",
+            f"Latency target: bridge p50 ≤ 3 × (round trip + sandbox start) = "
+            f"{3 * (med(rtt) + med(spawn)):.1f} ms; measured {med([r['p50_ms'] for r in blat]):.1f} ms."]
+
+
+def scaling_table(run):
     scaling = {}
-    for r in pick("bridge_throughput"):
-        if r["jobs"] != machine.get("jobs"):
+    for r in run.pick("bridge_throughput"):
+        if r["jobs"] != run.machine.get("jobs"):
             scaling.setdefault((r["concurrency"], r["bridges"]), []).append(r["jobs_per_s"])
+    return scaling
+
+
+def scaling_section(run, reference):
+    scaling = scaling_table(run)
+    lines = ["### Scaling (jobs/s, a quarter of the jobs)", "", f"Run {run.name()}.", "",
+             "| concurrency | bridges | jobs/s |", "|---|---|---|"]
     for (c, b), values in sorted(scaling.items()):
         lines.append(f"| {c} | {b} | {span(values)} |")
-    best_key = max(scaling, key=lambda k: med(scaling[k])) if scaling else None
-    if best_key:
+    best_key = max(scaling, key=lambda k: med(scaling[k]))
+    if reference:
+        f = throughput_figures(reference)
         best = med(scaling[best_key])
+        source = "" if reference is run else f" (Celery and the limit from run {reference.name()})"
         lines += ["", f"Best bridge configuration above: concurrency {best_key[0]} × {best_key[1]} bridge(s), "
-                  f"{best:.0f} jobs/s = **{best / celery_best:.2f}×** the best Celery and "
-                  f"**{100 * best / med(combined):.0f}%** of the broker-and-sandbox limit."]
-    mem = pick("memory")
-    if mem:
-        m = mem[-1]
-        celery_rss = [r.get("worker_tree_rss_kib_end", 0) / 1024 for r in pick("celery_throughput", pool="prefork")]
-        lines += ["", "### Memory (RSS)", "", "| state | MiB |", "|---|---|",
-                  f"| bridge idle | {m['idle_rss_kib'] / 1024:.1f} |",
-                  f"| bridge, 1,000 jobs in flight (`sleep 5`) | {m['inflight_1000_peak_rss_kib'] / 1024:.1f} |",
-                  f"| bridge, {m['queued']:,} requests queued (first → max → last of 20 s) | "
-                  f"{m['queued_rss_kib_first'] / 1024:.1f} → {m['queued_rss_kib_max'] / 1024:.1f} → {m['queued_rss_kib_last'] / 1024:.1f} |",
-                  f"| Celery prefork worker and children, after the throughput run | {span(celery_rss, '{:.1f}')} |"]
+                  f"{best:.0f} jobs/s = **{best / f['celery_best']:.2f}×** the best Celery and "
+                  f"**{100 * best / med(f['combined']):.0f}%** of the broker-and-sandbox limit{source}."]
+    return lines
+
+
+def memory_section(run, celery_run):
+    mem = run.pick("memory")
+    kib = lambda key: [m[key] / 1024 for m in mem]
+    queued = {m["queued"] for m in mem}
+    lines = ["### Memory (RSS)", "", f"Run {run.name()}: {len(mem)} measurement(s) of `bench.py memory`.", "",
+             "| state | MiB |", "|---|---|",
+             f"| bridge idle | {span(kib('idle_rss_kib'), '{:.1f}')} |",
+             f"| bridge, 1,000 jobs in flight (`sleep 5`), peak | {span(kib('inflight_1000_peak_rss_kib'), '{:.1f}')} |",
+             f"| bridge, {', '.join(f'{q:,}' for q in sorted(queued))} requests queued: first sample of 20 s | "
+             f"{span(kib('queued_rss_kib_first'), '{:.1f}')} |",
+             "| … max of 20 s | " + span(kib("queued_rss_kib_max"), "{:.1f}") + " |",
+             "| … last of 20 s | " + span(kib("queued_rss_kib_last"), "{:.1f}") + " |"]
+    if celery_run:
+        rss = [r.get("worker_tree_rss_kib_end", 0) / 1024 for r in celery_run.pick("celery_throughput", pool="prefork")]
+        source = "" if celery_run is run else f" (run {celery_run.name()})"
+        lines.append(f"| Celery prefork worker and children, after the throughput run{source} | {span(rss, '{:.1f}')} |")
+    return lines
+
+
+STEPS = [
+    ("negotiation", "negotiation: demand, Initial proposal, counter, the agent's Draft (both nodes), unsubscribe"),
+    ("agreement", "agreement: create, confirm, wait for the agent's approval"),
+    ("activity_create", "activity create (requestor node → provider node → the agent's exe-unit)"),
+    ("deploy_start", "deploy + start batch (exec and result polls)"),
+    ("validate", "validation before reuse: activity state + a batch emptying `/golem/work`"),
+    ("run", "the job's `run` batch (exec and result polls)"),
+]
+
+
+def golem_section(run):
+    pools = run.pick("golem_pool")
+    modes = [("pool", "rental pool (`--pool-max 4`)"), ("agreement-per-job", "one agreement per job (`--pool-max 0`)")]
+    by_mode = {m: [r for r in pools if r["mode"] == m] for m, _ in modes}
+    first = pools[0] if pools else {}
+    rounds = len({r.get("round") for r in pools}) if pools else 0
+    lines = ["### Golem backend: rental pool vs one agreement per job (local Golem network)", "",
+             f"Run {run.name()}, {rounds} round(s). Each round on two fresh nodes (`scripts/golem-local`: real yagna "
+             "0.17.6, offline, central net on 127.0.0.1) with `golem-bridge provider` on the provider node; "
+             f"{first.get('jobs')} jobs of one `run` step (`echo hello`) submitted at once to "
+             f"`serve --backend golem --concurrency {first.get('concurrency')}`, release build. Latency is "
+             "`created` → `ended` as the client sees it, so it includes the wait for a slot. Per round: "
+             f"`python3 bench/golem_pool.py --binary .build/release/golem-bridge --jobs {first.get('jobs')} "
+             f"--concurrency {first.get('concurrency')}` (both modes).", "",
+             "| mode | succeeded | jobs/s | latency p50 s | latency p95 s | one slot's time per job s |",
+             "|---|---|---|---|---|---|"]
+    for m, label in modes:
+        rs = by_mode[m]
+        if not rs:
+            continue
+        ok = f"{sum(r['succeeded'] for r in rs)}/{sum(r['jobs'] for r in rs)}"
+        lines.append(f"| {label} | {ok} | {span([r['jobs_per_s'] for r in rs], '{:.2f}')} | "
+                     f"{span([r['latency_p50_s'] for r in rs], '{:.2f}')} | {span([r['latency_p95_s'] for r in rs], '{:.2f}')} | "
+                     f"{span([r['slot_s_per_job'] for r in rs if 'slot_s_per_job' in r], '{:.2f}')} |")
+    if by_mode["pool"] and by_mode["agreement-per-job"]:
+        ratio = med([r["jobs_per_s"] for r in by_mode["pool"]]) / med([r["jobs_per_s"] for r in by_mode["agreement-per-job"]])
+        lines += ["", f"The pool does **{ratio:.1f}×** the jobs/s of one agreement per job."]
+    if any("steps" in r for r in pools):
+        lines += ["", "Where a job's time goes: seconds per job that the requestor node spent answering each step's "
+                  "REST calls (yagna's own access log, `bench/golem_pool.py` `yagna_steps`), median over the rounds; "
+                  "calls per job in brackets.", "",
+                  "| step | pool | one agreement per job |", "|---|---|---|"]
+        def cell(rs, key):
+            secs = [r["steps"].get(key, {}).get("s_per_job", 0.0) for r in rs if "steps" in r]
+            calls = [r["steps"].get(key, {}).get("calls_per_job", 0.0) for r in rs if "steps" in r]
+            return f"{med(secs):.3f} ({med(calls):.1f})" if any(secs) or any(calls) else "–"
+        def total(rs):
+            return med([sum(r["steps"].get(k, {}).get("s_per_job", 0.0) for k, _ in STEPS) for r in rs if "steps" in r])
+        for key, label in STEPS:
+            lines.append(f"| {label} | {cell(by_mode['pool'], key)} | {cell(by_mode['agreement-per-job'], key)} |")
+        lines.append(f"| **sum on the job's path** | {total(by_mode['pool']):.3f} | {total(by_mode['agreement-per-job']):.3f} |")
+        lines.append(f"| one slot's time per job (concurrency × wall / jobs) | "
+                     f"{med([r['slot_s_per_job'] for r in by_mode['pool']]):.3f} | "
+                     f"{med([r['slot_s_per_job'] for r in by_mode['agreement-per-job']]):.3f} |")
+        lines.append(f"| end: destroy activity, terminate agreement (in the background, after `ended`) | "
+                     f"{cell(by_mode['pool'], 'end')} | {cell(by_mode['agreement-per-job'], 'end')} |")
+    local = run.pick("golem_local")
+    if local:
+        n = local[0].get("exec_repeats")
+        g = lambda key, fmt="{:.2f}": span([r[key] for r in local if key in r], fmt)
+        lines += ["", "### Local Golem network: start to first agreement, exec latency", "",
+                  f"Run {run.name()}, {len(local)} round(s) of `GOLEM_BRIDGE_BIN=.build/release/golem-bridge python3 "
+                  f"bench/golem-local.py {n}`: fresh nodes, `golem-bridge provider`, and a plain-HTTP requestor "
+                  "(the test client of `tests/golem_local`, not the bridge).", "",
+                  "| figure | seconds or ms |", "|---|---|",
+                  f"| start → first Approved agreement | {g('start_to_first_approved_s')} s |",
+                  f"| … two fresh nodes (`scripts/golem-local start`) | {g('nodes_start_s')} s |",
+                  f"| … the agent's start until its offer is on the provider node | {g('agent_offer_s')} s |",
+                  f"| … the offer reaching the requestor node (broadcast between the nodes) | {g('offer_to_requestor_s')} s |",
+                  f"| … negotiation: allocation, demand, Initial, counter, Draft, agreement Approved | {g('negotiation_s')} s |",
+                  f"| activity create | {g('activity_create_s')} s |",
+                  f"| deploy + start batch | {g('deploy_start_s')} s |",
+                  f"| one `run /bin/echo` batch, POST /exec → results with `isBatchFinished`: median of {n} | "
+                  f"{g('exec_ms_median', '{:.1f}')} ms |",
+                  f"| … p95 of {n} | {g('exec_ms_p95', '{:.1f}')} ms |",
+                  f"| … min – max of {n} | {span([r['exec_ms_min'] for r in local], '{:.1f}')} – "
+                  f"{span([r['exec_ms_max'] for r in local], '{:.1f}')} ms |"]
+    return lines
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("files", nargs="*")
+    p.add_argument("--all", action="store_true", help="also every full run in bench/results")
+    p.add_argument("--print-only", action="store_true", help="print the section; write nothing")
+    args = p.parse_args()
+    paths = {os.path.abspath(f) for f in args.files}
+    if args.all:
+        for f in glob.glob(os.path.join(ROOT, "bench", "results", "*.jsonl")):
+            if not Run(f).machine.get("quick"):
+                paths.add(os.path.abspath(f))
+    if not paths:
+        p.error("no results files")
+    runs = sorted((Run(f) for f in paths), key=lambda r: r.stamp)
+
+    t_run = newest(runs, lambda r: full_jobs(r) and r.pick("limit") and r.pick("celery_throughput"))
+    l_run = newest(runs, lambda r: r.pick("bridge_latency") and r.pick("celery_latency"))
+    s_run = newest(runs, lambda r: scaling_table(r))
+    m_run = newest(runs, lambda r: r.pick("memory"))
+    g_run = newest(runs, lambda r: r.pick("golem_pool") or r.pick("golem_local"))
+    used = [r for r in runs if r in (t_run, l_run, s_run, m_run, g_run)]
+
+    lines = [START, "## Bridge: against Celery, the broker's limit and on Golem (issue 7)", "",
+             "Generated by `bench/report.py` from these `bench/run` results; each table names its run. "
+             "Median (min–max) over the rounds of that run; the machine is shared, so read the ratios.", ""]
+    lines += [r.describe() for r in used]
+    if t_run:
+        lines += [""] + throughput_section(t_run)
+    if l_run:
+        lines += [""] + latency_section(l_run)
+    if s_run:
+        lines += [""] + scaling_section(s_run, s_run if throughput_figures(s_run)["limit"] else t_run)
+    if m_run:
+        lines += [""] + memory_section(m_run, newest(runs, lambda r: r.pick("celery_throughput", pool="prefork")))
+    if g_run:
+        lines += [""] + golem_section(g_run)
     lines += ["", "![latency](bench/latency.png) ![scaling](bench/scaling.png)", "", END]
     section = "\n".join(lines)
+    print(section)
+    if args.print_only:
+        return
 
     target = os.path.join(ROOT, "BENCHMARKS.md")
     text = open(target).read() if os.path.exists(target) else "# Benchmarks\n"
@@ -110,6 +293,11 @@ def main(path):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+    except ImportError:
+        print("report: matplotlib missing; no plots", file=sys.stderr)
+        return
+    if l_run:
+        blat, clat = l_run.pick("bridge_latency"), l_run.pick("celery_latency")
         fig, ax = plt.subplots(figsize=(6, 3.5))
         names = ["bridge p50", "bridge p99", "celery p50", "celery p99"]
         vals = [med([r["p50_ms"] for r in blat]), med([r["p99_ms"] for r in blat]),
@@ -119,6 +307,8 @@ def main(path):
         ax.set_title("Latency, 1,000 sequential jobs")
         fig.tight_layout()
         fig.savefig(os.path.join(ROOT, "bench", "latency.png"), dpi=100)
+    if s_run:
+        scaling = scaling_table(s_run)
         fig, ax = plt.subplots(figsize=(6, 3.5))
         single = sorted((c, med(v)) for (c, b), v in scaling.items() if b == 1)
         ax.plot([c for c, _ in single], [v for _, v in single], marker="o", label="one bridge")
@@ -129,10 +319,7 @@ def main(path):
         ax.legend()
         fig.tight_layout()
         fig.savefig(os.path.join(ROOT, "bench", "scaling.png"), dpi=100)
-    except ImportError:
-        print("report: matplotlib missing; no plots", file=sys.stderr)
-    print(section)
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main()

@@ -3,7 +3,8 @@
 ///
 /// - `acquire` lends an idle rental with the same requirements key (most recently used first), else
 ///   creates one while below `maxSize` (destroying an idle rental of another key to make room), else
-///   the caller waits for a release.
+///   the caller waits for a release. With reuse off (`maxSize` 0) it always creates: the engine's
+///   concurrency is the only bound.
 /// - `release` keeps a healthy rental idle while reuse is on; a failed one is destroyed.
 /// - `evict` destroys idle rentals past `idleTimeout` (keeping `minSize`) and any near expiry.
 public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
@@ -42,8 +43,9 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
             busy += 1
             return .reuse(entry.id)
         }
-        let limit = max(policy.maxSize, 1)
-        if size < limit {
+        // Reuse off (maxSize 0): every job rents its own, as many at once as the engine lets jobs run
+        // (its concurrency bounds the acquires); the pool only counts them.
+        if !policy.reuses || size < policy.maxSize {
             busy += 1
             return .create(evicting: [])
         }

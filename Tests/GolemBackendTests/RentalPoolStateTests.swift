@@ -38,6 +38,16 @@ import Testing
         #expect(pool.idle.isEmpty)
     }
 
+    @Test func reuseOffRentsForEveryRunningJobAtOnce() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 0))
+        for _ in 0..<4 {
+            #expect(pool.acquire(key: "A", now: t0) == .create(evicting: []))
+        }
+        #expect(pool.busy == 4)
+        #expect(pool.release("r1", key: "A", healthy: true, expires: far, now: t0) == true)
+        #expect(pool.busy == 3)
+    }
+
     @Test func idleRentalsAreEvictedAfterTheTimeoutKeepingTheMinimum() {
         var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 4, minSize: 1, idleTimeout: .seconds(60)))
         for id in ["r1", "r2", "r3"] {
