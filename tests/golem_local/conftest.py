@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from datetime import timezone
 from pathlib import Path
 
@@ -118,7 +119,9 @@ def net():
 @pytest.fixture(scope="module")
 def agent(net):
     """Our provider binary against the provider node; stopped with SIGTERM, which must clean up."""
-    work = DIR / "provider-work"
+    # The sandbox runs commands as an unprivileged uid, who must reach the work root: the checkout
+    # may sit below a 0700 folder (mktemp -d), /tmp does not.
+    work = Path("/tmp/golem-bridge-test") / f"provider-{uuid.uuid4().hex[:8]}"
     log_path = DIR / "provider-agent.log"
     log = open(log_path, "w")
     env = dict(os.environ, **{k: net["env"][k] for k in ("GOLEM_LOCAL_PROVIDER_API_URL", "GOLEM_LOCAL_PROVIDER_APPKEY")})
@@ -143,3 +146,5 @@ def agent(net):
     assert p.returncode == 0, f"agent exit {p.returncode}: {log_path.read_text()[-2000:]}"
     assert net["prov"].call("GET", "/market-api/v1/offers", 200) == []
     assert not work.exists() or list(work.iterdir()) == []
+    if work.exists():
+        work.rmdir()
