@@ -102,6 +102,7 @@ struct Provider: AsyncParsableCommand {
             )
         )
         let service = LocalProviderService(configuration: configuration, logger: logger)
+        do { try service.preflight() } catch { throw CLIError("provider: \(error)") }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: service)],

@@ -32,7 +32,7 @@ public final class LocalProviderService: Service {
             "provider.id": "\(identity)", "yagna.api": "\(configuration.yagna.apiURL)", "provider.session": "\(appSessionId)",
             "provider.subnet": "\(configuration.subnet)", "provider.platform": "\(configuration.paymentPlatform)",
         ])
-        try FileManager.default.createDirectory(atPath: configuration.workRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try preflight()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.marketLoop(identity: identity) }
@@ -43,6 +43,13 @@ public final class LocalProviderService: Service {
         }
         // Not cancelled: the cleanup must reach yagna.
         await Task { await self.shutdown() }.value
+    }
+
+    /// Checks that activities can run: the work root exists (created if needed) and the sandbox's
+    /// unprivileged user can reach it. Throws a `SandboxError` naming the folder; call it before
+    /// offering anything, so a misconfigured agent refuses to start instead of failing every command.
+    public func preflight() throws {
+        try Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
     }
 
     private func waitForIdentity() async throws -> String {
