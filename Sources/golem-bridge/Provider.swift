@@ -9,9 +9,9 @@ struct Provider: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the local provider agent on a yagna node (the local Golem network).",
         discussion: """
-            Offers this machine on the node's market, approves agreements, runs each activity's
-            ExeScript in a bubblewrap sandbox (served on yagna's GSB WebSocket API as an exe-unit),
-            and issues debit notes and invoices. Runs until SIGTERM or SIGINT, then destroys its
+            Offers this machine on the node's market, approves agreements, runs each activity's \
+            ExeScript in a bubblewrap sandbox (served on yagna's GSB WebSocket API as an exe-unit), \
+            and issues debit notes and invoices. Runs until SIGTERM or SIGINT, then destroys its \
             activities and unsubscribes its offer. See docs/local-provider.md.
             """
     )

@@ -12,8 +12,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the bridge: consume job requests, run them, publish their events.",
         discussion: """
-            Declares the contract's topology (idempotently), then serves until SIGTERM or SIGINT. On
-            shutdown it stops taking requests, lets running jobs finish within --shutdown-grace, then
+            Declares the contract's topology (idempotently), then serves until SIGTERM or SIGINT. On \
+            shutdown it stops taking requests, lets running jobs finish within --shutdown-grace, then \
             stops the rest and leaves them in the journal for the next start to resume; it exits 0.
             """
     )
