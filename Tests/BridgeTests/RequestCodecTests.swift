@@ -122,6 +122,19 @@ import GolemJobs
         var body = Array(#"{"work":[{"run":"x"}]}"#.utf8)
         body.insert(0xFF, at: 15)
         #expect(rejection(bytes: body)?.reason == .notUTF8)
+        #expect(rejection(bytes: body)?.jobId == nil)
+    }
+
+    @Test func notUTF8StillTellsTheJobIdWhenTheRestIsJSON() {
+        var body = Array(#"{"jobId":"job-7","work":[{"run":"echo x"}]}"#.utf8)
+        body.insert(0xFF, at: body.count - 5)
+        let rejected = rejection(bytes: body, messageId: "from-the-message-id")
+        #expect(rejected?.reason == .notUTF8)
+        #expect(rejected?.jobId == "job-7")
+        // A damaged ID is not taken: the message_id is used instead.
+        var damaged = Array(#"{"jobId":"job-8","work":[]}"#.utf8)
+        damaged.insert(0xC3, at: 14)
+        #expect(rejection(bytes: damaged, messageId: "from-the-message-id")?.jobId == "from-the-message-id")
     }
 
     @Test func notJSON() {

@@ -143,6 +143,7 @@ def test_status_answers_done_and_unknown(bridge, client):
 MALFORMED = [
     ("not-json", b"this is not json", "not_json"),
     ("bad-utf8", b'{"jobId":"x\xff\xfe","work":[{"run":"echo"}]}', "not_utf8"),
+    ("bad-utf8-cmd", b'{"jobId":"utf8-bad-cmd","work":[{"run":"echo \xff"}]}', "not_utf8"),
     ("schema", json.dumps({"jobId": "schema-bad", "work": [{"run": {"args": ["no command"]}}]}).encode(), "schema"),
     ("unknown-step", json.dumps({"jobId": "unknown-step-1", "work": [{"explode": {}}]}).encode(), "unknown_step"),
     ("too-large", b'{"jobId":"big","work":[{"run":"' + b"x" * (2 * 1024 * 1024) + b'"}]}', "too_large"),
@@ -157,11 +158,12 @@ def test_malformed_requests_are_dead_lettered_and_the_bridge_keeps_serving(bridg
         client.submit(None, raw=body, message_id=None, correlation_id=name)
     good = f"j-{uuid.uuid4().hex[:8]}"
     client.submit(job(good, {"run": "echo still-serving"}))
-    events = client.events(until_ended=[good, "schema-bad", "unknown-step-1"], timeout=60)
+    told = ["schema-bad", "unknown-step-1", "utf8-bad-cmd"]
+    events = client.events(until_ended=[good, *told], timeout=60)
     jobs = by_job(events)
     assert_lifecycle(jobs[good], "success")
     # Where a job ID could be told, its subscribers hear error (invalid_request) and ended.
-    for job_id in ("schema-bad", "unknown-step-1"):
+    for job_id in told:
         kinds = [e["data"]["event"] for e in jobs[job_id]]
         assert kinds == ["error", "ended"], kinds
         assert jobs[job_id][0]["data"]["error"]["code"] == "invalid_request"

@@ -27,6 +27,16 @@ public enum RequestCodec {
         }
     }
 
+    /// The `jobId` of a body that is JSON except for invalid UTF-8 somewhere (say, in a command's
+    /// text), so its sender still gets an `error` and `ended`. Invalid bytes become U+FFFD, which no
+    /// valid job ID contains, so a damaged ID is never taken for another.
+    static func jobIdOfInvalidUTF8(_ body: [UInt8], maxDepth: Int) -> String? {
+        let repaired = Array(String(decoding: body, as: UTF8.self).utf8)
+        guard let json = try? JSONParser.parse(repaired, maxDepth: maxDepth),
+              case .string(let id) = json["jobId"], isValidJobId(id) else { return nil }
+        return id
+    }
+
     /// Decodes a request body. `messageId` is the AMQP `message_id`, used as the job ID when the
     /// body has none.
     public static func decode(
@@ -39,7 +49,9 @@ public enum RequestCodec {
                 jobId: fallbackId)
         }
         guard String(validating: body, as: UTF8.self) != nil else {
-            throw RequestRejection(.notUTF8, "the request is not valid UTF-8", jobId: fallbackId)
+            throw RequestRejection(
+                .notUTF8, "the request is not valid UTF-8",
+                jobId: jobIdOfInvalidUTF8(body, maxDepth: limits.maxDepth) ?? fallbackId)
         }
         let json: JSONValue
         do {
