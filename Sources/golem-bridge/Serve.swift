@@ -60,8 +60,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "JSON file with any of these options by their long names (e.g. {\"concurrency\": 8}). [env GOLEM_BRIDGE_CONFIG]")
     var config: String?
 
+    /// The settings a config file may hold: the long names of the options, as --help lists them.
+    static var settingNames: Set<String> {
+        let help = helpMessage(columns: 10_000)
+        let names = help.matches(of: /--([a-z][a-z0-9-]*)/).map { String($0.1) }
+        return Set(names).subtracting(["help", "config"])
+    }
+
     func run() async throws {
         let settings = try Settings(configPath: config)
+        try settings.rejectUnknownFileKeys(known: Self.settingNames)
         let level = try parseLogLevel(settings.string("log-level", flag: logLevel, default: "info"))
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -23,6 +23,34 @@ struct Settings {
         file = object
     }
 
+    /// Refuses a config file with a key that is not a setting (a typo would otherwise be ignored
+    /// and its default used), naming the key and, when one is close, the setting it may mean.
+    func rejectUnknownFileKeys(known: Set<String>) throws {
+        for key in file.keys.sorted() where !known.contains(key) {
+            let near = known.map { ($0, Self.editDistance($0, key)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }
+            throw SettingsError(
+                "the config file has the unknown setting \"\(key)\"" + (near.map { "; did you mean \"\($0.0)\"?" } ?? "")
+                    + " (settings are the long option names of --help)")
+        }
+    }
+
+    /// Levenshtein distance: single-character insertions, deletions and substitutions.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        var row = Array(0...b.count)
+        for i in 1...a.count {
+            var diagonal = row[0]
+            row[0] = i
+            for j in b.indices {
+                let above = row[j + 1]
+                row[j + 1] = min(above + 1, row[j] + 1, diagonal + (a[i - 1] == b[j] ? 0 : 1))
+                diagonal = above
+            }
+        }
+        return row[b.count]
+    }
+
     /// The environment name of a setting: `amqp-url` → `GOLEM_BRIDGE_AMQP_URL`.
     static func environmentName(_ key: String) -> String {
         "GOLEM_BRIDGE_" + key.uppercased().replacingOccurrences(of: "-", with: "_")

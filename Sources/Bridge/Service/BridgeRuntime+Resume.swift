@@ -8,7 +8,7 @@ extension BridgeRuntime {
     /// so consumers can drop the duplicates.
     func republishUnpublished() async {
         let events: [StoredEvent]
-        do { events = try await journal.unpublishedEvents() } catch {
+        do { events = try await journal.unpublishedEvents() } catch is CancellationError { return } catch {
             logger.error("journal read failed: unpublished events not resent", metadata: ["error": "\(error)"])
             return
         }
@@ -28,7 +28,7 @@ extension BridgeRuntime {
     /// attempts left is tried again; one without gets `error` (`interrupted`) and `ended`.
     func resumeUnfinished() async {
         let records: [JobRecord]
-        do { records = try await journal.unfinishedJobs() } catch {
+        do { records = try await journal.unfinishedJobs() } catch is CancellationError { return } catch {
             logger.error("journal read failed: unfinished jobs not resumed", metadata: ["error": "\(error)"])
             return
         }

@@ -68,7 +68,7 @@ public final class BridgeService: Service {
             ]
         )
 
-        await withThrowingTaskGroup(of: Void.self) { group in
+        let intakeError: (any Error)? = await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await publisher.run() }
             group.addTask { try await submitConsumer.run() }
             group.addTask { try await controlConsumer.run() }
@@ -102,7 +102,7 @@ public final class BridgeService: Service {
 
             // Intake runs until graceful shutdown; then the consumer is closed (its unacked requests go
             // back to the queue) and running jobs get their grace period.
-            await withGracefulShutdownHandler {
+            let intakeError: (any Error)? = await withGracefulShutdownHandler {
                 do {
                     // The requests of one read burst (at most the prefetch) are taken concurrently:
                     // each waits on the journal and the engine, and one at a time left the CPU idle.
@@ -113,8 +113,10 @@ public final class BridgeService: Service {
                             }
                         }
                     }
+                    return nil
                 } catch {
                     self.logger.error("submit consumer failed", metadata: ["error": "\(error)"])
+                    return error
                 }
             } onGracefulShutdown: {
                 self.logger.info("shutdown requested: no new requests; waiting for running jobs")
@@ -133,7 +135,19 @@ public final class BridgeService: Service {
                     logger.debug("service task ended", metadata: ["error": "\(error)"])
                 }
             }
+            return intakeError
         }
         logger.info("bridge stopped")
+        // Running jobs were drained or left to be resumed, as at a shutdown; the caller learns why
+        // the bridge stopped on its own (a broker it never reached, say) and exits non-zero.
+        if let intakeError {
+            throw BridgeServiceError("the request consumer of \(names.submitQueue) stopped: \(intakeError)")
+        }
     }
+}
+
+/// Why the bridge service stopped without being asked to.
+public struct BridgeServiceError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
