@@ -1,11 +1,11 @@
 /// A JSON value as yagna's market properties carry it: flat keys, values of any JSON type.
-public enum PropertyValue: Sendable, Hashable, Codable {
+public enum YagnaJSON: Sendable, Hashable, Codable {
     case string(String)
     case int(Int64)
     case double(Double)
     case bool(Bool)
-    case array([PropertyValue])
-    case object([String: PropertyValue])
+    case array([YagnaJSON])
+    case object([String: YagnaJSON])
     case null
 
     public init(from decoder: any Decoder) throws {
@@ -20,10 +20,10 @@ public enum PropertyValue: Sendable, Hashable, Codable {
             self = .double(value)
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
-        } else if let value = try? container.decode([PropertyValue].self) {
+        } else if let value = try? container.decode([YagnaJSON].self) {
             self = .array(value)
         } else {
-            self = .object(try container.decode([String: PropertyValue].self))
+            self = .object(try container.decode([String: YagnaJSON].self))
         }
     }
 
@@ -54,7 +54,7 @@ public enum PropertyValue: Sendable, Hashable, Codable {
         return nil
     }
 
-    public var array: [PropertyValue]? {
+    public var array: [YagnaJSON]? {
         if case .array(let value) = self { return value }
         return nil
     }
