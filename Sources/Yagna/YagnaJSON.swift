@@ -1,12 +1,21 @@
-/// A JSON value as yagna's market properties carry it: flat keys, values of any JSON type.
+import Foundation
+
+/// A JSON value as yagna's REST and GSB APIs carry it: market properties (flat keys), events,
+/// ExeScripts, replies. One type for the requestor (GolemBackend) and the provider (LocalProvider).
+///
+/// Numbers keep the integer/float distinction of the text: `3` decodes as ``int(_:)`` (exactly, up to
+/// `Int64`), `3.5` as ``double(_:)``. Read either as a `Double` with ``number``. A whole ``double(_:)``
+/// is written as an integer, because yagna reads counts (`interval-sec`, expiration ms) as integers.
+/// Equality is by case: `.int(3) != .double(3)`. Objects are unordered (`Dictionary`); the Bridge's
+/// contract codecs have their own order-preserving type.
 public enum YagnaJSON: Sendable, Hashable, Codable {
-    case string(String)
+    case null
+    case bool(Bool)
     case int(Int64)
     case double(Double)
-    case bool(Bool)
+    case string(String)
     case array([YagnaJSON])
     case object([String: YagnaJSON])
-    case null
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -30,14 +39,32 @@ public enum YagnaJSON: Sendable, Hashable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
-        case .string(let value): try container.encode(value)
-        case .int(let value): try container.encode(value)
-        case .double(let value): try container.encode(value)
+        case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .double(let value):
+            // Whole values as Int64, not left to Foundation's float format (it writes -0.0 as "-0",
+            // which serde_json reads as a float). Below 9e15 (< 2^53) the conversion is exact.
+            if value.rounded() == value, abs(value) < 9.0e15 {
+                try container.encode(Int64(value))
+            } else {
+                try container.encode(value)
+            }
+        case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
-        case .null: try container.encodeNil()
         }
+    }
+
+    /// Parses JSON text; throws the decoder's error when it is not JSON.
+    public static func parse(_ text: String) throws -> YagnaJSON {
+        try JSONDecoder().decode(YagnaJSON.self, from: Data(text.utf8))
+    }
+
+    /// The member `key` of an object; nil for a missing key or a value that is not an object.
+    public subscript(key: String) -> YagnaJSON? {
+        if case .object(let object) = self { return object[key] }
+        return nil
     }
 
     /// The value as a number, whether sent as an integer or a float.
@@ -54,8 +81,18 @@ public enum YagnaJSON: Sendable, Hashable, Codable {
         return nil
     }
 
+    public var bool: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
     public var array: [YagnaJSON]? {
         if case .array(let value) = self { return value }
+        return nil
+    }
+
+    public var object: [String: YagnaJSON]? {
+        if case .object(let value) = self { return value }
         return nil
     }
 }
