@@ -25,7 +25,7 @@ public struct DemandBuilder: Sendable {
         package: PackageSpec, taskPackage: String, market: MarketSpec, decorations: DemandDecorations, now: Date
     ) -> DemandOfferBase {
         let rentHours = market.rentHours ?? 0.5
-        var properties: [String: PropertyValue] = [
+        var properties: [String: YagnaJSON] = [
             "golem.srv.caps.multi-activity": .bool(true),
             "golem.node.debug.subnet": .string(subnet),
             "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + rentHours * 3600) * 1000)),

@@ -25,7 +25,7 @@ public struct OfferTerms: Sendable, Hashable {
 
     /// Reads `golem.com.pricing.model.linear.coeffs` by `golem.com.usage.vector`; the start price is
     /// the coefficient after the vector's. Throws a sentence naming the missing or broken property.
-    public init(properties: [String: PropertyValue]) throws(OfferTermsError) {
+    public init(properties: [String: YagnaJSON]) throws(OfferTermsError) {
         guard properties["golem.com.pricing.model"]?.string ?? "linear" == "linear" else {
             throw OfferTermsError("pricing model \(properties["golem.com.pricing.model"]?.string ?? "?") is not linear")
         }

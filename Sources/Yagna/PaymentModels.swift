@@ -13,9 +13,9 @@ public struct Allocation: Sendable, Hashable, Codable {
 public struct DemandDecorations: Sendable, Hashable, Decodable {
     public struct Property: Sendable, Hashable, Decodable {
         public var key: String
-        public var value: PropertyValue
+        public var value: YagnaJSON
 
-        public init(key: String, value: PropertyValue) {
+        public init(key: String, value: YagnaJSON) {
             self.key = key
             self.value = value
         }

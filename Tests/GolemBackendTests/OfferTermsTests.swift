@@ -5,7 +5,7 @@ import Yagna
 @testable import GolemBackend
 
 @Suite struct OfferTermsTests {
-    static func offer(coeffs: [Double], vector: [String] = ["golem.usage.cpu_sec", "golem.usage.duration_sec"], threads: Int64 = 4) -> [String: PropertyValue] {
+    static func offer(coeffs: [Double], vector: [String] = ["golem.usage.cpu_sec", "golem.usage.duration_sec"], threads: Int64 = 4) -> [String: YagnaJSON] {
         [
             "golem.com.pricing.model": .string("linear"),
             "golem.com.pricing.model.linear.coeffs": .array(coeffs.map { .double($0) }),

@@ -32,7 +32,7 @@ actor PlayedProvider {
 
     struct ActivityEvent: Decodable {
         var activityId: String
-        var eventType: [String: PropertyValue]
+        var eventType: [String: YagnaJSON]
         var eventDate: String
     }
 

@@ -1,9 +1,10 @@
 import Testing
+import Yagna
 @testable import LocalProvider
 
 @Suite struct ExeScriptCommandTests {
     @Test func parsesGolemJsScript() throws {
-        let script = try JSONValue.parse("""
+        let script = try YagnaJSON.parse("""
             [{"deploy":{"env":{"A":"1"}}},{"start":{"args":[]}},
              {"run":{"entry_point":"/bin/sh","args":["-c","echo hi"],"capture":{"stdout":{"atEnd":{"format":"string"}},"stderr":{"stream":{"limit":4096}}}}},
              {"transfer":{"from":"https://example.org/x","to":"container:/golem/work/x"}},{"terminate":{}}]
@@ -17,20 +18,20 @@ import Testing
     }
 
     @Test func runWithoutCaptureReturnsBothStreams() throws {
-        let commands = try ExeScriptCommand.parseScript(try JSONValue.parse(#"[{"run":{"entry_point":"/bin/true"}}]"#))
+        let commands = try ExeScriptCommand.parseScript(try YagnaJSON.parse(#"[{"run":{"entry_point":"/bin/true"}}]"#))
         #expect(commands == [.run(entryPoint: "/bin/true", args: [], capture: .default)])
     }
 
     @Test func captureOnlyStdoutLeavesStderrOut() throws {
-        let commands = try ExeScriptCommand.parseScript(try JSONValue.parse(
+        let commands = try ExeScriptCommand.parseScript(try YagnaJSON.parse(
             #"[{"run":{"entry_point":"/bin/true","capture":{"stdout":{"atEnd":{"tail":3,"format":"bin"}}}}}]"#))
         #expect(commands == [.run(entryPoint: "/bin/true", args: [], capture: Capture(stdout: .init(part: .tail(3), binary: true), stderr: nil))])
     }
 
     @Test func refusesUnknownAndMalformedCommandsNamingTheIndex() {
-        #expect(throws: ExeScriptError.self) { try ExeScriptCommand.parseScript(try JSONValue.parse(#"[{"start":{}},{"sign":{}}]"#)) }
+        #expect(throws: ExeScriptError.self) { try ExeScriptCommand.parseScript(try YagnaJSON.parse(#"[{"start":{}},{"sign":{}}]"#)) }
         do {
-            _ = try ExeScriptCommand.parseScript(try JSONValue.parse(#"[{"deploy":{}},{"run":{"args":[]}}]"#))
+            _ = try ExeScriptCommand.parseScript(try YagnaJSON.parse(#"[{"deploy":{}},{"run":{"args":[]}}]"#))
             Issue.record("a run without entry_point parsed")
         } catch {
             #expect("\(error)".contains("command 1 (run): entry_point is missing"))

@@ -1,6 +1,7 @@
 import FlexBuffers
 import Foundation
 import Testing
+import Yagna
 @testable import LocalProvider
 
 @Suite struct GSBMessagesTests {
@@ -25,6 +26,20 @@ import Testing
     @Test func execPayloadBecomesAScript() throws {
         let script: FlexValue = .vector([.map([("run", .map([("entry_point", .string("/bin/echo")), ("args", .vector([.string("hi")]))]))])])
         #expect(try ExeScriptCommand.parseScript(GSBMessages.json(script)) == [.run(entryPoint: "/bin/echo", args: ["hi"], capture: .default)])
+    }
+
+    @Test func flexNumbersBecomeJSONIntegersOrFloats() throws {
+        #expect(GSBMessages.json(.int(-3)) == .int(-3))
+        #expect(GSBMessages.json(.uint(5)) == .int(5))
+        #expect(GSBMessages.json(.uint(.max)) == .double(Double(UInt64.max)), "beyond Int64: still a number")
+        #expect(GSBMessages.json(.double(2.5)) == .double(2.5))
+        #expect(GSBMessages.json(.blob([1, 255])) == .array([.int(1), .int(255)]))
+        let capture: FlexValue = .vector([.map([("run", .map([
+            ("entry_point", .string("/bin/true")),
+            ("capture", .map([("stdout", .map([("atEnd", .map([("head", .uint(3))]))]))])),
+        ]))])])
+        #expect(try ExeScriptCommand.parseScript(GSBMessages.json(capture))
+            == [.run(entryPoint: "/bin/true", args: [], capture: Capture(stdout: .init(part: .head(3)), stderr: nil))])
     }
 
     @Test func stateIsAPair() {

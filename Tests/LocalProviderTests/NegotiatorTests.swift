@@ -7,10 +7,10 @@ import Yagna
     let configuration = ProviderConfiguration(yagna: YagnaConfiguration(appKey: "k"), subnet: "public", paymentPlatform: "erc20-holesky-tglm")
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func demand(_ extra: [String: JSONValue] = [:], expiresIn seconds: Double = 1800) -> [String: JSONValue] {
-        var properties: [String: JSONValue] = [
+    func demand(_ extra: [String: YagnaJSON] = [:], expiresIn seconds: Double = 1800) -> [String: YagnaJSON] {
+        var properties: [String: YagnaJSON] = [
             "golem.node.debug.subnet": .string("public"),
-            "golem.srv.comp.expiration": .number((now.timeIntervalSince1970 + seconds) * 1000),
+            "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + seconds) * 1000)),
             "golem.com.payment.platform.erc20-holesky-tglm.address": .string("0xabc"),
         ]
         properties.merge(extra) { $1 }
@@ -34,7 +34,7 @@ import Yagna
     }
 
     @Test func paymentTermsComeFromTheDemandOrDefaults() {
-        let negotiated = PaymentTerms(demand: demand(["golem.com.scheme.payu.debit-note.interval-sec?": .number(2), "golem.com.payment.debit-notes.accept-timeout?": .number(30)]), configuration: configuration)
+        let negotiated = PaymentTerms(demand: demand(["golem.com.scheme.payu.debit-note.interval-sec?": .int(2), "golem.com.payment.debit-notes.accept-timeout?": .int(30)]), configuration: configuration)
         #expect(negotiated.debitNoteInterval == .seconds(2) && negotiated.acceptTimeout == .seconds(30))
         let defaults = PaymentTerms(demand: demand(), configuration: configuration)
         #expect(defaults.debitNoteInterval == configuration.debitNoteInterval && defaults.acceptTimeout == configuration.debitNoteAcceptTimeout)
@@ -44,17 +44,28 @@ import Yagna
         let offer = Offer(configuration: configuration, identity: "0xprov", nonce: "n1", now: now)
         #expect(offer.properties["golem.com.pricing.model"] == .string("linear"))
         #expect(offer.properties["golem.com.usage.vector"] == .array([.string("golem.usage.cpu_sec"), .string("golem.usage.duration_sec")]))
-        #expect(offer.properties["golem.com.pricing.model.linear.coeffs"] == .array([.number(0.0001), .number(0.00002), .number(0)]))
+        #expect(offer.properties["golem.com.pricing.model.linear.coeffs"] == .array([.double(0.0001), .double(0.00002), .double(0)]))
         #expect(offer.properties["golem.com.payment.platform.erc20-holesky-tglm.address"] == .string("0xprov"))
         #expect(offer.properties["golem.runtime.name"] == .string("vm") && offer.properties["golem.com.scheme"] == .string("payu"))
         #expect(offer.nodeName == "golem-bridge-local-provider-n1")
     }
 
+    @Test func offerWritesCountsAsIntegers() throws {
+        let offer = Offer(configuration: configuration, identity: "0xprov", nonce: "n1", now: now)
+        #expect(offer.properties["golem.inf.cpu.threads"] == .int(2))
+        #expect(offer.properties["golem.com.scheme.payu.payment-timeout-sec?"] == .int(120))
+        #expect(offer.properties["golem.srv.comp.expiration"] == .int(1_800_003_600_000))
+        let text = String(decoding: try JSONEncoder().encode(offer), as: UTF8.self)
+        #expect(text.contains(#""golem.com.scheme.payu.debit-note.interval-sec?":120"#))
+        #expect(text.contains(#""golem.srv.comp.expiration":1800003600000"#))
+        #expect(text.contains(#""golem.inf.mem.gib":4"#), "a whole float as an integer too")
+    }
+
     @Test func paymentTermsKeepDemandValuesWithinBounds() {
         func terms(_ interval: Double, _ accept: Double) -> PaymentTerms {
             PaymentTerms(demand: demand([
-                "golem.com.scheme.payu.debit-note.interval-sec?": .number(interval),
-                "golem.com.payment.debit-notes.accept-timeout?": .number(accept),
+                "golem.com.scheme.payu.debit-note.interval-sec?": .double(interval),
+                "golem.com.payment.debit-notes.accept-timeout?": .double(accept),
             ]), configuration: configuration)
         }
         #expect(terms(2, 3).debitNoteInterval == .seconds(2))

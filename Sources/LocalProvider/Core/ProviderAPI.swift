@@ -29,10 +29,10 @@ public struct ProviderAPI: Sendable {
         try await client.send(.DELETE, "/market-api/v1/offers/\(offerId)")
     }
 
-    public func offerEvents(_ offerId: String, timeout: Duration) async throws -> [JSONValue] {
+    public func offerEvents(_ offerId: String, timeout: Duration) async throws -> [YagnaJSON] {
         try await client.json(
             .GET, "/market-api/v1/offers/\(offerId)/events",
-            query: [("timeout", Self.seconds(timeout)), ("maxEvents", "20")], wait: timeout, as: [JSONValue].self
+            query: [("timeout", Self.seconds(timeout)), ("maxEvents", "20")], wait: timeout, as: [YagnaJSON].self
         )
     }
 
@@ -55,11 +55,11 @@ public struct ProviderAPI: Sendable {
         try await client.send(.POST, "/market-api/v1/agreements/\(agreementId)/terminate", body: Message(message: reason))
     }
 
-    public func agreementEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [JSONValue] {
+    public func agreementEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [YagnaJSON] {
         try await client.json(
             .GET, "/market-api/v1/agreementEvents",
             query: [("afterTimestamp", after), ("appSessionId", appSessionId), ("timeout", Self.seconds(timeout)), ("maxEvents", "50")],
-            wait: timeout, as: [JSONValue].self
+            wait: timeout, as: [YagnaJSON].self
         )
     }
 
@@ -67,12 +67,12 @@ public struct ProviderAPI: Sendable {
 
     /// Activity events after `after`; an empty list when the long poll ends without any (yagna
     /// answers that with 408).
-    public func activityEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [JSONValue] {
+    public func activityEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [YagnaJSON] {
         do {
             return try await client.json(
             .GET, "/activity-api/v1/events",
                 query: [("appSessionId", appSessionId), ("afterTimestamp", after), ("timeout", Self.seconds(timeout)), ("maxEvents", "20")],
-                wait: timeout, as: [JSONValue].self
+                wait: timeout, as: [YagnaJSON].self
             )
         } catch let error as YagnaError where error.code == .http(408) {
             return []
@@ -132,11 +132,11 @@ public struct ProviderAPI: Sendable {
         return id
     }
 
-    public func debitNoteEvents(after: String, timeout: Duration) async throws -> [JSONValue] {
+    public func debitNoteEvents(after: String, timeout: Duration) async throws -> [YagnaJSON] {
         try await client.json(
             .GET, "/payment-api/v1/debitNoteEvents",
             query: [("afterTimestamp", after), ("timeout", Self.seconds(timeout)), ("maxEvents", "100")],
-            wait: timeout, as: [JSONValue].self
+            wait: timeout, as: [YagnaJSON].self
         )
     }
 

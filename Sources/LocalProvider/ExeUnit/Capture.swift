@@ -1,3 +1,5 @@
+import Yagna
+
 /// What a `run` command returns of its stdout and stderr (`capture` in the ExeScript).
 ///
 /// yagna's forms: `{"atEnd":{"head"|"tail"|"headTail": n?, "format": "str"|"string"|"bin"|"binary"}}`
@@ -32,13 +34,13 @@ public struct Capture: Sendable, Hashable {
 
     public static let `default` = Capture(stdout: Mode(), stderr: Mode())
 
-    static func parse(_ value: JSONValue?, index: Int) throws(ExeScriptError) -> Capture {
+    static func parse(_ value: YagnaJSON?, index: Int) throws(ExeScriptError) -> Capture {
         guard let value, value != .null else { return .default }
         guard let object = value.object else { throw ExeScriptError("command \(index) (run): capture is not an object") }
         return Capture(stdout: try mode(object["stdout"], "stdout", index), stderr: try mode(object["stderr"], "stderr", index))
     }
 
-    private static func mode(_ value: JSONValue?, _ stream: String, _ index: Int) throws(ExeScriptError) -> Mode? {
+    private static func mode(_ value: YagnaJSON?, _ stream: String, _ index: Int) throws(ExeScriptError) -> Mode? {
         guard let value, value != .null else { return nil }
         guard let object = value.object, object.count == 1, let (kind, body) = object.first, kind == "atEnd" || kind == "stream" else {
             throw ExeScriptError("command \(index) (run): capture.\(stream) must be {\"atEnd\":{…}} or {\"stream\":{…}}")

@@ -1,3 +1,5 @@
+import Yagna
+
 /// One ExeScript command as yagna's `ExeScriptCommand` serialises it (externally tagged, camelCase
 /// keys except `entry_point`): `{"deploy":{…}}`, `{"start":{"args":[]}}`, `{"run":{…}}`,
 /// `{"transfer":{"from","to"}}`, `{"terminate":{}}`.
@@ -21,7 +23,7 @@ public enum ExeScriptCommand: Sendable, Hashable {
 
     /// Parses a whole script: a JSON array of one-key objects. Unknown commands (e.g. `sign`) and
     /// malformed ones fail the whole script, naming the index, as the exe-unit refuses the batch.
-    public static func parseScript(_ value: JSONValue) throws(ExeScriptError) -> [ExeScriptCommand] {
+    public static func parseScript(_ value: YagnaJSON) throws(ExeScriptError) -> [ExeScriptCommand] {
         guard let items = value.array else { throw ExeScriptError("the exe script is not a list of commands") }
         var commands: [ExeScriptCommand] = []
         for (index, item) in items.enumerated() {
@@ -30,7 +32,7 @@ public enum ExeScriptCommand: Sendable, Hashable {
         return commands
     }
 
-    static func parse(_ item: JSONValue, index: Int) throws(ExeScriptError) -> ExeScriptCommand {
+    static func parse(_ item: YagnaJSON, index: Int) throws(ExeScriptError) -> ExeScriptCommand {
         guard let object = item.object, object.count == 1, let (name, body) = object.first else {
             throw ExeScriptError("command \(index): expected an object with one command name, got \(item)")
         }
@@ -63,7 +65,7 @@ public enum ExeScriptCommand: Sendable, Hashable {
         }
     }
 
-    private static func strings(_ value: JSONValue?, _ command: String, _ field: String, _ index: Int) throws(ExeScriptError) -> [String] {
+    private static func strings(_ value: YagnaJSON?, _ command: String, _ field: String, _ index: Int) throws(ExeScriptError) -> [String] {
         guard let value, value != .null else { return [] }
         guard let items = value.array else { throw ExeScriptError("command \(index) (\(command)): \(field) is not a list") }
         var result: [String] = []

@@ -1,5 +1,6 @@
 import FlexBuffers
 import Foundation
+import Yagna
 
 /// The exe-unit's messages on yagna's GSB WebSocket API, in FlexBuffers: requests
 /// `{id, component, payload}` in, replies `{id, payload}` or `{id, error: {Variant: message}}` out.
@@ -61,15 +62,15 @@ public enum GSBMessages {
     }
 
     /// A FlexBuffers value as JSON (blobs as byte arrays), to parse an ExeScript with the JSON parser.
-    public static func json(_ value: FlexValue) -> JSONValue {
+    public static func json(_ value: FlexValue) -> YagnaJSON {
         switch value {
         case .null: .null
         case .bool(let b): .bool(b)
-        case .int(let i): .number(Double(i))
-        case .uint(let u): .number(Double(u))
-        case .double(let d): .number(d)
+        case .int(let i): .int(i)
+        case .uint(let u): Int64(exactly: u).map(YagnaJSON.int) ?? .double(Double(u))
+        case .double(let d): .double(d)
         case .string(let s): .string(s)
-        case .blob(let bytes): .array(bytes.map { .number(Double($0)) })
+        case .blob(let bytes): .array(bytes.map { .int(Int64($0)) })
         case .vector(let items): .array(items.map(json))
         case .map(let entries): .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { a, _ in a }))
         }

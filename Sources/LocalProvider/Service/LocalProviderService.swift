@@ -95,7 +95,7 @@ public final class LocalProviderService: Service {
             let renewAt = ContinuousClock.now + configuration.offerExpiration - .seconds(min(60, configuration.offerExpiration.components.seconds / 10))
             await withDiscardingTaskGroup { group in
                 while !Task.isCancelled, ContinuousClock.now < renewAt {
-                    let events: [JSONValue]
+                    let events: [YagnaJSON]
                     do {
                         events = try await api.offerEvents(subscription, timeout: configuration.pollTimeout)
                         backoff.reset()
@@ -120,7 +120,7 @@ public final class LocalProviderService: Service {
         }
     }
 
-    private func handleMarketEvent(_ event: JSONValue, offerId: String, offer: Offer, negotiator: Negotiator) async {
+    private func handleMarketEvent(_ event: YagnaJSON, offerId: String, offer: Offer, negotiator: Negotiator) async {
         switch event["eventType"]?.string {
         case "ProposalEvent":
             guard let proposal = event["proposal"], let proposalId = proposal["proposalId"]?.string else { return }
@@ -171,7 +171,7 @@ public final class LocalProviderService: Service {
         var after = ProviderAPI.timestamp(started)
         var backoff = Backoff()
         while !Task.isCancelled {
-            let events: [JSONValue]
+            let events: [YagnaJSON]
             do {
                 events = try await api.agreementEvents(after: after, appSessionId: appSessionId, timeout: configuration.pollTimeout)
                 backoff.reset()
@@ -217,7 +217,7 @@ public final class LocalProviderService: Service {
         var backoff = Backoff()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                let events: [JSONValue]
+                let events: [YagnaJSON]
                 do {
                     events = try await api.activityEvents(after: after, appSessionId: appSessionId, timeout: configuration.pollTimeout)
                     backoff.reset()
