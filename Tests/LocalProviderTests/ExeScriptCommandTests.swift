@@ -39,6 +39,16 @@ import Yagna
         #expect(throws: ExeScriptError.self) { try ExeScriptCommand.parseScript(.object([:])) }
     }
 
+    @Test func hugeCaptureCountsKeepEverythingInsteadOfTrapping() throws {
+        let commands = try ExeScriptCommand.parseScript(try YagnaJSON.parse(
+            #"[{"run":{"entry_point":"/bin/true","capture":{"stdout":{"atEnd":{"head":1e300}},"stderr":{"atEnd":{"headTail":9.3e18}}}}}]"#))
+        guard case .run(_, _, let capture) = try #require(commands.first) else { Issue.record("not a run"); return }
+        let bytes: [UInt8] = Array("abcdefgh".utf8)
+        let stdout = try #require(capture.stdout), stderr = try #require(capture.stderr)
+        #expect(Capture.cut(bytes, stdout.part) == bytes)
+        #expect(Capture.cut(bytes, stderr.part) == bytes)
+    }
+
     @Test func captureCutsHeadTailAndBoth() {
         let bytes: [UInt8] = Array("abcdefgh".utf8)
         #expect(Capture.cut(bytes, .head(3)) == Array("abc".utf8))

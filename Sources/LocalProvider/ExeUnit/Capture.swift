@@ -55,7 +55,8 @@ public struct Capture: Sendable, Hashable {
         for (key, make) in [("head", Part.head), ("tail", Part.tail), ("headTail", Part.headTail)] {
             if let n = fields[key]?.number {
                 guard n >= 0 else { throw ExeScriptError("command \(index) (run): capture.\(stream).\(key) is negative") }
-                mode.part = make(Int(n))
+                // A count beyond Int (1e300 is valid JSON) keeps everything; Int(n) would trap.
+                mode.part = make(n < 0x1p62 ? Int(n) : 1 << 62)
             }
         }
         return mode
