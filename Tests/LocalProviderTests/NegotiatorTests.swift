@@ -33,6 +33,15 @@ import Yagna
         if case .counter = negotiator.decide(on: noAddress, now: now) { Issue.record("a demand without a payer address was countered") }
     }
 
+    @Test func anAbsurdExpirationIsRejectedNotTrapped() {
+        let negotiator = Negotiator(configuration: configuration)
+        for ms in [1e300, -1e300] {
+            let decision = negotiator.decide(on: demand(["golem.srv.comp.expiration": .double(ms)]), now: now)
+            guard case .reject(let why) = decision else { Issue.record("expiration \(ms) ms was countered"); continue }
+            #expect(why.contains("agreement expiration in"))
+        }
+    }
+
     @Test func paymentTermsComeFromTheDemandOrDefaults() {
         let negotiated = PaymentTerms(demand: demand(["golem.com.scheme.payu.debit-note.interval-sec?": .int(2), "golem.com.payment.debit-notes.accept-timeout?": .int(30)]), configuration: configuration)
         #expect(negotiated.debitNoteInterval == .seconds(2) && negotiated.acceptTimeout == .seconds(30))

@@ -33,10 +33,10 @@ public struct Negotiator: Sendable {
         if let ms = properties["golem.srv.comp.expiration"]?.number {
             let left = ms / 1000 - now.timeIntervalSince1970
             if left < Double(minimumExpiration.components.seconds) {
-                return .reject("agreement expiration in \(Int(left)) s is shorter than \(minimumExpiration.components.seconds) s")
+                return .reject("agreement expiration in \(Self.whole(left)) s is shorter than \(minimumExpiration.components.seconds) s")
             }
             if left > Double(maximumExpiration.components.seconds) {
-                return .reject("agreement expiration in \(Int(left)) s is longer than \(maximumExpiration.components.seconds) s")
+                return .reject("agreement expiration in \(Self.whole(left)) s is longer than \(maximumExpiration.components.seconds) s")
             }
         } else {
             return .reject("the demand has no golem.srv.comp.expiration")
@@ -65,5 +65,13 @@ public struct PaymentTerms: Sendable, Hashable {
         debitNoteInterval = seconds("golem.com.scheme.payu.debit-note.interval-sec?") ?? configuration.debitNoteInterval
         acceptTimeout = seconds("golem.com.payment.debit-notes.accept-timeout?") ?? configuration.debitNoteAcceptTimeout
         platform = properties["golem.com.payment.chosen-platform"]?.string ?? configuration.paymentPlatform
+    }
+}
+
+extension Negotiator {
+    /// Seconds for a message. A demand is anyone's text: its expiration may be 1e300 ms, which
+    /// Int(Double) would trap on.
+    static func whole(_ seconds: Double) -> String {
+        abs(seconds) < 1e15 ? String(Int(seconds)) : String(seconds)
     }
 }
