@@ -24,7 +24,9 @@ public struct DemandBuilder: Sendable {
     public func demand(
         package: PackageSpec, taskPackage: String, market: MarketSpec, decorations: DemandDecorations, now: Date
     ) -> DemandOfferBase {
-        let rentHours = market.rentHours ?? 0.5
+        // The request codec allows at most 720 hours; a spec built in code is held to the same, so
+        // the millisecond arithmetic below cannot overflow Int64.
+        let rentHours = min(max(market.rentHours ?? 0.5, 1.0 / 3600), 720)
         var properties: [String: YagnaJSON] = [
             "golem.srv.caps.multi-activity": .bool(true),
             "golem.node.debug.subnet": .string(subnet),

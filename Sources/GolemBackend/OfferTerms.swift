@@ -45,9 +45,19 @@ public struct OfferTerms: Sendable, Hashable {
             envPerSecond: price("golem.usage.duration_sec"),
             cpuPerSecond: price("golem.usage.cpu_sec"),
             startPrice: coefficients[vector.count],
-            cpuThreads: Int(properties["golem.inf.cpu.threads"]?.number ?? 1),
+            cpuThreads: try Self.threads(properties["golem.inf.cpu.threads"]),
             providerName: properties["golem.node.id.name"]?.string ?? ""
         )
+    }
+
+    /// `golem.inf.cpu.threads`: a count from 1 to 2^20. An offer is anyone's text, so a value that
+    /// Int(Double) would trap on (1e300) is refused as the offer's fault, never crashes the bridge.
+    static func threads(_ value: YagnaJSON?) throws(OfferTermsError) -> Int {
+        guard let value else { return 1 }
+        guard let n = value.number, n >= 1, n <= 1_048_576, n.rounded() == n else {
+            throw OfferTermsError("golem.inf.cpu.threads is not a count from 1 to 1048576")
+        }
+        return Int(n)
     }
 
     /// The most this offer can cost over `hours` with every thread busy: start + env + CPU.

@@ -98,6 +98,7 @@ struct GolemOptions: ParsableArguments {
         let idle = try settings.double("pool-idle-seconds", flag: poolIdleSeconds, default: 60)
         let poolMaxValue = try settings.int("pool-max", flag: poolMax, default: concurrency)
         let poolMinValue = try settings.int("pool-min", flag: poolMin, default: 0)
+        guard hours <= 720 else { throw ValidationError("--rent-hours must be at most 720 (30 days)") }
         guard hours > 0, negotiation > 0, idle >= 0, poolMaxValue >= 0, poolMinValue >= 0 else {
             throw ValidationError("--rent-hours and --negotiation-timeout must be positive; pool sizes and idle seconds not negative")
         }

@@ -161,6 +161,7 @@ import GolemJobs
             (#"{"work":[{"run":"x"}],"maxAttempts":1.5}"#, "maxAttempts"),
             (#"{"work":[{"run":"x"}],"package":{"minCpuCores":2}}"#, "imageTag or imageHash"),
             (#"{"work":[{"run":"x"}],"market":{"rentHours":0}}"#, "market.rentHours"),
+            (#"{"work":[{"run":"x"}],"market":{"rentHours":1e300}}"#, "market.rentHours must be at most 720"),
             (#"{"work":[{"run":"x"}],"market":{"pricing":{"model":"linear","maxStartPrice":1}}}"#, "maxCpuPerHourPrice"),
             (#"{"work":[{"run":"x"}],"market":{"pricing":{"model":"burn-rate"}}}"#, "avgGlmPerHour"),
             (#"{"work":[{"run":"x"}],"labels":{"a":1}}"#, "labels.a"),

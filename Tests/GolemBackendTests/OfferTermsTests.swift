@@ -34,6 +34,18 @@ import Yagna
         #expect(throws: OfferTermsError.self) { try OfferTerms(properties: Self.offer(coeffs: [-1, 0.1, 0.2])) }
     }
 
+    @Test func anOfferWithAnImpossibleThreadCountIsRefusedNotTrapped() throws {
+        for threads: YagnaJSON in [.double(1e300), .double(-1), .int(0), .double(2.5), .string("4")] {
+            var properties = Self.offer(coeffs: [0.1, 0.2, 0.3])
+            properties["golem.inf.cpu.threads"] = threads
+            let error = #expect(throws: OfferTermsError.self, "\(threads)") { try OfferTerms(properties: properties) }
+            #expect(error?.description.contains("golem.inf.cpu.threads") == true)
+        }
+        var properties = Self.offer(coeffs: [0.1, 0.2, 0.3])
+        properties["golem.inf.cpu.threads"] = nil
+        #expect(try OfferTerms(properties: properties).cpuThreads == 1)
+    }
+
     @Test func linearLimitsAreCheckedPerHour() throws {
         let terms = try OfferTerms(properties: Self.offer(coeffs: [0.0001, 0.00002, 0.1]))  // cpu 0.36/h, env 0.072/h
         #expect(terms.violation(of: .linear(maxStartPrice: 0.1, maxCpuPerHourPrice: 0.36, maxEnvPerHourPrice: 0.072), hours: 1) == nil)

@@ -80,7 +80,13 @@ struct RequestReader {
         let members = try objectMembers(value, at: "market")
         try onlyKeys(members, ["rentHours", "pricing"], at: "market")
         var spec = MarketSpec()
-        spec.rentHours = try value["rentHours"].map { v throws(RequestRejection) in try positiveNumber(v, at: "market.rentHours") }
+        spec.rentHours = try value["rentHours"].map { v throws(RequestRejection) in
+            let hours = try positiveNumber(v, at: "market.rentHours")
+            guard hours <= RequestCodec.maxRentHours else {
+                throw reject("market.rentHours must be at most \(Int(RequestCodec.maxRentHours)) (30 days)")
+            }
+            return hours
+        }
         if let pricing = value["pricing"] {
             let pricingMembers = try objectMembers(pricing, at: "market.pricing")
             switch pricing["model"] {
