@@ -7,6 +7,10 @@
 ///   concurrency is the only bound.
 /// - `release` keeps a healthy rental idle while reuse is on; a failed one is destroyed.
 /// - `evict` destroys idle rentals past `idleTimeout` (keeping `minSize`) and any near expiry.
+/// - `startFilling` says how many rentals to create in the background so the pool holds `minSize`
+///   (golem-js `min`): at start, and again whenever one is destroyed. Idle, lent and being-created
+///   rentals all count, so lending a pre-filled rental does not rent another; losing one does.
+///   `filled` keeps a created one idle; `fillFailed` frees its slot.
 public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
     public typealias Instant = ContinuousClock.Instant
 
@@ -28,14 +32,25 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
 
     public let policy: RentalPoolPolicy
     public private(set) var idle: [Idle] = []
-    /// Lent out or being created.
+    /// Lent out or being created for a job.
     public private(set) var busy = 0
+    /// Being created in the background to reach `minSize`, lent to nobody yet.
+    public private(set) var filling = 0
 
     public init(policy: RentalPoolPolicy) {
         self.policy = policy
     }
 
-    public var size: Int { idle.count + busy }
+    /// Every rental held or being created: what `maxSize` bounds.
+    public var size: Int { idle.count + busy + filling }
+
+    /// How many rentals to start creating so the pool holds `policy.minSize`, counting idle, lent and
+    /// being-created ones alike, never taking it above `policy.maxSize`. 0 with reuse off.
+    public static func shortfall(idle: Int, busy: Int, filling: Int, policy: RentalPoolPolicy) -> Int {
+        guard policy.reuses else { return 0 }
+        let size = idle + busy + filling
+        return max(0, min(policy.minSize - size, policy.maxSize - size))
+    }
 
     public mutating func acquire(key: String, now: Instant) -> Acquire {
         if let index = idle.lastIndex(where: { $0.key == key && $0.expires - policy.expiryMargin > now }) {
@@ -69,6 +84,28 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
     /// A creation failed, or a rental that was lent was destroyed: its slot is free.
     public mutating func destroyed() {
         busy = max(0, busy - 1)
+    }
+
+    /// Reserves the slots of the rentals to create now to reach `minSize`; returns how many. Each
+    /// ends with `filled` or `fillFailed`.
+    public mutating func startFilling() -> Int {
+        let count = Self.shortfall(idle: idle.count, busy: busy, filling: filling, policy: policy)
+        filling += count
+        return count
+    }
+
+    /// A pre-fill rental is ready: keep it idle, or return `true` to destroy it (it expires too soon,
+    /// or the pool shrank meanwhile).
+    public mutating func filled(_ id: ID, key: String, expires: Instant, now: Instant) -> Bool {
+        filling = max(0, filling - 1)
+        guard policy.reuses, expires - policy.expiryMargin > now, size < policy.maxSize else { return true }
+        idle.append(Idle(id: id, key: key, since: now, expires: expires))
+        return false
+    }
+
+    /// A pre-fill creation failed or was cancelled: its slot is free.
+    public mutating func fillFailed() {
+        filling = max(0, filling - 1)
     }
 
     /// Idle rentals to destroy now: past `idleTimeout` beyond `minSize`, or near their expiry.

@@ -78,4 +78,99 @@ import Testing
         pool.destroyed()
         #expect(pool.acquire(key: "A", now: t0) == .create(evicting: []))
     }
+
+    // MARK: - Pre-fill to minSize
+
+    @Test func theShortfallCountsIdleLentAndCreatingRentalsAndNeverPassesTheMaximum() {
+        let policy = RentalPoolPolicy(maxSize: 4, minSize: 3)
+        #expect(RentalPoolState<String>.shortfall(idle: 0, busy: 0, filling: 0, policy: policy) == 3)
+        #expect(RentalPoolState<String>.shortfall(idle: 1, busy: 0, filling: 0, policy: policy) == 2)
+        #expect(RentalPoolState<String>.shortfall(idle: 0, busy: 1, filling: 1, policy: policy) == 1)
+        #expect(RentalPoolState<String>.shortfall(idle: 2, busy: 1, filling: 0, policy: policy) == 0)
+        #expect(RentalPoolState<String>.shortfall(idle: 2, busy: 2, filling: 0, policy: policy) == 0)
+        #expect(RentalPoolState<String>.shortfall(idle: 0, busy: 5, filling: 0, policy: policy) == 0)
+        // minSize is clamped to maxSize; reuse off never pre-fills.
+        #expect(RentalPoolState<String>.shortfall(idle: 0, busy: 0, filling: 0, policy: RentalPoolPolicy(maxSize: 2, minSize: 5)) == 2)
+        #expect(RentalPoolState<String>.shortfall(idle: 0, busy: 0, filling: 0, policy: RentalPoolPolicy(maxSize: 0, minSize: 3)) == 0)
+        #expect(RentalPoolState<String>.shortfall(idle: 0, busy: 0, filling: 0, policy: RentalPoolPolicy(maxSize: 4)) == 0)
+    }
+
+    @Test func atStartThePoolFillsToTheMinimumOnceAndKeepsThoseIdle() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 4, minSize: 2))
+        #expect(pool.startFilling() == 2)
+        #expect(pool.startFilling() == 0)  // already under way
+        #expect(pool.size == 2)
+        #expect(pool.filled("r1", key: "A", expires: far, now: t0) == false)
+        #expect(pool.filled("r2", key: "A", expires: far, now: t0) == false)
+        #expect(pool.idle.map(\.id) == ["r1", "r2"])
+        #expect(pool.startFilling() == 0)
+        // A job takes a pre-filled rental: no new one, the pool still holds two.
+        #expect(pool.acquire(key: "A", now: t0) == .reuse("r2"))
+        #expect(pool.startFilling() == 0)
+    }
+
+    @Test func aDestroyedRentalIsReplacedToStayAtTheMinimum() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 4, minSize: 1))
+        _ = pool.startFilling()
+        _ = pool.filled("r1", key: "A", expires: far, now: t0)
+        #expect(pool.acquire(key: "A", now: t0) == .reuse("r1"))
+        // The job failed on it: destroyed, so the pool is below its minimum again.
+        #expect(pool.release("r1", key: "A", healthy: false, expires: far, now: t0) == true)
+        #expect(pool.startFilling() == 1)
+        // A lent rental lost (e.g. failed validation) counts the same way.
+        _ = pool.filled("r2", key: "A", expires: far, now: t0)
+        _ = pool.acquire(key: "A", now: t0)
+        pool.destroyed()
+        #expect(pool.startFilling() == 1)
+    }
+
+    @Test func anIdleRentalEvictedNearExpiryIsReplaced() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 2, minSize: 1, expiryMargin: .seconds(120)))
+        _ = pool.startFilling()
+        _ = pool.filled("r1", key: "A", expires: t0 + .seconds(600), now: t0)
+        #expect(pool.evict(now: t0 + .seconds(300)) == [])  // minSize keeps it past idleTimeout (60 s)
+        #expect(pool.startFilling() == 0)
+        #expect(pool.evict(now: t0 + .seconds(500)) == ["r1"])
+        #expect(pool.startFilling() == 1)
+    }
+
+    @Test func aFailedFillFreesItsSlotAndIsTriedAgain() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 1, minSize: 1))
+        #expect(pool.startFilling() == 1)
+        #expect(pool.acquire(key: "A", now: t0) == .wait)  // the only slot is being filled
+        pool.fillFailed()
+        #expect(pool.size == 0)
+        #expect(pool.startFilling() == 1)
+    }
+
+    @Test func jobsAndFillsTogetherNeverPassTheMaximum() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 2, minSize: 2))
+        #expect(pool.acquire(key: "A", now: t0) == .create(evicting: []))  // a job came first
+        #expect(pool.startFilling() == 1)
+        #expect(pool.acquire(key: "A", now: t0) == .wait)
+        #expect(pool.size == 2)
+        // The job's rental comes back while the fill is under way: kept, the pool is full.
+        #expect(pool.release("j1", key: "A", healthy: true, expires: far, now: t0) == false)
+        #expect(pool.filled("r1", key: "A", expires: far, now: t0) == false)
+        #expect(pool.size == 2)
+        #expect(pool.startFilling() == 0)
+    }
+
+    @Test func aFillThatNoLongerFitsOrExpiresSoonIsDestroyed() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 1, minSize: 1, expiryMargin: .seconds(120)))
+        _ = pool.startFilling()
+        #expect(pool.filled("r1", key: "A", expires: t0 + .seconds(60), now: t0) == true)
+        #expect(pool.idle.isEmpty)
+        #expect(pool.size == 0)
+    }
+
+    @Test func failedFillsBackOffExponentiallyUpToTheCap() {
+        let policy = RentalPoolPolicy(maxSize: 1, minSize: 1, fillRetryDelay: .seconds(2), fillRetryMaxDelay: .seconds(60))
+        #expect(policy.fillBackoff(failures: 0) == .zero)
+        #expect(policy.fillBackoff(failures: 1) == .seconds(2))
+        #expect(policy.fillBackoff(failures: 2) == .seconds(4))
+        #expect(policy.fillBackoff(failures: 5) == .seconds(32))
+        #expect(policy.fillBackoff(failures: 6) == .seconds(60))
+        #expect(policy.fillBackoff(failures: 1000) == .seconds(60))
+    }
 }
