@@ -10,7 +10,8 @@ import Yagna
 ///
 /// `acquire` lends a ready rental (agreement + deployed activity) whose requirements match the job's
 /// package and market, or negotiates a new one. ``GolemBackendService`` runs the background work
-/// (recovery at start, payments, idle eviction, cleanup at shutdown); run it next to the bridge.
+/// (recovery at start, pre-fill to `--pool-min`, payments, idle eviction, cleanup at shutdown); run
+/// it next to the bridge.
 public final class GolemBackend: JobBackend {
     public let configuration: GolemBackendConfiguration
     let client: YagnaClient
@@ -64,12 +65,7 @@ public final class GolemBackend: JobBackend {
     // MARK: - JobBackend
 
     public func acquire(jobId: String, spec: JobSpec, attempt: Int, logger: Logger) async throws -> any JobRental {
-        let package = spec.package ?? configuration.defaultPackage
-        let market = MarketSpec(
-            rentHours: spec.market?.rentHours ?? configuration.defaultMarket.rentHours ?? 0.5,
-            pricing: spec.market?.pricing ?? configuration.defaultMarket.pricing
-        )
-        let key = "\(package)|\(market)"
+        let (package, market, key) = requirements(package: spec.package, market: spec.market)
         while true {
             try Task.checkCancellation()
             let decision = try state.withLock { state throws(JobError) in
@@ -104,6 +100,17 @@ public final class GolemBackend: JobBackend {
                 try await waitForRelease()
             }
         }
+    }
+
+    /// What a rental must offer for a job with this package and market (the defaults where it names
+    /// none), and the key under which such rentals are shared.
+    func requirements(package: PackageSpec?, market: MarketSpec?) -> (PackageSpec, MarketSpec, key: String) {
+        let package = package ?? configuration.defaultPackage
+        let market = MarketSpec(
+            rentHours: market?.rentHours ?? configuration.defaultMarket.rentHours ?? 0.5,
+            pricing: market?.pricing ?? configuration.defaultMarket.pricing
+        )
+        return (package, market, "\(package)|\(market)")
     }
 
     // MARK: - Pool bookkeeping
@@ -209,8 +216,8 @@ public final class GolemBackend: JobBackend {
     }
 
     /// Pool figures, for tests and logs.
-    public var poolSize: (idle: Int, busy: Int) {
-        state.withLock { ($0.pool.idle.count, $0.pool.busy) }
+    public var poolSize: (idle: Int, busy: Int, filling: Int) {
+        state.withLock { ($0.pool.idle.count, $0.pool.busy, $0.pool.filling) }
     }
 
     /// GLM reserved by live or unpaid agreements.

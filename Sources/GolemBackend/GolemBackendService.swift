@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the Golem backend's background work as a `Service`: recovery and the allocation at start,
-/// then payments, idle eviction and allocation renewal; on graceful shutdown it ends every rental
+/// then pre-fill to `--pool-min`, payments, idle eviction and allocation renewal; on graceful shutdown it ends every rental
 /// and releases the allocation (see ``GolemBackend/shutdown(invoiceGrace:)``).
 ///
 /// Put it before the bridge in the `ServiceGroup`: services stop in reverse order, so the bridge
@@ -31,8 +31,14 @@ public struct GolemBackendService: Service {
                     if ticks % 3600 == 0 { await backend.renewAllocation() }
                 }
             }
-            // Until shutdown; the payment loop keeps running while shutdown waits for invoices.
-            try? await gracefulShutdown()
+            // Pre-fill runs until shutdown and is over before it: a rental it is creating is then
+            // ended by the cancellation and awaited with the other cleanups, never left behind.
+            await withTaskGroup(of: Void.self) { prefill in
+                prefill.addTask { await backend.keepMinimum() }
+                // Until shutdown; the payment loop keeps running while shutdown waits for invoices.
+                try? await gracefulShutdown()
+                prefill.cancelAll()
+            }
             await backend.shutdown(invoiceGrace: invoiceGrace)
             group.cancelAll()
         }
