@@ -43,7 +43,7 @@ struct GolemOptions: ParsableArguments {
     @Option(help: "Golem: rentals kept for reuse at most; 0 = one agreement per job. [env GOLEM_BRIDGE_POOL_MAX; default --concurrency]")
     var poolMax: Int?
 
-    @Option(help: "Golem: idle rentals kept even when unused. [env GOLEM_BRIDGE_POOL_MIN; default 0]")
+    @Option(help: "Golem: rentals rented at start, before any job, and replaced when lost, so jobs skip negotiation; kept even when unused; at most --pool-max. [env GOLEM_BRIDGE_POOL_MIN; default 0]")
     var poolMin: Int?
 
     @Option(help: "Golem: seconds an unused rental is kept. [env GOLEM_BRIDGE_POOL_IDLE_SECONDS; default 60]")
