@@ -190,7 +190,8 @@ def provider(golem, tmp_path):
 
 
 def approved_agreements(yagna, subnet):
-    """Approved agreements on the requestor node whose demand is in `subnet` (this test's)."""
+    """Approved agreements on the node of `yagna` (the requestor's unless told) whose demand is in
+    `subnet` (this test's)."""
     ours = []
     for entry in yagna.get("/market-api/v1/agreements", state="Approved"):
         agreement = yagna.get(f"/market-api/v1/agreements/{entry['id']}")
@@ -286,3 +287,41 @@ def test_kill_9_and_restart_leave_no_agreement_behind(golem, provider, client):
 def summary_of(event):
     d = event["data"]
     return f'{d["event"]}:{d.get("error", {}).get("code", "")}'
+
+
+def agreements_of(yagna, subnet):
+    """Every agreement on the node of `yagna`, in any state, whose demand is in `subnet` (this test's)."""
+    ours = []
+    for entry in yagna.get("/market-api/v1/agreements"):
+        agreement = yagna.get(f"/market-api/v1/agreements/{entry['id']}")
+        if agreement["demand"]["properties"].get("golem.node.debug.subnet") == subnet:
+            ours.append(entry["id"])
+    return ours
+
+
+def test_pool_min_rents_before_any_job_and_the_first_job_reuses_that_agreement(golem, provider, client):
+    env = golem_env()
+    provider_node = Yagna(env["GOLEM_LOCAL_PROVIDER_API_URL"], env["GOLEM_LOCAL_PROVIDER_APPKEY"])
+    bridge = golem["start"](extra=["--pool-min", "1"])
+    # No job submitted yet: the pool alone must have rented (the provider node approved the
+    # agreement) and deployed (the bridge logs the rental ready).
+    wait_for(lambda: approved_agreements(provider_node, golem["subnet"]), timeout=60,
+             what="an agreement Approved on the provider node before any job")
+    wait_for(lambda: "pool rental ready" in bridge.logs(), timeout=60, what="the pre-filled rental ready")
+    prefilled = approved_agreements(golem["yagna"], golem["subnet"])
+    assert len(prefilled) == 1, prefilled
+    assert approved_agreements(provider_node, golem["subnet"]) == prefilled
+    assert prefilled[0] in next(line for line in bridge.logs().splitlines() if "pool rental ready" in line)
+
+    client.follow("job.*.*")
+    client.submit(job("g-prefilled", {"run": "echo reused"}))
+    events = client.events(until_ended=["g-prefilled"], timeout=60)
+    kinds = [e["data"]["event"] for e in events if e["data"]["event"] != "progress"]
+    assert kinds == ["created", "started", "success", "ended"], kinds
+    assert next(e for e in events if e["data"]["event"] == "success")["data"]["result"]["output"] == "reused\n"
+    # No negotiation: the job ran on the pre-filled agreement and no other was ever made.
+    assert agreements_of(golem["yagna"], golem["subnet"]) == prefilled
+    assert agreements_of(provider_node, golem["subnet"]) == prefilled
+    assert approved_agreements(golem["yagna"], golem["subnet"]) == prefilled
+    assert bridge.terminate() == 0
+    assert approved_agreements(golem["yagna"], golem["subnet"]) == [], "an agreement outlived the bridge"
