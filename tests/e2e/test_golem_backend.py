@@ -325,3 +325,21 @@ def test_pool_min_rents_before_any_job_and_the_first_job_reuses_that_agreement(g
     assert approved_agreements(golem["yagna"], golem["subnet"]) == prefilled
     assert bridge.terminate() == 0
     assert approved_agreements(golem["yagna"], golem["subnet"]) == [], "an agreement outlived the bridge"
+
+
+def test_pool_min_replaces_the_rental_a_failed_job_destroyed(golem, provider, client):
+    bridge = golem["start"](extra=["--pool-min", "1"])
+    wait_for(lambda: "pool rental ready" in bridge.logs(), timeout=60, what="the pre-filled rental ready")
+    first = approved_agreements(golem["yagna"], golem["subnet"])
+    assert len(first) == 1, first
+    client.follow("job.*.*")
+    client.submit(job("g-fails-on-pool", {"run": "exit 3"}))
+    events = client.events(until_ended=["g-fails-on-pool"], timeout=60)
+    assert "error" in [e["data"]["event"] for e in events]
+    # A failed job's rental is destroyed, never lent again; the pool rents another to stay at 1.
+    wait_for(lambda: bridge.logs().count("pool rental ready") == 2, timeout=60, what="a replacement rental ready")
+    replacement = approved_agreements(golem["yagna"], golem["subnet"])
+    assert len(replacement) == 1 and replacement != first, (first, replacement)
+    assert sorted(agreements_of(golem["yagna"], golem["subnet"])) == sorted(first + replacement)
+    assert bridge.terminate() == 0
+    assert approved_agreements(golem["yagna"], golem["subnet"]) == [], "an agreement outlived the bridge"
