@@ -21,12 +21,12 @@ let testLogger = Logger(label: "golem-backend-test")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     }
 
-    func backend(budget: Decimal = 5, negotiation: Duration = .seconds(15)) throws -> (GolemBackend, SQLiteRentalStore) {
+    func backend(budget: Decimal = 5, negotiation: Duration = .seconds(15), pool: RentalPoolPolicy = RentalPoolPolicy()) throws -> (GolemBackend, SQLiteRentalStore) {
         let configuration = GolemBackendConfiguration(
             yagna: net.requestor, paymentPlatform: net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"], subnet: subnet,
             budget: budget,
             defaultPackage: PackageSpec(imageHash: String(repeating: "d", count: 56), imageUrl: "http://127.0.0.1:1/image.gvmi"),
-            negotiationTimeout: negotiation, pollInterval: .seconds(1), cleanupTimeout: .seconds(5),
+            negotiationTimeout: negotiation, pollInterval: .seconds(1), cleanupTimeout: .seconds(5), pool: pool,
             statePath: directory + "/state.sqlite"
         )
         let store = try SQLiteRentalStore(path: configuration.statePath)
