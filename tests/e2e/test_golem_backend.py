@@ -343,3 +343,13 @@ def test_pool_min_replaces_the_rental_a_failed_job_destroyed(golem, provider, cl
     assert sorted(agreements_of(golem["yagna"], golem["subnet"])) == sorted(first + replacement)
     assert bridge.terminate() == 0
     assert approved_agreements(golem["yagna"], golem["subnet"]) == [], "an agreement outlived the bridge"
+
+
+def test_stopping_the_bridge_cancels_a_pool_fill_in_progress(golem, client):
+    # No provider in this subnet: the pool's fill negotiates until the bridge stops.
+    bridge = golem["start"](extra=["--pool-min", "1"])
+    wait_for(lambda: golem["yagna"].demands(golem["subnet"]), what="the pool's demand on the market")
+    t = time.time()
+    assert bridge.terminate() == 0
+    assert time.time() - t < 20
+    assert golem["yagna"].demands(golem["subnet"]) == [], "the pool's demand outlived the bridge"
