@@ -140,6 +140,35 @@ public final class GolemBackend: JobBackend {
         for lease in leases { end(lease, reason: "idle") }
     }
 
+    /// Ends idle rentals their provider no longer holds (agreement not Approved, activity not
+    /// Ready), so they are dropped now rather than found dead by the next job, and a pool with a
+    /// minimum replaces them. An unanswered check keeps the rental: validation before reuse remains.
+    func checkIdle() async {
+        let idle = state.withLock { state in state.pool.idle.compactMap { state.leases[$0.id] } }
+        for lease in idle {
+            var why: String?
+            do {
+                let agreement = try await client.agreement(lease.agreementId)
+                if agreement.state != "Approved" {
+                    why = "agreement \(agreement.state)"
+                } else {
+                    let activity = try await client.activityState(lease.activityId)
+                    if activity.current != "Ready" { why = "activity \(activity.current)" }
+                }
+            } catch let error as YagnaError where error.code == .notFound {
+                why = "unknown to yagna"
+            } catch {
+                continue
+            }
+            guard let why, state.withLock({ $0.pool.lost(lease.agreementId) }) else { continue }
+            logger.notice("an idle rental is no longer held by its provider; ending it", metadata: [
+                "agreement": "\(lease.agreementId)", "provider": "\(lease.provider.id)", "state": "\(why)",
+            ])
+            end(lease, reason: "no longer usable: \(why)")
+            wakeWaiters()
+        }
+    }
+
     private func waitForRelease() async throws {
         let token = UUID()
         await withTaskCancellationHandler {

@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the Golem backend's background work as a `Service`: recovery and the allocation at start,
-/// then pre-fill to `--pool-min`, payments, idle eviction and allocation renewal; on graceful shutdown it ends every rental
+/// then pre-fill to `--pool-min`, payments, idle eviction and checks, allocation renewal; on graceful shutdown it ends every rental
 /// and releases the allocation (see ``GolemBackend/shutdown(invoiceGrace:)``).
 ///
 /// Put it before the bridge in the `ServiceGroup`: services stop in reverse order, so the bridge
@@ -29,6 +29,12 @@ public struct GolemBackendService: Service {
                     backend.evictIdle()
                     ticks += 1
                     if ticks % 3600 == 0 { await backend.renewAllocation() }
+                }
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: backend.configuration.pool.idleCheckInterval)
+                    await backend.checkIdle()
                 }
             }
             // Pre-fill runs until shutdown and is over before it: a rental it is creating is then

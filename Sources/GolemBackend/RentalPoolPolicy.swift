@@ -13,10 +13,14 @@ public struct RentalPoolPolicy: Sendable, Hashable {
     public var fillRetryDelay: Duration
     /// The longest wait between pre-fill retries.
     public var fillRetryMaxDelay: Duration
+    /// How often idle rentals are asked whether their provider still holds them (agreement Approved,
+    /// activity Ready); a dead one is ended, and replaced under `minSize`.
+    public var idleCheckInterval: Duration
 
     public init(
         maxSize: Int = 16, minSize: Int = 0, idleTimeout: Duration = .seconds(60), expiryMargin: Duration = .seconds(120),
-        fillRetryDelay: Duration = .seconds(2), fillRetryMaxDelay: Duration = .seconds(60)
+        fillRetryDelay: Duration = .seconds(2), fillRetryMaxDelay: Duration = .seconds(60),
+        idleCheckInterval: Duration = .seconds(15)
     ) {
         self.maxSize = max(0, maxSize)
         self.minSize = max(0, min(minSize, maxSize))
@@ -24,6 +28,7 @@ public struct RentalPoolPolicy: Sendable, Hashable {
         self.expiryMargin = expiryMargin
         self.fillRetryDelay = fillRetryDelay
         self.fillRetryMaxDelay = max(fillRetryMaxDelay, fillRetryDelay)
+        self.idleCheckInterval = idleCheckInterval
     }
 
     public var reuses: Bool { maxSize > 0 }

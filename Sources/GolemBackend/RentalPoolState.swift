@@ -10,7 +10,7 @@
 /// - `startFilling` says how many rentals to create in the background so the pool holds `minSize`
 ///   (golem-js `min`): at start, and again whenever one is destroyed. Idle, lent and being-created
 ///   rentals all count, so lending a pre-filled rental does not rent another; losing one does.
-///   `filled` keeps a created one idle; `fillFailed` frees its slot.
+///   `filled` keeps a created one idle; `fillFailed` frees its slot; `lost` drops an idle one found dead.
 public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
     public typealias Instant = ContinuousClock.Instant
 
@@ -106,6 +106,14 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
     /// A pre-fill creation failed or was cancelled: its slot is free.
     public mutating func fillFailed() {
         filling = max(0, filling - 1)
+    }
+
+    /// An idle rental found dead (its provider ended the agreement or the activity): drop it, so the
+    /// pool replaces it. `false` when it is no longer idle (lent meanwhile: the job's validation decides).
+    public mutating func lost(_ id: ID) -> Bool {
+        guard let index = idle.firstIndex(where: { $0.id == id }) else { return false }
+        idle.remove(at: index)
+        return true
     }
 
     /// Idle rentals to destroy now: past `idleTimeout` beyond `minSize`, or near their expiry.

@@ -173,4 +173,17 @@ import Testing
         #expect(policy.fillBackoff(failures: 6) == .seconds(60))
         #expect(policy.fillBackoff(failures: 1000) == .seconds(60))
     }
+
+    @Test func anIdleRentalFoundDeadIsDroppedAndReplacedButALentOneIsLeftToItsJob() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 4, minSize: 2))
+        _ = pool.startFilling()
+        _ = pool.filled("r1", key: "A", expires: far, now: t0)
+        _ = pool.filled("r2", key: "A", expires: far, now: t0)
+        #expect(pool.acquire(key: "A", now: t0) == .reuse("r2"))
+        #expect(pool.lost("r2") == false)  // lent: its job validates it
+        #expect(pool.lost("r1") == true)
+        #expect(pool.idle.isEmpty)
+        #expect(pool.lost("r1") == false)
+        #expect(pool.startFilling() == 1)
+    }
 }
