@@ -353,3 +353,28 @@ def test_stopping_the_bridge_cancels_a_pool_fill_in_progress(golem, client):
     assert bridge.terminate() == 0
     assert time.time() - t < 20
     assert golem["yagna"].demands(golem["subnet"]) == [], "the pool's demand outlived the bridge"
+
+
+def test_pool_min_replaces_an_idle_rental_its_provider_ended(golem, provider, client):
+    env = golem_env()
+    provider_node = Yagna(env["GOLEM_LOCAL_PROVIDER_API_URL"], env["GOLEM_LOCAL_PROVIDER_APPKEY"])
+    bridge = golem["start"](extra=["--pool-min", "1"])
+    wait_for(lambda: "pool rental ready" in bridge.logs(), timeout=60, what="the pre-filled rental ready")
+    first = approved_agreements(golem["yagna"], golem["subnet"])
+    assert len(first) == 1, first
+    # The provider side ends the agreement while the rental sits idle (no job touches it).
+    r = provider_node.s.post(f"{provider_node.url}/market-api/v1/agreements/{first[0]}/terminate",
+                             json={"message": "the provider went away"}, timeout=10)
+    assert r.status_code in (200, 204), r.text[:200]
+    # The bridge's idle check (every 15 s) drops it, and the pool rents a replacement.
+    wait_for(lambda: bridge.logs().count("pool rental ready") == 2, timeout=60, what="a replacement rental ready")
+    assert "no longer held by its provider" in bridge.logs()
+    replacement = approved_agreements(golem["yagna"], golem["subnet"])
+    assert len(replacement) == 1 and replacement != first, (first, replacement)
+    client.follow("job.*.*")
+    client.submit(job("g-after-loss", {"run": "echo fine"}))
+    events = client.events(until_ended=["g-after-loss"], timeout=60)
+    assert [e["data"]["event"] for e in events if e["data"]["event"] != "progress"] == ["created", "started", "success", "ended"]
+    assert sorted(agreements_of(golem["yagna"], golem["subnet"])) == sorted(first + replacement)
+    assert bridge.terminate() == 0
+    assert approved_agreements(golem["yagna"], golem["subnet"]) == [], "an agreement outlived the bridge"
