@@ -163,6 +163,7 @@ struct Status: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be positive and at most 3600 seconds") }
         let (amqp, names) = try options.resolve()
         let session = try await ClientSession(amqp: amqp, names: names, bindings: [])
         let snapshot = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))

@@ -99,6 +99,12 @@ struct GolemOptions: ParsableArguments {
         let poolMaxValue = try settings.int("pool-max", flag: poolMax, default: concurrency)
         let poolMinValue = try settings.int("pool-min", flag: poolMin, default: 0)
         guard hours <= 720 else { throw ValidationError("--rent-hours must be at most 720 (30 days)") }
+        guard negotiation <= 86_400, idle <= 30 * 86_400 else {
+            throw ValidationError("--negotiation-timeout must be at most 86400 s and --pool-idle-seconds at most 2592000")
+        }
+        guard poolMinValue <= poolMaxValue else {
+            throw ValidationError("--pool-min (\(poolMinValue)) must not exceed --pool-max (\(poolMaxValue)); --pool-max 0 means no pool")
+        }
         guard hours > 0, negotiation > 0, idle >= 0, poolMaxValue >= 0, poolMinValue >= 0 else {
             throw ValidationError("--rent-hours and --negotiation-timeout must be positive; pool sizes and idle seconds not negative")
         }

@@ -75,7 +75,7 @@ struct Provider: AsyncParsableCommand {
         }
         func seconds(_ flag: Double?, _ name: String, _ fallback: Double) throws -> Duration {
             let value = try settings.double(name, flag: flag, default: fallback)
-            guard value > 0 else { throw ValidationError("--\(name) must be positive") }
+            guard value > 0, value <= 2_592_000 else { throw ValidationError("--\(name) must be positive and at most 2592000 (30 days)") }
             return .milliseconds(Int64(value * 1000))
         }
         let defaults = LinearPricing()

@@ -104,6 +104,9 @@ struct Serve: AsyncParsableCommand {
         guard grace >= 0, retention > 0, maxBytes > 0 else {
             throw ValidationError("--shutdown-grace, --retention-hours and --max-request-bytes must be positive")
         }
+        guard grace <= 86_400, retention <= 24 * 3650, maxBytes <= 64 << 20 else {
+            throw ValidationError("--shutdown-grace is at most 86400 s, --retention-hours at most 87600, --max-request-bytes at most 67108864")
+        }
 
         let configuration = BridgeConfiguration(
             amqp: amqp, prefix: prefix, instanceName: instance, concurrency: concurrency, backlog: backlog,
