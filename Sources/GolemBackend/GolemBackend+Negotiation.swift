@@ -36,15 +36,13 @@ extension GolemBackend {
         let demand = builder.demand(
             package: package, taskPackage: taskPackage, market: market, decorations: session.decorations, now: Date()
         )
-        let subscription: String
-        do {
-            subscription = try await client.subscribeDemand(demand)
-        } catch let error as YagnaError {
-            throw JobError(.providerFailed, "cannot subscribe a demand: \(error)")
-        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + configuration.negotiationTimeout
+        var subscription = try await subscribe(demand, until: deadline)
         defer {
+            let last = subscription
             background { [client, logger] in
-                do { try await client.unsubscribeDemand(subscription) } catch {
+                do { try await client.unsubscribeDemand(last) } catch {
                     logger.debug("demand unsubscribe failed", metadata: ["error": "\(error)"])
                 }
             }
@@ -54,8 +52,6 @@ extension GolemBackend {
         log.debug("demand subscribed", metadata: ["package": "\(taskPackage)"])
 
         let counter = builder.counter(demand)
-        let clock = ContinuousClock()
-        let deadline = clock.now + configuration.negotiationTimeout
         var countered: [String: OfferTerms] = [:]
         var refusals: [String] = []
         var budgetRefusal: JobError?
@@ -70,6 +66,15 @@ extension GolemBackend {
             } catch let error as YagnaError where error.isTransient {
                 log.debug("demand events failed; polling again", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: .milliseconds(200))
+                continue
+            } catch let error as YagnaError where error.code == .notFound {
+                // yagna keeps demand subscriptions in memory: a restarted node answers 404 for ours.
+                // Nothing failed on the market's side, so subscribe again and keep negotiating until
+                // the same deadline (proposals countered on the lost subscription are gone with it).
+                log.notice("yagna forgot the demand (restarted?); subscribing it again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(200))
+                subscription = try await subscribe(demand, until: deadline)
+                log[metadataKey: "demand"] = "\(subscription)"
                 continue
             } catch let error as YagnaError {
                 throw JobError(.providerFailed, "cannot read the demand's events: \(error)")
@@ -116,6 +121,23 @@ extension GolemBackend {
             .noProvider,
             "no provider agreed within \(configuration.negotiationTimeout) (subnet \(configuration.subnet), \(offers) offers seen, \(countered.count) countered)"
         )
+    }
+
+    /// Subscribes `demand`. While yagna is unreachable or failing (a restart), tries again with a
+    /// growing pause until `deadline`; then, or on a non-transient refusal, `provider_failed`.
+    private func subscribe(_ demand: DemandOfferBase, until deadline: ContinuousClock.Instant) async throws -> String {
+        var pause = Duration.milliseconds(250)
+        while true {
+            do {
+                return try await client.subscribeDemand(demand)
+            } catch let error as YagnaError where error.isTransient && ContinuousClock.now + pause < deadline {
+                logger.debug("demand subscription failed; trying again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            } catch let error as YagnaError {
+                throw JobError(.providerFailed, "cannot subscribe a demand: \(error)")
+            }
+        }
     }
 
     private func reject(_ subscription: String, _ proposalId: String, reason: String) {

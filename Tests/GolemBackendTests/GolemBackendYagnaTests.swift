@@ -89,6 +89,40 @@ let testLogger = Logger(label: "golem-backend-test")
         #expect(try await ourDemands().isEmpty, "the demand was unsubscribed")
     }
 
+    /// A restarted yagna forgets demand subscriptions (they live in memory; events then answer 404
+    /// "Subscription … not found", measured with `scripts/golem-local restart-node requestor`).
+    /// Unsubscribing the demand behind the backend's back gives the same answer, without a restart.
+    @Test func aDemandYagnaForgetsIsSubscribedAgainAndTheNegotiationGoesOn() async throws {
+        let (backend, store) = try backend(negotiation: .seconds(30))
+        try await backend.start()
+        let payments = Task { await backend.runPayments() }
+        defer { payments.cancel() }
+        let attempt = Task { try await backend.acquire(jobId: "j6", spec: spec, attempt: 1, logger: testLogger) }
+        var first: [String] = []
+        while first.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            first = try await ourDemands()
+        }
+        try await requestor.send(.DELETE, "/market-api/v1/demands/\(first[0])")
+        // The only provider comes after: only a demand subscribed again can meet it.
+        let provider = PlayedProvider(net: net, subnet: subnet)
+        try await provider.start(coeffs: [0.0001, 0.00002, 0.0])
+        let error = await #expect(throws: JobError.self) { _ = try await attempt.value }
+        // The negotiation went on to an agreement; deploy then fails (the played provider has no exe-unit).
+        #expect(error?.message.contains("did not take the commands") == true, "\(String(describing: error))")
+        let approved = await provider.approved
+        #expect(approved.count == 1)
+        #expect(try await !ourDemands().contains(first[0]))
+
+        if let agreementId = approved.first {
+            try await provider.invoice(agreementId: agreementId, activityIds: await provider.activities, amount: "0.001")
+        }
+        await backend.shutdown(invoiceGrace: .seconds(30))
+        await provider.stop()
+        #expect(try await store.agreements().isEmpty, "the invoice was accepted")
+        #expect(try await ourDemands().isEmpty, "the demand subscribed again was unsubscribed too")
+    }
+
     /// Demands on the requestor node in this test's subnet (other suites may have their own).
     func ourDemands() async throws -> [String] {
         struct Demand: Decodable { var demandId: String; var properties: [String: YagnaJSON] }
