@@ -412,7 +412,7 @@ def test_requestor_yagna_restart_mid_job_loses_nothing(golem, provider, client):
         wait_for(lambda: golem["yagna"].demands(golem["subnet"]), what="the negotiating job's demand")
         time.sleep(1)  # its Initial proposal arrives and is countered
         t = time.time()
-        # Down for 10 s, as a restart under systemd or an upgrade may be: longer than one retry.
+        # Down for 10 s (GOLEM_E2E_RESTART_DOWN), as a restart under systemd or an upgrade may be.
         restart_requestor_node(down=int(os.environ.get("GOLEM_E2E_RESTART_DOWN", "10")))
         print(f"restart-node requestor took {time.time() - t:.1f} s")
     finally:
@@ -428,12 +428,11 @@ def test_requestor_yagna_restart_mid_job_loses_nothing(golem, provider, client):
         assert len(outcomes) == 1 and len(ended) == 1, (job_id, [summary_of(e) for e in mine])
         assert mine[-1]["data"]["event"] == "ended", (job_id, [summary_of(e) for e in mine])
     running = [e for e in events if e["data"]["jobId"] == "g-rs-running"]
-    # Losing the provider mid-run may end it as provider_failed once its attempts are spent; a hang,
-    # a crash or a second outcome is a bug.
+    # The batch runs on at the provider while the node is away; its result is read once the node is
+    # back (a retry as provider_failed would be allowed: it has 3 attempts). It must not be lost.
     outcome = next(e for e in running if e["data"]["event"] in ("success", "error", "canceled"))
-    assert summary_of(outcome) in ("success:", "error:provider_failed"), [summary_of(e) for e in running]
-    if summary_of(outcome) == "success:":
-        assert outcome["data"]["result"]["output"].endswith("running\n")
+    assert summary_of(outcome) == "success:", [summary_of(e) for e in running]
+    assert outcome["data"]["result"]["output"].endswith("running\n")
     # Nothing failed on the negotiating job's side: yagna forgot its demand, and the bridge must
     # subscribe it again rather than spend the job's only attempt.
     negotiating = [e for e in events if e["data"]["jobId"] == "g-rs-negotiating"]
