@@ -64,7 +64,9 @@ extension GolemBackend {
     }
 
     /// Sends a batch and polls its results until every command reported or the batch finished.
-    /// Transient yagna failures are retried a few times; then the provider counts as failed.
+    /// The batch runs on at the provider while yagna is away, and polling is idempotent, so transient
+    /// failures of the poll (yagna shutting down or restarting, the provider's node rejoining the net)
+    /// are retried for up to `outageTolerance`; then the provider counts as failed.
     func runBatch(
         _ commands: [ExeScript.Command], on activityId: String, timeout: Duration?, provider: ProviderInfo? = nil
     ) async throws -> [ExeScriptCommandResult] {
@@ -77,7 +79,7 @@ extension GolemBackend {
         }
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
-        var failures = 0
+        var retry = TransientRetry(window: configuration.outageTolerance)
         var seen = -1
         while true {
             try Task.checkCancellation()
@@ -86,8 +88,9 @@ extension GolemBackend {
             }
             let started = clock.now
             do {
-                if let results = try await client.batchResults(activityId, batchId: batchId, timeout: configuration.pollInterval) {
-                    failures = 0
+                let answer = try await client.batchResults(activityId, batchId: batchId, timeout: configuration.pollInterval)
+                retry.succeeded()
+                if let results = answer {
                     if results.count >= commands.count || results.contains(where: { $0.isBatchFinished == true }) {
                         return results.sorted { $0.index < $1.index }
                     }
@@ -98,11 +101,13 @@ extension GolemBackend {
                     seen = results.count - 1
                 }
             } catch let error as YagnaError {
-                failures += 1
-                guard error.isTransient, failures < 5 else {
+                guard error.isTransient, let pause = retry.failed(started: started, now: clock.now) else {
                     throw JobError(.providerFailed, "\(who) is unreachable or failed while running: \(error)")
                 }
-                try await Task.sleep(for: .milliseconds(200 * failures))
+                if retry.failures == 1 {
+                    logger.info("batch results unreadable; polling again", metadata: ["activity": "\(activityId)", "error": "\(error)"])
+                }
+                try await Task.sleep(for: pause)
             }
         }
     }

@@ -14,8 +14,9 @@ extension GolemBackend {
         if !agreements.isEmpty || !activities.isEmpty {
             logger.notice("ending what an earlier run left rented", metadata: ["agreements": "\(agreements.count)", "activities": "\(activities.count)"])
         }
-        for activity in activities { await destroyActivity(activity) }
-        for agreement in agreements { await terminateAgreement(agreement, reason: "the requestor restarted") }
+        // Once each: the start must not wait out a yagna outage; what fails stays for the next start.
+        for activity in activities { await destroyActivity(activity, persist: false) }
+        for agreement in agreements { await terminateAgreement(agreement, reason: "the requestor restarted", persist: false) }
         _ = try await session()
     }
 

@@ -215,9 +215,31 @@ public final class GolemBackend: JobBackend {
         }
     }
 
-    func destroyActivity(_ activityId: String) async {
+    /// Runs a cleanup call. With `persist`, transient failures (yagna shutting down or restarting:
+    /// "connection refused", HTTP 500 "… is unavailable") are retried for `cleanupPersistence`,
+    /// but not once the backend is shutting down; then the last error is thrown.
+    private func cleanup(persist: Bool, _ call: () async throws -> Void) async throws {
+        var retry = TransientRetry(window: persist ? configuration.cleanupPersistence : .zero, firstPause: .seconds(1))
+        let clock = ContinuousClock()
+        while true {
+            let started = clock.now
+            do {
+                return try await call()
+            } catch let error as YagnaError where error.isTransient {
+                guard !state.withLock({ $0.closed }), let pause = retry.failed(started: started, now: clock.now) else { throw error }
+                if retry.failures == 1 {
+                    logger.info("yagna failed a cleanup call; trying again", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: pause)
+            }
+        }
+    }
+
+    func destroyActivity(_ activityId: String, persist: Bool = true) async {
         do {
-            try await client.destroyActivity(activityId, timeout: configuration.cleanupTimeout)
+            try await cleanup(persist: persist) {
+                try await client.destroyActivity(activityId, timeout: configuration.cleanupTimeout)
+            }
             try? await store.forgetActivity(activityId)
         } catch let error as YagnaError where error.message.contains("Not found") {
             // yagna 0.17 answers 500 "DAO error: Not found" for an activity it does not know.
@@ -227,9 +249,11 @@ public final class GolemBackend: JobBackend {
         }
     }
 
-    func terminateAgreement(_ agreementId: String, reason: String) async {
+    func terminateAgreement(_ agreementId: String, reason: String, persist: Bool = true) async {
         do {
-            try await client.terminateAgreement(agreementId, reason: reason)
+            try await cleanup(persist: persist) {
+                try await client.terminateAgreement(agreementId, reason: reason)
+            }
             try? await store.markTerminated(agreementId: agreementId)
             state.withLock { state in
                 if state.ledger.reservations[agreementId] != nil { state.awaitingInvoice[agreementId] = .now }

@@ -35,6 +35,13 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var pollInterval: Duration
     /// Bound of cleanup calls (destroy activity, terminate agreement, unsubscribe).
     public var cleanupTimeout: Duration
+    /// How long a running batch's results may stay unreadable (yagna shutting down or restarting, the
+    /// provider's node rejoining the net) before the provider counts as failed.
+    public var outageTolerance: Duration
+    /// How long ending a rental (destroy its activity, terminate its agreement) is retried while yagna
+    /// fails transiently, e.g. across a restart. Until it ends, the agreement keeps its budget
+    /// reservation; after this, or at shutdown, the state file leaves it to the next start.
+    public var cleanupPersistence: Duration
     /// The rental pool: most rentals kept (idle or busy), fewest kept idle, and how long an idle one lives.
     public var pool: RentalPoolPolicy
     /// `golem.com.payment.debit-notes.accept-timeout?` we propose, in seconds.
@@ -67,6 +74,8 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         deployTimeout: Duration = .seconds(300),
         pollInterval: Duration = .seconds(5),
         cleanupTimeout: Duration = .seconds(10),
+        outageTolerance: Duration = .seconds(60),
+        cleanupPersistence: Duration = .seconds(600),
         pool: RentalPoolPolicy = RentalPoolPolicy(),
         debitNoteAcceptTimeout: Int = 240,
         debitNoteInterval: Int = 120,
@@ -89,6 +98,8 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         self.deployTimeout = deployTimeout
         self.pollInterval = pollInterval
         self.cleanupTimeout = cleanupTimeout
+        self.outageTolerance = outageTolerance
+        self.cleanupPersistence = cleanupPersistence
         self.pool = pool
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
         self.debitNoteInterval = debitNoteInterval
