@@ -383,13 +383,22 @@ def test_pool_min_replaces_an_idle_rental_its_provider_ended(golem, provider, cl
 # --- the requestor's yagna restarts under a running bridge ------------------------------------------
 
 def restart_requestor_node(down=0):
-    """`scripts/golem-local restart-node requestor` on this test's network: the requestor yagna (also
-    the central-net hub) stops, stays down `down` seconds, and starts on the same ports, data and app
-    key; the command returns once the provider node is bound to the hub again."""
+    """Starts `scripts/golem-local restart-node requestor --down <down>` on this test's network: the
+    requestor yagna (also the central-net hub) stops, stays down `down` seconds, and starts on the
+    same ports, data and app key; the command ends once the provider node is bound to the hub again.
+    Returns the running command (a Popen)."""
     env = dict(os.environ, GOLEM_LOCAL_DIR=str(GOLEM_DIR))
-    r = subprocess.run([str(ROOT / "scripts" / "golem-local"), "restart-node", "requestor", "--down", str(down)],
-                       env=env, capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, f"restart-node requestor failed ({r.returncode}):\n{r.stdout}\n{r.stderr}"
+    return subprocess.Popen([str(ROOT / "scripts" / "golem-local"), "restart-node", "requestor", "--down", str(down)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def answers(yagna):
+    """Whether the node answers GET /me on a new connection."""
+    try:
+        return requests.get(yagna.url + "/me", headers={"Authorization": yagna.s.headers["Authorization"]},
+                            timeout=1, proxies={"http": None, "https": None}).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def test_requestor_yagna_restart_mid_job_loses_nothing(golem, provider, client):
@@ -415,10 +424,16 @@ def test_requestor_yagna_restart_mid_job_loses_nothing(golem, provider, client):
         time.sleep(1)  # its Initial proposal arrives and is countered
         t = time.time()
         # Down for 10 s (GOLEM_E2E_RESTART_DOWN), as a restart under systemd or an upgrade may be.
-        restart_requestor_node(down=int(os.environ.get("GOLEM_E2E_RESTART_DOWN", "10")))
-        print(f"restart-node requestor took {time.time() - t:.1f} s")
+        restarting = restart_requestor_node(down=int(os.environ.get("GOLEM_E2E_RESTART_DOWN", "10")))
+        wait_for(lambda: not answers(golem["yagna"]), timeout=30, what="the requestor node down")
+        time.sleep(2)
     finally:
+        # The agent runs on while its hub is still away: its counter-proposal, the running batch and
+        # its long polls meet a node that is cut off the net.
         provider.send_signal(_signal.SIGCONT)
+    output, _ = restarting.communicate(timeout=180)
+    assert restarting.returncode == 0, f"restart-node requestor failed ({restarting.returncode}):\n{output}"
+    print(f"restart-node requestor took {time.time() - t:.1f} s")
     assert bridge.proc.poll() is None, f"the bridge died with the yagna restart:\n{bridge.logs()}"
     assert provider.poll() is None, "the provider agent died when its hub went away"
 
