@@ -178,6 +178,7 @@ struct Driver {
         var d = Driver(spec: twoStepSpec(maxAttempts: 3))
         d.feed(.start); d.feed(.slotGranted)
         #expect(d.feed(.acquireFailed(JobError(.providerFailed, "offer expired"))) == [.scheduleBackoff(afterAttempt: 1)])
+        #expect(d.machine.retriedFailure == JobError(.providerFailed, "offer expired"))
         #expect(d.feed(.backoffElapsed) == [.acquireProvider(attempt: 2)])
         d.feed(.providerAcquired(provider))
         d.drain()

@@ -272,7 +272,11 @@ public final class Job: Sendable {
         case .scheduleBackoff(let attempt):
             var random = SystemRandomNumberGenerator()
             let delay = environment.retry.delay(afterAttempt: attempt, random: &random)
-            logger.info("retrying after a failed attempt", metadata: ["backoff": "\(delay)"])
+            let failure = box.withLock { $0.lifecycle.retriedFailure }
+            logger.info("retrying after a failed attempt", metadata: [
+                "backoff": "\(delay)", "job.attempt": "\(attempt)",
+                "error.code": "\(failure?.code.rawValue ?? "?")", "error": "\(failure?.message ?? "?")",
+            ])
             schedule(.backoff, after: delay, input: .backoffElapsed)
 
         case .cancelTimer(let timer):

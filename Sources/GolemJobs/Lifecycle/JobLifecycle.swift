@@ -89,6 +89,8 @@ public struct JobLifecycle: Sendable {
     public private(set) var provider: ProviderInfo?
     public private(set) var result: JobResult?
     public private(set) var error: JobError?
+    /// The failure of the last attempt that is being retried (for logs: why the job tries again).
+    public private(set) var retriedFailure: JobError?
     /// Whether `created` was emitted (by ``begin(now:)``).
     public private(set) var createdEmitted = false
 
@@ -299,6 +301,7 @@ public struct JobLifecycle: Sendable {
             conclude(.error, failure, now, &actions)
             return
         }
+        retriedFailure = failure
         if rentalHeld {
             phase = .releasingForRetry
             releaseInFlight = true
