@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", exact: "1.6.2"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -51,7 +52,10 @@ let package = Package(
         ),
         .target(
             name: "GolemJobs",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .target(name: "FlexBuffers", swiftSettings: strict),
@@ -142,7 +146,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider"], swiftSettings: strict),
-        .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
+        .testTarget(
+            name: "GolemJobsTests",
+            dependencies: ["GolemJobs", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),
