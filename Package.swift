@@ -116,6 +116,7 @@ let package = Package(
             dependencies: [
                 "AMQP", "GolemJobs",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -156,7 +157,10 @@ let package = Package(
         .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "AMQP", "GolemJobs", "LocalBackend"],
+            dependencies: [
+                "Bridge", "AMQP", "GolemJobs", "LocalBackend",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),
