@@ -11,6 +11,7 @@ import PackageDescription
 //   GolemBackend  a JobBackend that rents Golem providers through yagna: market, activity, payments, pool.
 //   LocalProvider the provider agent for the local Golem network (market, exe-unit, payments).
 //   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
+//   MetricsEndpoint  the Prometheus scrape endpoint (Hummingbird), started only when asked for.
 //   golem-bridge  the executable: commands, configuration, ServiceGroup.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -34,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-websocket", exact: "1.6.2"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -122,6 +125,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // GET /metrics and /healthz over Hummingbird: no HTTP server of our own.
+        .target(
+            name: "MetricsEndpoint",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "golem-bridge",
             dependencies: [
@@ -147,6 +161,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider"], swiftSettings: strict),
+        .testTarget(
+            name: "MetricsEndpointTests",
+            dependencies: [
+                "MetricsEndpoint",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GolemJobsTests",
             dependencies: ["GolemJobs", .product(name: "MetricsTestKit", package: "swift-metrics")],
