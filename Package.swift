@@ -140,8 +140,11 @@ let package = Package(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
+                "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
