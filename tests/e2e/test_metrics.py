@@ -135,3 +135,31 @@ def test_a_metrics_address_that_is_not_host_port_is_refused(tmp_path, prefix):
         bridge.start()
     assert bridge.proc.returncode != 0
     assert '--metrics-address: "9464" is not HOST:PORT' in failed.value.args[0], failed.value.args[0]
+
+
+def test_healthz_is_503_while_draining_and_metrics_are_served_to_the_end(tmp_path, prefix, client, port):
+    import signal
+    bridge = Bridge(tmp_path, prefix, extra=["--metrics-address", f"127.0.0.1:{port}"]).start()
+    try:
+        assert http_get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+        job_id = f"j-{uuid.uuid4().hex[:8]}"
+        client.follow(f"job.{job_id}.*")
+        client.submit(job(job_id, {"run": "sleep 3"}))
+        deadline = time.time() + 30
+        while time.time() < deadline and value(scrape(port), "golem_bridge_jobs_running") != 1:
+            time.sleep(0.1)
+        assert value(scrape(port), "golem_bridge_jobs_running") == 1
+        bridge.proc.send_signal(signal.SIGTERM)
+        # Draining: no longer consuming, the job still runs, and the endpoint still answers.
+        deadline = time.time() + 5
+        while time.time() < deadline and http_get(f"http://127.0.0.1:{port}/healthz")[0] != 503:
+            time.sleep(0.05)
+        status, _, body = http_get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 503, body
+        assert bridge.proc.poll() is None
+        assert value(scrape(port), "golem_bridge_jobs_running") == 1
+        assert bridge.proc.wait(timeout=60) == 0
+        kinds = [e["data"]["event"] for e in client.events(until_ended=[job_id], timeout=10)]
+        assert kinds[-2:] == ["success", "ended"], kinds
+    finally:
+        bridge.terminate()
