@@ -11,6 +11,7 @@ import PackageDescription
 //   GolemBackend  a JobBackend that rents Golem providers through yagna: market, activity, payments, pool.
 //   LocalProvider the provider agent for the local Golem network (market, exe-unit, payments).
 //   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
+//   MetricsEndpoint  the Prometheus scrape endpoint (Hummingbird), started only when asked for.
 //   golem-bridge  the executable: commands, configuration, ServiceGroup.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -33,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", exact: "1.6.2"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         .systemLibrary(
@@ -51,7 +55,10 @@ let package = Package(
         ),
         .target(
             name: "GolemJobs",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .target(name: "FlexBuffers", swiftSettings: strict),
@@ -112,8 +119,20 @@ let package = Package(
             dependencies: [
                 "AMQP", "GolemJobs",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // GET /metrics and /healthz over Hummingbird: no HTTP server of our own.
+        .target(
+            name: "MetricsEndpoint",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -121,8 +140,11 @@ let package = Package(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
+                "MetricsEndpoint",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
@@ -142,13 +164,30 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider"], swiftSettings: strict),
-        .testTarget(name: "GolemJobsTests", dependencies: ["GolemJobs"], swiftSettings: strict),
+        .testTarget(
+            name: "MetricsEndpointTests",
+            dependencies: [
+                "MetricsEndpoint",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GolemJobsTests",
+            dependencies: ["GolemJobs", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
         .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),
         .testTarget(
             name: "BridgeTests",
-            dependencies: ["Bridge", "AMQP", "GolemJobs", "LocalBackend"],
+            dependencies: [
+                "Bridge", "AMQP", "GolemJobs", "LocalBackend",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
         ),

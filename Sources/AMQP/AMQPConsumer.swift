@@ -27,11 +27,16 @@ public final class AMQPConsumer: Sendable {
     let mailbox = Mailbox<ConsumerCommand>()
     let continuation: AsyncThrowingStream<[Delivery], any Error>.Continuation
     let queueNameCell = QueueNameCell()
+    let status: ConnectionStatus
 
-    /// - Parameter queue: the queue to consume; "" means the server-named queue declared in `topology`.
+    /// - Parameters:
+    ///   - queue: the queue to consume; "" means the server-named queue declared in `topology`.
+    ///   - onReconnect: called on the connection thread each time the consumer consumes again after a
+    ///     connection loss (for a metric); keep it short.
     public init(
         configuration: AMQPConfiguration, topology: Topology, queue: String, prefetch: UInt16,
-        consumerTag: String? = nil, exclusive: Bool = false, logger: Logger
+        consumerTag: String? = nil, exclusive: Bool = false, logger: Logger,
+        onReconnect: @escaping @Sendable () -> Void = {}
     ) {
         self.configuration = configuration
         self.topology = topology
@@ -44,6 +49,7 @@ public final class AMQPConsumer: Sendable {
         logger[metadataKey: "amqp.role"] = "consumer"
         logger[metadataKey: "amqp.queue"] = "\(queue)"
         self.logger = logger
+        self.status = ConnectionStatus(onReconnect: onReconnect)
         (deliveries, continuation) = AsyncThrowingStream<[Delivery], any Error>.makeStream()
     }
 
@@ -53,6 +59,10 @@ public final class AMQPConsumer: Sendable {
     public var queueName: String {
         get async { await queueNameCell.value }
     }
+
+    /// True while the consumer has a channel consuming `queue`: false before the first consume, during
+    /// a reconnect, and after `close()`. A health check may report it.
+    public var isConsuming: Bool { status.isUp }
 
     public func ack(_ tag: UInt64, multiple: Bool = false) {
         send(.ack(tag, multiple: multiple))
@@ -79,7 +89,7 @@ public final class AMQPConsumer: Sendable {
         let loop = ConsumerLoop.Setup(
             configuration: configuration, topology: topology, queue: queue, prefetch: prefetch,
             consumerTag: consumerTag ?? "", exclusive: exclusive, logger: logger, mailbox: mailbox,
-            continuation: continuation, queueName: queueNameCell)
+            continuation: continuation, queueName: queueNameCell, status: status)
         let continuation = continuation, queueNameCell = queueNameCell
         try await mailbox.runThread(
             name: "amqp-consumer", cancelCommand: .close,

@@ -20,14 +20,21 @@ public final class AMQPPublisher: Sendable {
     public let topology: Topology
     let logger: Logger
     let mailbox = Mailbox<PublisherCommand>()
+    let status: ConnectionStatus
 
-    public init(configuration: AMQPConfiguration, topology: Topology = .init(), logger: Logger) {
+    /// - Parameter onReconnect: called on the connection thread each time the publisher is connected
+    ///   again after a connection loss (for a metric); keep it short.
+    public init(
+        configuration: AMQPConfiguration, topology: Topology = .init(), logger: Logger,
+        onReconnect: @escaping @Sendable () -> Void = {}
+    ) {
         self.configuration = configuration
         self.topology = topology
         var logger = logger
         logger[metadataKey: "amqp.url"] = "\(configuration.redactedURL)"
         logger[metadataKey: "amqp.role"] = "publisher"
         self.logger = logger
+        self.status = ConnectionStatus(onReconnect: onReconnect)
     }
 
     /// Publishes one message and returns when the broker confirmed it.
@@ -74,11 +81,13 @@ public final class AMQPPublisher: Sendable {
     /// attempt fails. It does not react to swift-service-lifecycle graceful shutdown on purpose: the
     /// owner closes it when its own shutdown order says so (see docs/amqp.md).
     public func run() async throws {
-        let configuration = configuration, topology = topology, logger = logger, mailbox = mailbox
+        let configuration = configuration, topology = topology, logger = logger, mailbox = mailbox, status = status
         try await mailbox.runThread(
             name: "amqp-publisher", cancelCommand: .close,
             body: {
-                PublisherLoop(configuration: configuration, topology: topology, logger: logger, mailbox: mailbox).run()
+                PublisherLoop(
+                    configuration: configuration, topology: topology, logger: logger, mailbox: mailbox, status: status
+                ).run()
             },
             leftovers: { commands in
                 for command in commands { command.fail(AMQPError(.closed, "publisher stopped")) }

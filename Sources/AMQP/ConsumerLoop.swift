@@ -16,6 +16,7 @@ final class ConsumerLoop {
         let mailbox: Mailbox<ConsumerCommand>
         let continuation: AsyncThrowingStream<[Delivery], any Error>.Continuation
         let queueName: QueueNameCell
+        let status: ConnectionStatus
     }
 
     private let setup: Setup
@@ -36,7 +37,10 @@ final class ConsumerLoop {
     func run() -> Result<Void, AMQPError> {
         var attempt = 0
         var everConnected = false
-        defer { setup.queueName.end() }
+        defer {
+            setup.status.disconnected()
+            setup.queueName.end()
+        }
         while true {
             if closing {
                 setup.continuation.finish()
@@ -54,6 +58,7 @@ final class ConsumerLoop {
                 } else {
                     logger.info("AMQP consumer consuming", metadata: ["queue": "\(queue)"])
                 }
+                setup.status.connected(reconnect: everConnected)
                 everConnected = true
                 attempt = 0
                 setup.queueName.set(queue)
@@ -61,6 +66,7 @@ final class ConsumerLoop {
                 setup.continuation.finish()
                 return .success(())
             } catch {
+                setup.status.disconnected()
                 flushBatch()
                 connection?.destroy()
                 if !everConnected {

@@ -36,6 +36,7 @@ final class PublisherLoop {
     private let topology: Topology
     private let logger: Logger
     private let mailbox: Mailbox<PublisherCommand>
+    private let status: ConnectionStatus
 
     /// Publishes waiting for a connection (they fail after `rpcTimeout` of waiting).
     private var held: [Held] = []
@@ -45,17 +46,22 @@ final class PublisherLoop {
     private var closing = false
     private var closeDeadline: ContinuousClock.Instant = .now
 
-    init(configuration: AMQPConfiguration, topology: Topology, logger: Logger, mailbox: Mailbox<PublisherCommand>) {
+    init(
+        configuration: AMQPConfiguration, topology: Topology, logger: Logger, mailbox: Mailbox<PublisherCommand>,
+        status: ConnectionStatus
+    ) {
         self.configuration = configuration
         self.topology = topology
         self.logger = logger
         self.mailbox = mailbox
+        self.status = status
         inFlight.reserveCapacity(1024)
     }
 
     func run() -> Result<Void, AMQPError> {
         var attempt = 0
         var everConnected = false
+        defer { status.disconnected() }
         while true {
             if closing {
                 failHeld(AMQPError(.closed, "publisher closed"))
@@ -68,11 +74,13 @@ final class PublisherLoop {
                 try c.declare(topology)
                 try enableConfirms(c)
                 if everConnected { logger.info("AMQP publisher reconnected") } else { logger.info("AMQP publisher connected") }
+                status.connected(reconnect: everConnected)
                 everConnected = true
                 attempt = 0
                 try session(c)
                 return .success(())
             } catch {
+                status.disconnected()
                 connection?.destroy()
                 failInFlight(AMQPError(error.kind == .timeout ? .connectionClosed : error.kind, "connection lost with the message in flight: \(error.message)"))
                 if !everConnected {

@@ -1,11 +1,14 @@
 import AMQP
 import ArgumentParser
 import Bridge
+import CoreMetrics
 import Foundation
 import GolemBackend
 import GolemJobs
 import LocalBackend
 import Logging
+import MetricsEndpoint
+import Prometheus
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -53,6 +56,9 @@ struct Serve: AsyncParsableCommand {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical. [env GOLEM_BRIDGE_LOG_LEVEL; default info]")
     var logLevel: String?
+
+    @Option(help: "HOST:PORT for Prometheus: GET /metrics, and GET /healthz (200 while the bridge consumes requests, else 503). Names in docs/metrics.md. [env GOLEM_BRIDGE_METRICS_ADDRESS; default: off]")
+    var metricsAddress: String?
 
     @OptionGroup(title: "Golem backend")
     var golem: GolemOptions
@@ -115,6 +121,17 @@ struct Serve: AsyncParsableCommand {
             maxRequestBytes: maxBytes
         )
 
+        // Parsed before anything starts, so a typo is refused at once.
+        let metricsAt: MetricsAddress?
+        do {
+            metricsAt = try settings.string("metrics-address", flag: metricsAddress).map { try MetricsAddress(parsing: $0) }
+        } catch {
+            throw ValidationError("--metrics-address: \(error)")
+        }
+        // Without an address the metrics stay swift-metrics' no-op default: nothing is kept.
+        let registry = PrometheusCollectorRegistry()
+        if metricsAt != nil { MetricsSystem.bootstrap(Self.metricsFactory(registry: registry)) }
+
         let backendName = settings.string("backend", flag: backend, default: "local")
         let jobBackend: any JobBackend
         var backendServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -144,15 +161,59 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--backend must be local or golem, got \"\(backendName)\"")
         }
 
-        let bridge = BridgeService(configuration: configuration, backend: jobBackend, logger: logger)
+        let bridge = BridgeService(configuration: configuration, backend: jobBackend, metrics: BridgeMetrics(), logger: logger)
+        var services = backendServices + [.init(service: bridge)]
+        if let metricsAt {
+            let endpoint = MetricsEndpoint(
+                address: metricsAt, registry: registry, isHealthy: { bridge.isConsuming }, logger: logger
+            )
+            // The endpoint first, so it stops last (scrapes see the drain to its end); the rest start
+            // once it listens, so a taken port stops the bridge before it takes a request.
+            services = [.init(service: endpoint)] + services.map { configured in
+                var waiting = configured
+                waiting.service = AfterListening(endpoint, configured.service)
+                return waiting
+            }
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: backendServices + [.init(service: bridge)],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
+    }
+
+    /// Prometheus behind swift-metrics, with histogram buckets that fit what the bridge times: jobs
+    /// (seconds to an hour) and publish confirms (milliseconds).
+    static func metricsFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets[BridgeMetrics.prefix + "job_duration_seconds"] = [
+            .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10), .seconds(30),
+            .seconds(60), .seconds(120), .seconds(300), .seconds(600), .seconds(1800), .seconds(3600),
+        ]
+        factory.durationHistogramBuckets[BridgeMetrics.prefix + "event_publish_confirm_seconds"] = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        return factory
+    }
+}
+
+/// Runs `service` once the metrics endpoint listens; fails with the endpoint's start error if it cannot.
+struct AfterListening: Service {
+    let endpoint: MetricsEndpoint
+    let service: any Service
+
+    init(_ endpoint: MetricsEndpoint, _ service: any Service) {
+        self.endpoint = endpoint
+        self.service = service
+    }
+
+    func run() async throws {
+        try await endpoint.waitUntilListening()
+        try await service.run()
     }
 }
 

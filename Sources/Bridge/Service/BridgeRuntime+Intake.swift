@@ -42,12 +42,14 @@ extension BridgeRuntime {
 
         switch acceptance {
         case .duplicate(let record):
+            metrics.requestDuplicate()
             gate.release()
             jobLogger.info("job ID already known: not run again", metadata: ["state": "\(record.state)"])
             if let replyTo = delivery.properties.replyTo, !replyTo.isEmpty {
                 await replySnapshot(jobId: jobId, to: replyTo, correlationId: delivery.properties.correlationId ?? jobId)
             }
         case .accepted(let record):
+            metrics.requestAccepted()
             let mark = try? await journal.cancelMark(jobId: jobId)
             jobLogger.info("job accepted", metadata: ["steps": "\(request.spec.work.count)"])
             await launch(
@@ -68,6 +70,7 @@ extension BridgeRuntime {
             "request rejected",
             metadata: ["reason": "\(rejection.reason.rawValue)", "error": "\(rejection.message)"]
         )
+        metrics.requestRejected(rejection.reason)
         var properties = delivery.properties
         properties.headers["x-golem-error-code"] = .string(rejection.reason.rawValue)
         properties.headers["x-golem-error"] = .string(rejection.message)

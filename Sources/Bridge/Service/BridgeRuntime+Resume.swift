@@ -38,7 +38,7 @@ extension BridgeRuntime {
             jobLogger[metadataKey: "job.id"] = "\(record.jobId)"
             let context = EventContext(
                 jobId: record.jobId, labels: [:], replyTo: record.replyTo,
-                correlationId: record.correlationId ?? record.jobId, skipCreated: true
+                correlationId: record.correlationId ?? record.jobId, skipCreated: true, createdAt: record.createdAt
             )
             let now = Date()
             if let outcome = record.outcome {

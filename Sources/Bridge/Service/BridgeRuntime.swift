@@ -13,6 +13,7 @@ final class BridgeRuntime: Sendable {
     let engine: JobEngine
     let publisher: AMQPPublisher
     let logger: Logger
+    let metrics: BridgeMetrics
     let gate: IntakeGate
     let limits: RequestLimits
 
@@ -23,7 +24,7 @@ final class BridgeRuntime: Sendable {
 
     init(
         configuration: BridgeConfiguration, names: ContractNames, source: String, journal: Journal,
-        engine: JobEngine, publisher: AMQPPublisher, logger: Logger
+        engine: JobEngine, publisher: AMQPPublisher, metrics: BridgeMetrics, logger: Logger
     ) {
         self.configuration = configuration
         self.names = names
@@ -32,6 +33,7 @@ final class BridgeRuntime: Sendable {
         self.engine = engine
         self.publisher = publisher
         self.logger = logger
+        self.metrics = metrics
         self.marks = PublishedMarks(journal: journal, logger: logger)
         self.gate = IntakeGate(permits: max(1, configuration.concurrency + configuration.backlog))
         var limits = RequestLimits()
@@ -58,7 +60,7 @@ final class BridgeRuntime: Sendable {
             jobId: jobId, labels: spec.labels, replyTo: record.replyTo,
             correlationId: record.correlationId ?? jobId,
             // A resumed job already told the world it was created.
-            skipCreated: record.lastEvent != nil
+            skipCreated: record.lastEvent != nil, createdAt: record.createdAt
         )
         let pump = Task {
             // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
@@ -95,6 +97,9 @@ final class BridgeRuntime: Sendable {
             logger.critical("journal write failed; event not sent", metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)"])
             return
         }
+        // Counted once journaled: the journal keeps a job to one outcome and one `ended`.
+        if event.kind.isTerminalOutcome { metrics.jobEnded(event) }
+        if event.kind == .ended, let createdAt = context.createdAt { metrics.jobDuration(from: createdAt, to: event.time) }
         logger.debug("event", metadata: ["event": "\(event.kind.rawValue)", "job.attempt": "\(event.attempt)"])
         if await publishUntilConfirmed(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger) {
             marks.add(envelope.id)
@@ -116,11 +121,13 @@ final class BridgeRuntime: Sendable {
         while !Task.isCancelled {
             do {
                 if !eventsDone {
+                    let sent = ContinuousClock.now
                     try await publisher.publish(
                         exchange: names.eventsExchange, routingKey: envelope.routingKey, body: envelope.body,
                         properties: properties
                     )
                     eventsDone = true
+                    metrics.eventPublished(kind: envelope.headers["job-event"] ?? "", confirmedAfter: ContinuousClock.now - sent)
                 }
                 if let replyTo, !replyTo.isEmpty {
                     do {
@@ -194,6 +201,8 @@ struct EventContext: Sendable {
     var replyTo: String?
     var correlationId: String
     var skipCreated: Bool
+    /// When the job was accepted, for its duration; `nil` where it is not known.
+    var createdAt: Date? = nil
 }
 
 extension Duration {

@@ -11,6 +11,7 @@ import Synchronization
 /// the ``JobEngine``; every engine event is journaled, published with confirms, and marked published.
 /// On SIGTERM/SIGINT the bridge stops taking requests, lets running jobs finish within
 /// ``BridgeConfiguration/shutdownGrace``, then suspends the rest for the next start to resume.
+/// It reports ``BridgeMetrics`` and, for a health check, ``isConsuming``.
 public final class BridgeService: Service {
     let configuration: BridgeConfiguration
     let names: ContractNames
@@ -18,11 +19,15 @@ public final class BridgeService: Service {
     let engineConfiguration: JobEngineConfiguration
     let logger: Logger
     let source: String
+    let metrics: BridgeMetrics
+    /// The consumer of the submit queue while `run()` runs.
+    private let submitConsumer = Mutex<AMQPConsumer?>(nil)
 
     public init(
         configuration: BridgeConfiguration,
         backend: any JobBackend,
         engineConfiguration: JobEngineConfiguration? = nil,
+        metrics: BridgeMetrics = BridgeMetrics(),
         logger: Logger
     ) {
         self.configuration = configuration
@@ -33,32 +38,47 @@ public final class BridgeService: Service {
         self.engineConfiguration = engine
         self.logger = logger
         self.source = "golem-bridge://\(configuration.instanceName)"
+        self.metrics = metrics
     }
+
+    /// True while the bridge takes job requests: its consumer of the submit queue is consuming (not
+    /// before it connected, during a reconnect, or after shutdown began).
+    public var isConsuming: Bool { submitConsumer.withLock { $0?.isConsuming ?? false } }
 
     public func run() async throws {
         let journal = try Journal(path: configuration.journalPath)
-        let engine = JobEngine(configuration: engineConfiguration, backend: backend, logger: logger)
+        let engine = JobEngine(
+            configuration: engineConfiguration, backend: backend, metrics: metrics.engine, logger: logger
+        )
+        let metrics = metrics
+        let consumerReconnected: @Sendable () -> Void = { metrics.amqpReconnected(role: "consumer") }
         // The exclusive cancel queue belongs to the connection that declares it: only its consumer does.
         let topology = names.topology
         var publisherLogger = logger
         publisherLogger[metadataKey: "amqp.role"] = "publisher"
-        let publisher = AMQPPublisher(configuration: configuration.amqp, topology: topology, logger: publisherLogger)
+        let publisher = AMQPPublisher(
+            configuration: configuration.amqp, topology: topology, logger: publisherLogger,
+            onReconnect: { metrics.amqpReconnected(role: "publisher") }
+        )
         let submitConsumer = AMQPConsumer(
             configuration: configuration.amqp, topology: topology, queue: names.submitQueue,
-            prefetch: UInt16(clamping: max(1, configuration.concurrency)), logger: logger
+            prefetch: UInt16(clamping: max(1, configuration.concurrency)), logger: logger,
+            onReconnect: consumerReconnected
         )
+        self.submitConsumer.withLock { $0 = submitConsumer }
+        defer { self.submitConsumer.withLock { $0 = nil } }
         let controlConsumer = AMQPConsumer(
             configuration: configuration.amqp, topology: names.controlTopology(instance: configuration.instanceName),
             queue: names.cancelQueue(instance: configuration.instanceName), prefetch: 64, exclusive: true,
-            logger: logger
+            logger: logger, onReconnect: consumerReconnected
         )
         let statusConsumer = AMQPConsumer(
             configuration: configuration.amqp, topology: topology, queue: names.statusQueue, prefetch: 64,
-            logger: logger
+            logger: logger, onReconnect: consumerReconnected
         )
         let runtime = BridgeRuntime(
             configuration: configuration, names: names, source: source, journal: journal, engine: engine,
-            publisher: publisher, logger: logger
+            publisher: publisher, metrics: metrics, logger: logger
         )
         logger.info(
             "bridge starting",

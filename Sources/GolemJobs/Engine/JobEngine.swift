@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 
@@ -6,6 +7,7 @@ import Logging
 /// At most `configuration.concurrency` jobs hold a slot (acquire, run, backoff); started jobs beyond that
 /// wait in state `new`, first come first served. Finished jobs stay findable by ``job(id:)`` until
 /// `configuration.finishedJobsRetained` newer ones finished; then the oldest finished are forgotten.
+/// `metrics` reports how many jobs run and how many wait for a slot.
 public actor JobEngine {
     public let configuration: JobEngineConfiguration
     private let backend: any JobBackend
@@ -24,6 +26,7 @@ public actor JobEngine {
         backend: any JobBackend,
         clock: any Clock<Duration> = ContinuousClock(),
         now: @escaping @Sendable () -> Date = { Date() },
+        metrics: JobEngineMetrics? = nil,
         logger: Logger
     ) {
         self.configuration = configuration
@@ -31,7 +34,7 @@ public actor JobEngine {
         self.clock = clock
         self.now = now
         self.logger = logger
-        self.slots = SlotPool(capacity: configuration.concurrency)
+        self.slots = SlotPool(capacity: configuration.concurrency, metrics: metrics)
     }
 
     /// Creates a job and emits its `created` (state `new`, attempt `previousAttempts`); call `start()` to run it.

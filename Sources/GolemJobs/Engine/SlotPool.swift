@@ -9,14 +9,23 @@ final class SlotPool: Sendable {
     }
 
     private let state: Mutex<State>
+    private let metrics: JobEngineMetrics?
 
-    init(capacity: Int) {
+    init(capacity: Int, metrics: JobEngineMetrics? = nil) {
         state = Mutex(State(capacity: max(capacity, 1)))
+        self.metrics = metrics
+    }
+
+    /// Under the lock, so that two changes cannot report their counts in the wrong order.
+    private func report(_ state: State) {
+        metrics?.running.record(state.holders.count)
+        metrics?.waiting.record(state.waiters.count)
     }
 
     /// Calls `grant` (maybe right away, never under the lock) once job `id` holds a slot.
     func request(_ id: String, grant: @escaping @Sendable () -> Void) {
         let granted = state.withLock { state -> Bool in
+            defer { report(state) }
             if state.holders.count < state.capacity {
                 state.holders.insert(id)
                 return true
@@ -30,6 +39,7 @@ final class SlotPool: Sendable {
     /// Gives back job `id`'s slot, or drops its place in the queue. Harmless when it has neither.
     func relinquish(_ id: String) {
         let next = state.withLock { state -> (@Sendable () -> Void)? in
+            defer { report(state) }
             if let index = state.waiters.firstIndex(where: { $0.id == id }) {
                 state.waiters.remove(at: index)
                 return nil
