@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AsyncHTTPClient
 import Logging
 import MetricsEndpoint
@@ -32,7 +35,23 @@ private func get(_ address: MetricsAddress, _ path: String) async throws -> (sta
     throw lastError!
 }
 
-private func freeishPort() -> Int { Int.random(in: 20_000...60_000) }
+/// A port the kernel just handed out on 127.0.0.1 and that nothing listens on now (bind to port 0,
+/// read it back, close): far less likely to be taken than a random pick.
+private func freeishPort() -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return Int.random(in: 20_000...60_000) }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+    }
+    guard bound else { return Int.random(in: 20_000...60_000) }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
 
 @Suite struct MetricsEndpointTests {
     let logger = Logger(label: "test")
