@@ -129,7 +129,11 @@ extension GolemBackend {
         var pause = Duration.milliseconds(250)
         while true {
             do {
-                return try await client.subscribeDemand(demand)
+                // Not cancelled with the caller: once the POST is sent yagna may hold the demand, and
+                // only its id in the answer lets the caller unsubscribe it. The call is bounded by
+                // the client's request timeout; a cancelled caller unsubscribes right after.
+                let client = self.client
+                return try await Task { try await client.subscribeDemand(demand) }.value
             } catch let error as YagnaError where error.isTransient && ContinuousClock.now + pause < deadline {
                 logger.debug("demand subscription failed; trying again", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: pause)
