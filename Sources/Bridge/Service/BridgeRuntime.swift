@@ -186,6 +186,8 @@ final class BridgeRuntime: Sendable {
                 let cutoff = Date().addingTimeInterval(-configuration.retention.seconds)
                 let pruned = try await journal.prune(finishedBefore: cutoff)
                 if pruned > 0 { logger.info("journal pruned", metadata: ["jobs": "\(pruned)"]) }
+            } catch is CancellationError {
+                return
             } catch {
                 logger.error("journal prune failed", metadata: ["error": "\(error)"])
             }
