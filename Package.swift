@@ -4,6 +4,8 @@ import PackageDescription
 // Modules, from the inside out (see README "Architecture"):
 //   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
 //   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
+//   BridgeSettings  the commands' settings declared once (name, type, bounds, default, help), resolved
+//                   flag > GOLEM_BRIDGE_<NAME> > --config JSON file > default.
 //   CRabbitMQ       rabbitmq-c (librabbitmq) as a system library.
 //   AMQP            AMQP 0-9-1 client over rabbitmq-c, one OS thread per connection.
 //   CSandboxSpawn   vfork + rlimits + uid drop + exec, in C.
@@ -71,6 +73,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FlexBuffers", swiftSettings: strict),
+        // Our own small resolver beside ArgumentParser rather than swift-configuration 1.4.0 (in the
+        // graph through Hummingbird): its getters with a default fall back to the default when a value
+        // does not parse, and its JSON file provider cannot list the file's keys to refuse an unknown one.
+        .target(
+            name: "BridgeSettings",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // vfork + rlimits + uid drop + exec in C: Swift cannot run code safely in a vfork child.
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
         .target(
@@ -154,7 +164,7 @@ let package = Package(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
-                "MetricsEndpoint",
+                "MetricsEndpoint", "BridgeSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -211,6 +221,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
+        .testTarget(
+            name: "BridgeSettingsTests",
+            dependencies: ["BridgeSettings", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SandboxTests",
             dependencies: ["Sandbox", .product(name: "Logging", package: "swift-log")],
