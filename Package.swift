@@ -1,25 +1,33 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Layers, from the inside out (see README "Architecture"):
-//   GolemJobs     pure core: job spec, lifecycle state machine, events, errors, retry policy. No I/O.
-//   AMQP          AMQP 0-9-1 client over rabbitmq-c, one OS thread per connection.
-//   Sandbox       bubblewrap process execution with limits.
-//   LocalBackend  a JobBackend that runs steps in the Sandbox on this machine.
-//   FlexBuffers   FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
-//   Yagna         yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
-//   GolemBackend  a JobBackend that rents Golem providers through yagna: market, activity, payments, pool.
-//   LocalProvider the provider agent for the local Golem network (market, exe-unit, payments).
-//   Bridge        contract v1: codecs, journal, consume -> engine -> publish, control messages.
-//   MetricsEndpoint  the Prometheus scrape endpoint (Hummingbird), started only when asked for.
-//   golem-bridge  the executable: commands, configuration, ServiceGroup.
+// Modules, from the inside out (see README "Architecture"):
+//   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
+//   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
+//   BridgeSettings  the commands' settings declared once (name, type, bounds, default, help), resolved
+//                   flag > GOLEM_BRIDGE_<NAME> > --config JSON file > default.
+//   CRabbitMQ       rabbitmq-c (librabbitmq) as a system library.
+//   AMQP            AMQP 0-9-1 client over rabbitmq-c, one OS thread per connection.
+//   CSandboxSpawn   vfork + rlimits + uid drop + exec, in C.
+//   Sandbox         bubblewrap process execution with limits.
+//   LocalBackend    a JobBackend that runs steps in the Sandbox on this machine.
+//   Yagna           yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
+//   GolemBackend    a JobBackend that rents Golem providers through yagna: market, activity, payments, pool.
+//   LocalProvider   the provider agent for the local Golem network (market, exe-unit, payments).
+//   Bridge          contract v1: codecs, journal, consume -> engine -> publish, control messages.
+//   MetricsEndpoint the Prometheus scrape endpoint (Hummingbird), started only when asked for.
+//   golem-bridge    the executable: commands, ServiceGroup.
+//   amqp-bench      the AMQP client's benchmark (bench/).
+//
+// No `platforms:`. The package builds on Linux only (bubblewrap, vfork and Glibc in the sandbox,
+// librabbitmq from apt), and that list names minimum versions of Apple platforms, which it does not
+// build on; Linux needs no entry.
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
 let package = Package(
     name: "golem-bridge",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "golem-bridge", targets: ["golem-bridge"]),
         .library(name: "AMQP", targets: ["AMQP"]),
@@ -37,6 +45,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        // Already in the graph through AsyncHTTPClient and Hummingbird; declared because Yagna,
+        // GolemBackend and LocalProvider import NIOCore/NIOHTTP1 themselves. The version resolved there.
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
     ],
     targets: [
         .systemLibrary(
@@ -62,6 +73,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FlexBuffers", swiftSettings: strict),
+        // Our own small resolver beside ArgumentParser rather than swift-configuration 1.4.0 (in the
+        // graph through Hummingbird): its getters with a default fall back to the default when a value
+        // does not parse, and its JSON file provider cannot list the file's keys to refuse an unknown one.
+        .target(
+            name: "BridgeSettings",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // vfork + rlimits + uid drop + exec in C: Swift cannot run code safely in a vfork child.
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
         .target(
@@ -83,6 +102,8 @@ let package = Package(
             name: "Yagna",
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -97,6 +118,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -107,6 +129,8 @@ let package = Package(
             dependencies: [
                 "Yagna", "Sandbox", "FlexBuffers",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -140,7 +164,7 @@ let package = Package(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
-                "MetricsEndpoint",
+                "MetricsEndpoint", "BridgeSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -154,16 +178,29 @@ let package = Package(
             dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "AMQPTests", dependencies: ["AMQP"], swiftSettings: strict),
+        .testTarget(
+            name: "AMQPTests",
+            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // The env file of scripts/golem-local, for the test targets that talk to the real yagna.
-        .target(name: "GolemLocalTestSupport", dependencies: ["Yagna"], path: "Tests/GolemLocalTestSupport", swiftSettings: strict),
-        .testTarget(name: "YagnaTests", dependencies: ["Yagna", "GolemLocalTestSupport"], swiftSettings: strict),
+        .target(
+            name: "GolemLocalTestSupport",
+            dependencies: ["Yagna", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/GolemLocalTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "YagnaTests",
+            dependencies: ["Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GolemBackendTests",
             dependencies: ["GolemBackend", "GolemJobs", "Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider"], swiftSettings: strict),
+        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "FlexBuffers", "Yagna"], swiftSettings: strict),
         .testTarget(
             name: "MetricsEndpointTests",
             dependencies: [
@@ -176,16 +213,33 @@ let package = Package(
         ),
         .testTarget(
             name: "GolemJobsTests",
-            dependencies: ["GolemJobs", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            dependencies: [
+                "GolemJobs",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"], swiftSettings: strict),
-        .testTarget(name: "LocalBackendTests", dependencies: ["LocalBackend", "GolemJobs"], swiftSettings: strict),
+        .testTarget(
+            name: "BridgeSettingsTests",
+            dependencies: ["BridgeSettings", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "SandboxTests",
+            dependencies: ["Sandbox", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LocalBackendTests",
+            dependencies: ["LocalBackend", "GolemJobs", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "BridgeTests",
             dependencies: [
-                "Bridge", "AMQP", "GolemJobs", "LocalBackend",
+                "Bridge", "GolemJobs",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")],

@@ -45,7 +45,10 @@ extension GolemBackend {
         return Session(allocationId: allocation!.allocationId, decorations: decorations)
     }
 
-    /// Keeps the allocation from expiring: amends its timeout when half its lifetime is gone.
+    /// Pushes the allocation's timeout to `allocationLifetime` from now, keeping its total.
+    /// ``GolemBackendService`` calls it about once an hour, whatever the lifetime, so the allocation
+    /// outlives a running backend only while `allocationLifetime` is longer than an hour. When the
+    /// session cannot be had it does nothing, a failed amend is logged, and the next call tries again.
     func renewAllocation() async {
         guard let session = try? await session() else { return }
         let lifetime = Date().addingTimeInterval(Double(configuration.allocationLifetime.components.seconds))

@@ -17,7 +17,8 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var subnet: String
     /// The global budget in GLM: the allocation's total. No agreement is signed past it.
     public var budget: Decimal
-    /// How long the allocation stays valid; amended before it runs out.
+    /// How long the allocation stays valid from its creation, and from each hourly extension while
+    /// the backend runs (``GolemBackendService``).
     public var allocationLifetime: Duration
     /// The package for jobs that name none. The local network serves no registry, so a hash + URL.
     public var defaultPackage: PackageSpec

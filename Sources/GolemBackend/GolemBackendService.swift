@@ -3,8 +3,9 @@ import Logging
 import ServiceLifecycle
 
 /// Runs the Golem backend's background work as a `Service`: recovery and the allocation at start,
-/// then pre-fill to `--pool-min`, payments, idle eviction and checks, allocation renewal; on graceful shutdown it ends every rental
-/// and releases the allocation (see ``GolemBackend/shutdown(invoiceGrace:)``).
+/// then pre-fill to `--pool-min`, payments, idle eviction and checks, and once an hour an extension
+/// of the allocation's timeout; on graceful shutdown it ends every rental and releases the allocation
+/// (see ``GolemBackend/shutdown(invoiceGrace:)``).
 ///
 /// Put it before the bridge in the `ServiceGroup`: services stop in reverse order, so the bridge
 /// drains its jobs first.

@@ -1,31 +1,31 @@
 import AMQP
 import ArgumentParser
 import Bridge
+import BridgeSettings
 import Foundation
 import Logging
 
-/// Options every client command shares.
+/// Options every client command shares (``ClientSettings``: `serve`'s broker and prefix).
 struct ClientOptions: ParsableArguments {
-    @Option(help: "Broker URL. [env GOLEM_BRIDGE_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/]")
-    var amqpURL: String?
+    static let settings = ClientSettings()
 
-    @Option(help: "The bridge's topology prefix. [env GOLEM_BRIDGE_PREFIX; default golem]")
-    var prefix: String?
+    @Option(ClientOptions.settings.amqpURL) var amqpURL: String?
+    @Option(ClientOptions.settings.prefix) var prefix: String?
 
     @Flag(help: "Print JSON (one document per line) instead of text.")
     var json = false
 
+    /// The broker and the contract's names, from the flags, the environment and the config file named
+    /// by `GOLEM_BRIDGE_CONFIG` (whose other keys, `serve`'s, it ignores).
     func resolve() throws -> (AMQPConfiguration, ContractNames) {
-        let settings = try Settings(configPath: nil)
-        var amqp: AMQPConfiguration
-        do {
-            amqp = try AMQPConfiguration(url: settings.string("amqp-url", flag: amqpURL, default: "amqp://guest:guest@127.0.0.1:5672/"))
-        } catch {
-            throw ValidationError("--amqp-url: \(error)")
+        let table = Self.settings
+        return try resolvingSettings {
+            let sources = try SettingSources.load(configFlag: nil)
+            var amqp = try sources.value(table.amqpURL, flag: amqpURL) { try AMQPConfiguration(url: $0) }
+            amqp.connectionName = "golem-bridge cli"
+            amqp.connectTimeout = .seconds(5)
+            return (amqp, ContractNames(prefix: try sources.value(table.prefix, flag: prefix)))
         }
-        amqp.connectionName = "golem-bridge cli"
-        amqp.connectTimeout = .seconds(5)
-        return (amqp, ContractNames(prefix: settings.string("prefix", flag: prefix, default: "golem")))
     }
 }
 

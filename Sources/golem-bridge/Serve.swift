@@ -1,6 +1,7 @@
 import AMQP
 import ArgumentParser
 import Bridge
+import BridgeSettings
 import CoreMetrics
 import Foundation
 import GolemBackend
@@ -21,133 +22,99 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Broker URL, amqp:// or amqps://. The password is never logged. [env GOLEM_BRIDGE_AMQP_URL; default amqp://guest:guest@127.0.0.1:5672/]")
-    var amqpURL: String?
+    /// The table every option below comes from: name, help, environment, config-file key, default, bounds.
+    static let settings = ServeSettings()
 
-    @Option(help: "Where jobs run: local (a bubblewrap sandbox on this machine) or golem (providers rented through yagna; see the Golem options). [env GOLEM_BRIDGE_BACKEND; default local]")
-    var backend: String?
-
-    @Option(help: "SQLite journal file: jobs, events sent, cancel marks. Bridges on one host may share it. [env GOLEM_BRIDGE_JOURNAL; default ./golem-bridge.sqlite]")
-    var journal: String?
-
-    @Option(help: "Jobs run at once. [env GOLEM_BRIDGE_CONCURRENCY; default: the number of cores]")
-    var concurrency: Int?
-
-    @Option(help: "Accepted jobs that may wait for a slot beyond --concurrency. [env GOLEM_BRIDGE_BACKLOG; default: --concurrency]")
-    var backlog: Int?
-
-    @Option(help: "Prefix of every exchange and queue name (golem → golem.jobs, golem.events, ...). [env GOLEM_BRIDGE_PREFIX; default golem]")
-    var prefix: String?
-
-    @Option(help: "This bridge's name, unique per broker: the CloudEvent source and its cancel queue. [env GOLEM_BRIDGE_INSTANCE_NAME; default <host>-<pid>]")
-    var instanceName: String?
-
-    @Option(help: "Seconds running jobs get to finish on shutdown. [env GOLEM_BRIDGE_SHUTDOWN_GRACE; default 30]")
-    var shutdownGrace: Double?
-
-    @Option(help: "Hours a finished job stays in the journal. [env GOLEM_BRIDGE_RETENTION_HOURS; default 168]")
-    var retentionHours: Double?
-
-    @Option(help: "Largest request body in bytes. [env GOLEM_BRIDGE_MAX_REQUEST_BYTES; default 1048576]")
-    var maxRequestBytes: Int?
-
-    @Option(help: "Local backend: folder for the jobs' working directories. [env GOLEM_BRIDGE_WORK_ROOT; default $TMPDIR/golem-bridge-work]")
-    var workRoot: String?
-
-    @Option(help: "trace, debug, info, notice, warning, error or critical. [env GOLEM_BRIDGE_LOG_LEVEL; default info]")
-    var logLevel: String?
-
-    @Option(help: "HOST:PORT for Prometheus: GET /metrics, and GET /healthz (200 while the bridge consumes requests, else 503). Names in docs/metrics.md. [env GOLEM_BRIDGE_METRICS_ADDRESS; default: off]")
-    var metricsAddress: String?
+    @Option(Serve.settings.amqpURL) var amqpURL: String?
+    @Option(Serve.settings.backend) var backend: String?
+    @Option(Serve.settings.journal) var journal: String?
+    @Option(Serve.settings.concurrency) var concurrency: String?
+    @Option(Serve.settings.backlog) var backlog: String?
+    @Option(Serve.settings.prefix) var prefix: String?
+    @Option(Serve.settings.instanceName) var instanceName: String?
+    @Option(Serve.settings.shutdownGrace) var shutdownGrace: String?
+    @Option(Serve.settings.retentionHours) var retentionHours: String?
+    @Option(Serve.settings.maxRequestBytes) var maxRequestBytes: String?
+    @Option(Serve.settings.workRoot) var workRoot: String?
+    @Option(Serve.settings.logLevel) var logLevel: String?
+    @Option(Serve.settings.metricsAddress) var metricsAddress: String?
 
     @OptionGroup(title: "Golem backend")
     var golem: GolemOptions
 
-    @Option(help: "JSON file with any of these options by their long names (e.g. {\"concurrency\": 8}). [env GOLEM_BRIDGE_CONFIG]")
-    var config: String?
+    @Option(Serve.settings.config) var config: String?
 
-    /// The settings a config file may hold: the long names of the options, as --help lists them.
-    static var settingNames: Set<String> {
-        let help = helpMessage(columns: 10_000)
-        let names = help.matches(of: /--([a-z][a-z0-9-]*)/).map { String($0.1) }
-        return Set(names).subtracting(["help", "config"])
+    /// What `serve` resolved from its flags, the environment and the config file, before anything starts.
+    struct Resolved {
+        var logLevel: Logger.Level
+        var bridge: BridgeConfiguration
+        var backend: Backend
+        /// The local backend's work root.
+        var workRoot: String
+        /// Only with `--backend golem`: its settings are checked only when they are used.
+        var golem: GolemBackendConfiguration?
+        var metricsAddress: MetricsAddress?
+    }
+
+    /// Resolves every setting, so that a typo is refused before anything starts.
+    func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Resolved {
+        let table = Self.settings
+        let sources = try SettingSources.load(configFlag: config, environment: environment)
+        try sources.file?.rejectUnknownKeys(known: table.fileKeys.union(GolemOptions.settings.fileKeys))
+
+        var amqp = try sources.value(table.amqpURL, flag: amqpURL) { try AMQPConfiguration(url: $0) }
+        let concurrency = try sources.value(table.concurrency, flag: concurrency) ?? ProcessInfo.processInfo.activeProcessorCount
+        let instance = try sources.value(table.instanceName, flag: instanceName) ?? BridgeConfiguration.defaultInstanceName()
+        amqp.connectionName = "golem-bridge \(instance)"
+        let bridge = BridgeConfiguration(
+            amqp: amqp,
+            prefix: try sources.value(table.prefix, flag: prefix),
+            instanceName: instance,
+            concurrency: concurrency,
+            backlog: try sources.value(table.backlog, flag: backlog) ?? concurrency,
+            journalPath: try sources.value(table.journal, flag: journal),
+            shutdownGrace: .seconds(try sources.value(table.shutdownGrace, flag: shutdownGrace)),
+            retention: .seconds(try sources.value(table.retentionHours, flag: retentionHours) * 3600),
+            maxRequestBytes: try sources.value(table.maxRequestBytes, flag: maxRequestBytes)
+        )
+        let backend = try sources.value(table.backend, flag: backend)
+        return Resolved(
+            logLevel: try sources.value(table.logLevel, flag: logLevel),
+            bridge: bridge,
+            backend: backend,
+            workRoot: try sources.value(table.workRoot, flag: workRoot)
+                ?? (environment["TMPDIR"] ?? "/tmp") + "/golem-bridge-work",
+            golem: backend == .golem
+                ? try golem.configuration(sources: sources, concurrency: concurrency, journalPath: bridge.journalPath)
+                : nil,
+            metricsAddress: try sources.value(table.metricsAddress, flag: metricsAddress) { try $0.map(MetricsAddress.init(parsing:)) }
+        )
     }
 
     func run() async throws {
-        let settings = try Settings(configPath: config)
-        try settings.rejectUnknownFileKeys(known: Self.settingNames)
-        let level = try parseLogLevel(settings.string("log-level", flag: logLevel, default: "info"))
+        let resolved = try resolvingSettings { try resolve() }
+        let level = resolved.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
         let logger = Logger(label: "golem-bridge")
+        let configuration = resolved.bridge
+        let metricsAt = resolved.metricsAddress
 
-        var amqp: AMQPConfiguration
-        do {
-            amqp = try AMQPConfiguration(url: settings.string("amqp-url", flag: amqpURL, default: "amqp://guest:guest@127.0.0.1:5672/"))
-        } catch {
-            throw ValidationError("--amqp-url: \(error)")
-        }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let concurrency = try settings.int("concurrency", flag: concurrency, default: cores)
-        guard (1...10_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 10000") }
-        let backlog = try settings.int("backlog", flag: backlog, default: concurrency)
-        guard backlog >= 0 else { throw ValidationError("--backlog must not be negative") }
-        let instance = settings.string("instance-name", flag: instanceName, default: BridgeConfiguration.defaultInstanceName())
-        guard instance.range(of: "^[A-Za-z0-9_.:-]{1,128}$", options: .regularExpression) != nil else {
-            throw ValidationError("--instance-name may use letters, digits and _ . : - (1 to 128)")
-        }
-        amqp.connectionName = "golem-bridge \(instance)"
-        let prefix = settings.string("prefix", flag: prefix, default: "golem")
-        guard prefix.range(of: "^[A-Za-z0-9_.:-]{1,64}$", options: .regularExpression) != nil else {
-            throw ValidationError("--prefix may use letters, digits and _ . : - (1 to 64)")
-        }
-        let grace = try settings.double("shutdown-grace", flag: shutdownGrace, default: 30)
-        let retention = try settings.double("retention-hours", flag: retentionHours, default: 168)
-        let maxBytes = try settings.int("max-request-bytes", flag: maxRequestBytes, default: 1 << 20)
-        guard grace >= 0, retention > 0, maxBytes > 0 else {
-            throw ValidationError("--shutdown-grace, --retention-hours and --max-request-bytes must be positive")
-        }
-        guard grace <= 86_400, retention <= 24 * 3650, maxBytes <= 64 << 20 else {
-            throw ValidationError("--shutdown-grace is at most 86400 s, --retention-hours at most 87600, --max-request-bytes at most 67108864")
-        }
-
-        let configuration = BridgeConfiguration(
-            amqp: amqp, prefix: prefix, instanceName: instance, concurrency: concurrency, backlog: backlog,
-            journalPath: settings.string("journal", flag: journal, default: "golem-bridge.sqlite"),
-            shutdownGrace: .milliseconds(Int64(grace * 1000)), retention: .seconds(Int64(retention * 3600)),
-            maxRequestBytes: maxBytes
-        )
-
-        // Parsed before anything starts, so a typo is refused at once.
-        let metricsAt: MetricsAddress?
-        do {
-            metricsAt = try settings.string("metrics-address", flag: metricsAddress).map { try MetricsAddress(parsing: $0) }
-        } catch {
-            throw ValidationError("--metrics-address: \(error)")
-        }
         // Without an address the metrics stay swift-metrics' no-op default: nothing is kept.
         let registry = PrometheusCollectorRegistry()
         if metricsAt != nil { MetricsSystem.bootstrap(Self.metricsFactory(registry: registry)) }
 
-        let backendName = settings.string("backend", flag: backend, default: "local")
         let jobBackend: any JobBackend
         var backendServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        switch backendName {
-        case "local":
-            let root = settings.string(
-                "work-root", flag: workRoot,
-                default: (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/golem-bridge-work"
-            )
-            let local = LocalBackend(configuration: LocalBackendConfiguration(workRoot: root), logger: logger)
+        switch resolved.golem {
+        case nil:
+            let local = LocalBackend(configuration: LocalBackendConfiguration(workRoot: resolved.workRoot), logger: logger)
             do { try local.preflight() } catch { throw CLIError("local backend: \(error)") }
             jobBackend = local
-        case "golem":
-            let golemConfiguration = try golem.configuration(
-                settings: settings, concurrency: concurrency, journalPath: configuration.journalPath
-            )
+        case let golemConfiguration?:
             let store: SQLiteRentalStore
             do { store = try SQLiteRentalStore(path: golemConfiguration.statePath) } catch {
                 throw CLIError("golem backend: cannot open its state file \(golemConfiguration.statePath): \(error)")
@@ -157,8 +124,6 @@ struct Serve: AsyncParsableCommand {
             jobBackend = golemBackend
             // Before the bridge: services stop in reverse order, so jobs drain before rentals end.
             backendServices.append(.init(service: GolemBackendService(backend: golemBackend)))
-        default:
-            throw ValidationError("--backend must be local or golem, got \"\(backendName)\"")
         }
 
         let bridge = BridgeService(configuration: configuration, backend: jobBackend, metrics: BridgeMetrics(), logger: logger)
@@ -215,11 +180,4 @@ struct AfterListening: Service {
         try await endpoint.waitUntilListening()
         try await service.run()
     }
-}
-
-func parseLogLevel(_ text: String) throws -> Logger.Level {
-    guard let level = Logger.Level(rawValue: text.lowercased()) else {
-        throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
-    }
-    return level
 }
