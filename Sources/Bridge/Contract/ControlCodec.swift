@@ -1,3 +1,5 @@
+import JSONModel
+
 /// Reads control messages (contract v1, `golem.control`): `job.<jobId>.cancel` and
 /// `job.<jobId>.status`.
 public enum ControlCodec {
@@ -32,8 +34,8 @@ public enum ControlCodec {
     /// purpose: the body is optional, and a cancel is never refused for its body, so an empty,
     /// malformed or oversized body just means "no reason".
     public static func cancelReason(_ body: [UInt8]) -> String? {
-        guard !body.isEmpty, body.count <= 64 * 1024, let json = JSONValue.parse(body, maxDepth: 8),
-            let reason = json["reason"]?.stringValue
+        guard !body.isEmpty, body.count <= 64 * 1024, let json = try? JSONValue.parse(body, maxDepth: 8),
+            let reason = json["reason"]?.string
         else { return nil }
         let scalars = reason.unicodeScalars
         guard scalars.count > maxReasonLength else { return reason }

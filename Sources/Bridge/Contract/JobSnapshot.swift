@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 
 /// A job's current state, the reply to a status request (and to a duplicate submit with `reply_to`).
 ///
