@@ -68,6 +68,13 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// The members by name, when this is an object, for maps whose order means nothing (yagna's
+    /// flat property maps). The first of duplicate names wins, as in the subscript.
+    public var dictionary: [String: JSONValue]? {
+        guard case .object(let members) = self else { return nil }
+        return Dictionary(members.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
     /// The JSON type name, as JSON Schema names it.
     public var typeName: String {
         switch self {

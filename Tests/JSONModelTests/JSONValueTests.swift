@@ -105,6 +105,8 @@ import Testing
         #expect(value["b"]?.bool == false)
         #expect(value["a"]?.array == [.number("1")])
         #expect(value["o"]?.object == [JSONMember("k", .number("1"))])
+        #expect(value["o"]?.dictionary == ["k": .number("1")])
+        #expect(JSONValue.object([JSONMember("k", .int(1)), JSONMember("k", .int(2))]).dictionary == ["k": .int(1)])
         #expect(value["missing"] == nil)
         #expect(value["s"]?.int == nil && value["i"]?.string == nil && value["b"]?.number == nil)
         #expect(JSONValue.array([.null])["s"] == nil)
