@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Modules, from the inside out (see README "Architecture"):
+// Modules, from the inside out (README "Architecture" lists them with their dependencies;
+// scripts/check-package.py keeps the two in step):
 //   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
 //   JSONModel       the one JSON model (ordered members, exact numbers), its strict parser and writer. No I/O.
 //   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
