@@ -196,7 +196,7 @@ let package = Package(
         ),
         .testTarget(
             name: "YagnaTests",
-            dependencies: ["Yagna", "JSONModel", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

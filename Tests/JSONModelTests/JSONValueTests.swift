@@ -140,7 +140,7 @@ import Testing
     }
 
     /// yagna reads counts (`interval-sec`, expirations in ms) as integers: a whole number goes out
-    /// as one, whichever constructor made it, as YagnaJSON wrote it.
+    /// as one, whichever constructor made it.
     @Test func wholeNumbersAreEncodedAsIntegers() throws {
         #expect(try encoded(.int(120)) == "120")
         #expect(try encoded(.double(120)) == "120")
