@@ -21,6 +21,17 @@ public enum ControlCodec {
     /// The longest cancel reason kept, in characters; longer ones are cut.
     public static let maxReasonLength = 1024
 
+    /// The routing key of a control message: `job.<jobId>.<action>`.
+    public static func routingKey(jobId: String, action: Action) -> String {
+        "job.\(jobId).\(action.rawValue)"
+    }
+
+    /// A cancel body: `{"reason": …}`, or empty without a reason.
+    public static func cancelBody(reason: String?) -> [UInt8] {
+        guard let reason else { return [] }
+        return JSONValue.object([JSONMember("reason", .string(reason))]).encoded()
+    }
+
     /// Parses `job.<jobId>.<action>`; `nil` when the key is not a control key or the job ID is invalid.
     public static func parse(routingKey: String) -> Request? {
         let parts = routingKey.split(separator: ".", omittingEmptySubsequences: false)

@@ -2,11 +2,11 @@ import Foundation
 
 /// RFC 3339 UTC timestamps with milliseconds, e.g. `2026-11-29T10:00:03.120Z`, through Foundation's
 /// ISO 8601 format style (locale- and time-zone-independent).
-enum Timestamp {
+public enum Timestamp {
     private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 
     /// Formats `date`, truncated to the millisecond.
-    static func string(_ date: Date) -> String {
+    public static func string(_ date: Date) -> String {
         // The style truncates the binary value, and x.12 s is stored as x.1199999…: it would print
         // .119 (and -0.001 s as .998). So take the millisecond first (rounded to the microsecond,
         // then floored), and format the middle of it.
@@ -16,7 +16,7 @@ enum Timestamp {
     }
 
     /// Reads a UTC timestamp as ``string(_:)`` writes it; `nil` when it is not one.
-    static func date(_ text: String) -> Date? {
+    public static func date(_ text: String) -> Date? {
         try? Date(text, strategy: style)
     }
 }
