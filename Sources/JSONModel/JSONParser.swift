@@ -18,13 +18,14 @@ public enum JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
 
 extension JSONValue {
     /// Parses one JSON document (UTF-8 bytes, surrounding whitespace allowed), nested at most
-    /// `maxDepth` deep. Strict: see ``JSONParser``.
+    /// `maxDepth` deep. Strict RFC 8259: duplicate member names and lone UTF-16 surrogates are
+    /// errors too. Member order and each number's text are kept.
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
         guard String(validating: bytes, as: UTF8.self) != nil else { throw .notUTF8 }
         return try JSONParser.parse(bytes, maxDepth: maxDepth)
     }
 
-    /// Parses one JSON document from text. Strict: see ``JSONParser``.
+    /// Parses one JSON document from text, as the bytes overload does.
     public static func parse(_ text: String, maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
         try JSONParser.parse(Array(text.utf8), maxDepth: maxDepth)
     }
