@@ -4,6 +4,7 @@ import PackageDescription
 // Modules, from the inside out (README "Architecture" lists them with their dependencies;
 // scripts/check-package.py keeps the two in step):
 //   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
+//   JSONModel       the one JSON model (ordered members, exact numbers), its strict parser and writer. No I/O.
 //   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
 //   BridgeSettings  the commands' settings declared once (name, type, bounds, default, help), resolved
 //                   flag > GOLEM_BRIDGE_<NAME> > --config JSON file > default.
@@ -74,6 +75,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FlexBuffers", swiftSettings: strict),
+        .target(name: "JSONModel", swiftSettings: strict),
         // Our own small resolver beside ArgumentParser rather than swift-configuration 1.4.0 (in the
         // graph through Hummingbird): its getters with a default fall back to the default when a value
         // does not parse, and its JSON file provider cannot list the file's keys to refuse an unknown one.
@@ -102,6 +104,7 @@ let package = Package(
         .target(
             name: "Yagna",
             dependencies: [
+                "JSONModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -114,7 +117,7 @@ let package = Package(
         .target(
             name: "GolemBackend",
             dependencies: [
-                "GolemJobs", "Yagna",
+                "GolemJobs", "Yagna", "JSONModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -128,7 +131,7 @@ let package = Package(
         .target(
             name: "LocalProvider",
             dependencies: [
-                "Yagna", "Sandbox", "FlexBuffers",
+                "Yagna", "Sandbox", "FlexBuffers", "JSONModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,7 +145,7 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "AMQP", "GolemJobs",
+                "AMQP", "GolemJobs", "JSONModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,7 +168,7 @@ let package = Package(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
-                "MetricsEndpoint", "BridgeSettings",
+                "MetricsEndpoint", "BridgeSettings", "JSONModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -198,10 +201,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GolemBackendTests",
-            dependencies: ["GolemBackend", "GolemJobs", "Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GolemBackend", "GolemJobs", "Yagna", "JSONModel", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "FlexBuffers", "Yagna"], swiftSettings: strict),
+        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "FlexBuffers", "Yagna", "JSONModel"], swiftSettings: strict),
         .testTarget(
             name: "MetricsEndpointTests",
             dependencies: [
@@ -222,6 +225,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
+        .testTarget(name: "JSONModelTests", dependencies: ["JSONModel"], swiftSettings: strict),
         .testTarget(
             name: "BridgeSettingsTests",
             dependencies: ["BridgeSettings", .product(name: "Logging", package: "swift-log")],
@@ -240,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "BridgeTests",
             dependencies: [
-                "Bridge", "GolemJobs",
+                "Bridge", "GolemJobs", "JSONModel",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")],
