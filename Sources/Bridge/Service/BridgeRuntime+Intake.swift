@@ -6,7 +6,7 @@ import Logging
 extension BridgeRuntime {
     /// Takes one job request: validate, journal, acknowledge, run. Bad input is dead-lettered with its
     /// reason; a known job ID is not run again.
-    func handleSubmit(_ delivery: Delivery, consumer: AMQPConsumer) async {
+    func handleSubmit(_ delivery: Delivery, consumer: any DeliveryAcknowledging) async {
         let request: JobRequest
         do {
             request = try RequestCodec.decode(delivery.body, messageId: delivery.properties.messageId, limits: limits)
@@ -28,14 +28,14 @@ extension BridgeRuntime {
         do {
             acceptance = try await journal.accept(
                 jobId: jobId, request: delivery.body, replyTo: delivery.properties.replyTo,
-                correlationId: delivery.properties.correlationId, now: Date()
+                correlationId: delivery.properties.correlationId, now: now()
             )
         } catch {
             // Without a journal entry the job must not run: the broker keeps the request.
             jobLogger.error("journal write failed: request requeued", metadata: ["error": "\(error)"])
             gate.release()
             consumer.nack(delivery.deliveryTag, requeue: true)
-            try? await Task.sleep(for: .seconds(1))
+            try? await clock.sleep(for: .seconds(1))
             return
         }
         consumer.ack(delivery.deliveryTag)
@@ -61,7 +61,7 @@ extension BridgeRuntime {
 
     /// Dead-letters a request that cannot be accepted, with `x-golem-error-code` and `x-golem-error`,
     /// and tells the job's subscribers (`error` + `ended`) when a job ID can be told and is new.
-    func reject(_ delivery: Delivery, _ error: any Error, consumer: AMQPConsumer) async {
+    func reject(_ delivery: Delivery, _ error: any Error, consumer: any DeliveryAcknowledging) async {
         let rejection = error as? RequestRejection
             ?? RequestRejection(.schema, "\(error)", jobId: nil)
         var rejectLogger = logger
@@ -93,7 +93,7 @@ extension BridgeRuntime {
             correlationId: delivery.properties.correlationId ?? jobId, skipCreated: false
         )
         let failure = JobError(.invalidRequest, rejection.message)
-        let now = Date()
+        let now = self.now()
         for (sequence, kind) in [(1, JobEvent.Kind.error), (2, .ended)] {
             let event = JobEvent(jobId: jobId, kind: kind, state: .rejected, attempt: 0, time: now, error: failure)
             let envelope = EventCodec.encode(

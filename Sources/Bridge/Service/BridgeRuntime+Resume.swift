@@ -19,7 +19,7 @@ extension BridgeRuntime {
             if await publishUntilConfirmed(
                 stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: eventLogger
             ) {
-                try? await journal.markPublished(eventId: stored.envelope.id)
+                marks.add(stored.envelope.id)
             }
         }
     }
@@ -40,7 +40,7 @@ extension BridgeRuntime {
                 jobId: record.jobId, labels: [:], replyTo: record.replyTo,
                 correlationId: record.correlationId ?? record.jobId, skipCreated: true, createdAt: record.createdAt
             )
-            let now = Date()
+            let now = self.now()
             if let outcome = record.outcome {
                 // The outcome went out; only `ended` is missing.
                 let state: JobState = outcome == .success ? .done : .rejected
@@ -83,7 +83,7 @@ extension BridgeRuntime {
 
     private func finishInterrupted(_ record: JobRecord, message: String, context: EventContext, logger: Logger) async {
         let failure = JobError(.interrupted, message)
-        let now = Date()
+        let now = self.now()
         await emit(
             JobEvent(jobId: record.jobId, kind: .error, state: .rejected, attempt: record.attempt, time: now, error: failure),
             context: context, logger: logger

@@ -5,13 +5,20 @@ import Logging
 import Synchronization
 
 /// The bridge's working parts for one run: journal, engine, publisher, and the jobs in flight.
+///
+/// It knows its surroundings only through ``JobJournal``, ``EventPublishing``, ``DeliveryAcknowledging``
+/// and an injected clock, so unit tests run intake, resume, control and drain without a broker.
 final class BridgeRuntime: Sendable {
     let configuration: BridgeConfiguration
     let names: ContractNames
     let source: String
-    let journal: Journal
+    let journal: any JobJournal
     let engine: JobEngine
-    let publisher: AMQPPublisher
+    let publisher: any EventPublishing
+    /// Timers: the drain's grace, the janitor's hour, the pause after a journal failure.
+    let clock: any Clock<Duration>
+    /// Wall time, for what is journaled.
+    let now: @Sendable () -> Date
     let logger: Logger
     let metrics: BridgeMetrics
     let gate: IntakeGate
@@ -23,8 +30,9 @@ final class BridgeRuntime: Sendable {
     let marks: PublishedMarks
 
     init(
-        configuration: BridgeConfiguration, names: ContractNames, source: String, journal: Journal,
-        engine: JobEngine, publisher: AMQPPublisher, metrics: BridgeMetrics, logger: Logger
+        configuration: BridgeConfiguration, names: ContractNames, source: String, journal: any JobJournal,
+        engine: JobEngine, publisher: any EventPublishing, clock: any Clock<Duration> = ContinuousClock(),
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: BridgeMetrics, logger: Logger
     ) {
         self.configuration = configuration
         self.names = names
@@ -32,6 +40,8 @@ final class BridgeRuntime: Sendable {
         self.journal = journal
         self.engine = engine
         self.publisher = publisher
+        self.clock = clock
+        self.now = now
         self.logger = logger
         self.metrics = metrics
         self.marks = PublishedMarks(journal: journal, logger: logger)
@@ -114,7 +124,7 @@ final class BridgeRuntime: Sendable {
         properties.deliveryMode = .persistent
         properties.messageId = envelope.id
         properties.correlationId = correlationId
-        properties.timestamp = Date()
+        properties.timestamp = now()
         properties.headers = envelope.headers.mapValues { FieldValue.string($0) }
         var delay = Duration.milliseconds(100)
         var eventsDone = false
@@ -183,7 +193,7 @@ final class BridgeRuntime: Sendable {
     func janitor() async {
         while !Task.isCancelled {
             do {
-                let cutoff = Date().addingTimeInterval(-configuration.retention.seconds)
+                let cutoff = now().addingTimeInterval(-configuration.retention.seconds)
                 let pruned = try await journal.prune(finishedBefore: cutoff)
                 if pruned > 0 { logger.info("journal pruned", metadata: ["jobs": "\(pruned)"]) }
             } catch is CancellationError {
@@ -191,7 +201,7 @@ final class BridgeRuntime: Sendable {
             } catch {
                 logger.error("journal prune failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(3600))
+            try? await clock.sleep(for: .seconds(3600))
         }
     }
 }
