@@ -20,7 +20,7 @@ extension BridgeRuntime {
 
         // A slot first, so a full bridge leaves requests in the queue for other bridges.
         guard await gate.acquire(timeout: configuration.intakeWait) else {
-            jobLogger.info("no slot within the intake wait: request goes back to the queue")
+            jobLogger.info("no slot within the intake wait, or draining: request goes back to the queue")
             consumer.nack(delivery.deliveryTag, requeue: true)
             return
         }

@@ -34,6 +34,8 @@ extension BridgeRuntime {
         }
         if !records.isEmpty { logger.info("resuming unfinished jobs", metadata: ["jobs": "\(records.count)"]) }
         for record in records {
+            // A drain that began takes over: what is not resumed yet waits for the next start.
+            guard inFlight.phase == .running else { return }
             var jobLogger = logger
             jobLogger[metadataKey: "job.id"] = "\(record.jobId)"
             let context = EventContext(

@@ -24,8 +24,9 @@ final class BridgeRuntime: Sendable {
     let gate: IntakeGate
     let limits: RequestLimits
 
-    /// Per job in flight: the task that journals and publishes its events.
-    let pumps = Mutex<[String: Task<Void, Never>]>([:])
+    /// The jobs in flight, each with the task that journals and publishes its events; and whether the
+    /// bridge is draining.
+    let inFlight = InFlightJobs()
     /// Confirmed events, recorded in the journal in batches.
     let marks: PublishedMarks
 
@@ -54,15 +55,22 @@ final class BridgeRuntime: Sendable {
     // MARK: Jobs in flight
 
     /// Starts the job in the engine and the task that carries its events out. The caller holds a gate
-    /// permit; it is returned when the job has ended (or was suspended at shutdown).
+    /// permit; it is returned when the job has ended (or was suspended at shutdown). Once the bridge is
+    /// draining, nothing starts: the job stays journaled for the next start to resume.
     func launch(jobId: String, spec: JobSpec, record: JobRecord, previousAttempts: Int, cancelReason: String??) async {
         var jobLogger = logger
         jobLogger[metadataKey: "job.id"] = "\(jobId)"
+        guard inFlight.admit(jobId) else {
+            jobLogger.info("bridge is draining: the job is left for the next start")
+            gate.release()
+            return
+        }
         let job: Job
         do {
             job = try await engine.createJob(id: jobId, spec: spec, previousAttempts: previousAttempts)
         } catch {
             jobLogger.error("engine refused the job", metadata: ["error": "\(error)"])
+            inFlight.remove(jobId)
             gate.release()
             return
         }
@@ -80,13 +88,19 @@ final class BridgeRuntime: Sendable {
                 await self.emit(event, sequence: sequence, context: context, logger: jobLogger)
                 sequence += 1
             }
-            self.pumps.withLock { _ = $0.removeValue(forKey: jobId) }
             self.gate.release()
+            self.inFlight.remove(jobId)
         }
-        pumps.withLock { $0[jobId] = pump }
+        inFlight.attach(pump, to: jobId)
         if let cancelReason {
             jobLogger.info("cancel arrived before the job: it will not run")
             job.cancel(reason: cancelReason ?? "canceled before the job arrived")
+        }
+        // Checked after the job is in the engine: a drain that began suspending before could have
+        // missed it, so it is suspended here, before it started.
+        if inFlight.phase == .suspending {
+            await engine.suspendAll()
+            return
         }
         job.start()
     }
@@ -158,35 +172,52 @@ final class BridgeRuntime: Sendable {
     }
 
     /// The number of jobs this bridge holds (running or waiting for a slot).
-    var jobsInFlight: Int { pumps.withLock { $0.count } }
+    var jobsInFlight: Int { inFlight.count }
 
-    /// Graceful shutdown: waits up to `grace` for running jobs to end, then suspends the rest (no
-    /// outcome event; the next start resumes them), and waits briefly for their event tasks.
+    /// Stops taking jobs: intake and resume get no more permits and nothing is launched. The first
+    /// step of a graceful shutdown; ``drain(grace:)`` begins with it too.
+    func beginDraining() {
+        inFlight.beginDraining()
+        gate.close()
+    }
+
+    /// Graceful shutdown: starts no more jobs, waits up to `grace` for the running ones to end, then
+    /// suspends the rest (no outcome event; the next start resumes them), and waits briefly for their
+    /// event tasks. Returns as soon as the last job ended, not at the next tick of a poll.
     func drain(grace: Duration) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: grace)
-        while jobsInFlight > 0 && clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        let left = jobsInFlight
-        if left > 0 {
-            logger.warning("grace period over: suspending jobs for the next start to resume", metadata: ["jobs": "\(left)"])
+        beginDraining()
+        if await !allJobsEnded(within: grace) {
+            inFlight.beginSuspending()
+            logger.warning("grace period over: suspending jobs for the next start to resume", metadata: ["jobs": "\(jobsInFlight)"])
             let started = await engine.allJobs.filter { !$0.isFinished && $0.attempt > 0 }.map(\.id)
             do { try await journal.markSuspended(jobIds: started) } catch {
                 logger.error("journal write failed: suspended jobs will count the attempt", metadata: ["error": "\(error)"])
             }
             await engine.suspendAll()
         }
-        let tasks = pumps.withLock { Array($0.values) }
-        let settle = Task {
-            for task in tasks { await task.value }
+        // Suspended jobs' event tasks journal what came before and end; a broker that is gone would
+        // hold their publishing, so after a bound they are cancelled (the journal keeps the events).
+        if await !allJobsEnded(within: .seconds(5)) {
+            for pump in inFlight.pumps { pump.cancel() }
+            await inFlight.waitUntilEmpty()
         }
-        let timeout = Task {
-            try? await Task.sleep(for: .seconds(5))
-            for task in tasks { task.cancel() }
+    }
+
+    /// True once no job is in flight, false if `limit` passed first.
+    private func allJobsEnded(within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.inFlight.waitUntilEmpty()
+                return true
+            }
+            group.addTask {
+                try? await self.clock.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
-        await settle.value
-        timeout.cancel()
     }
 
     /// Prunes finished jobs past their retention, hourly.

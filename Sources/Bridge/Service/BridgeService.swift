@@ -113,34 +113,14 @@ public final class BridgeService: Service {
                 }
             }
 
-            // Events journaled by an earlier run but never confirmed go out first, with their ids;
-            // then unfinished jobs resume (sharing slots with new requests).
-            group.addTask {
-                await runtime.republishUnpublished()
-                await runtime.resumeUnfinished()
-            }
-
-            // Intake runs until graceful shutdown; then the consumer is closed (its unacked requests go
-            // back to the queue) and running jobs get their grace period.
+            // Intake (and the resume of unfinished jobs, which shares its slots) runs until graceful
+            // shutdown; then the bridge starts no more jobs, the consumer is closed (its unacked
+            // requests go back to the queue), and running jobs get their grace period.
             let intakeError: (any Error)? = await withGracefulShutdownHandler {
-                do {
-                    // The requests of one read burst (at most the prefetch) are taken concurrently:
-                    // each waits on the journal and the engine, and one at a time left the CPU idle.
-                    for try await batch in submitConsumer.deliveries {
-                        await withDiscardingTaskGroup { requests in
-                            for delivery in batch {
-                                requests.addTask { await runtime.handleSubmit(delivery, consumer: submitConsumer) }
-                            }
-                        }
-                    }
-                    return nil
-                } catch {
-                    self.logger.error("submit consumer failed", metadata: ["error": "\(error)"])
-                    return error
-                }
+                await self.intake(runtime: runtime, submitConsumer: submitConsumer)
             } onGracefulShutdown: {
                 self.logger.info("shutdown requested: no new requests; waiting for running jobs")
-                Task { await submitConsumer.close() }
+                runtime.beginDraining()
             }
 
             await runtime.drain(grace: configuration.shutdownGrace)
@@ -162,6 +142,55 @@ public final class BridgeService: Service {
         // the bridge stopped on its own (a broker it never reached, say) and exits non-zero.
         if let intakeError {
             throw BridgeServiceError("the request consumer of \(names.submitQueue) stopped: \(intakeError)")
+        }
+    }
+}
+
+extension BridgeService {
+    /// Takes requests from the submit queue and resumes the unfinished jobs of an earlier run, until
+    /// the runtime begins draining or the consumer fails (which begins the drain too). Returns the
+    /// consumer's error, if any.
+    fileprivate func intake(runtime: BridgeRuntime, submitConsumer: AMQPConsumer) async -> (any Error)? {
+        enum Part { case submit(error: (any Error)?), resume, closer }
+        return await withTaskGroup(of: Part.self) { parts in
+            // Events journaled by an earlier run but never confirmed go out first, with their ids;
+            // then unfinished jobs resume (sharing slots with new requests).
+            parts.addTask {
+                await runtime.republishUnpublished()
+                await runtime.resumeUnfinished()
+                return .resume
+            }
+            parts.addTask {
+                await runtime.inFlight.waitUntilDraining()
+                await submitConsumer.close()
+                return .closer
+            }
+            parts.addTask {
+                do {
+                    // The requests of one read burst (at most the prefetch) are taken concurrently:
+                    // each waits on the journal and the engine, and one at a time left the CPU idle.
+                    for try await batch in submitConsumer.deliveries {
+                        await withDiscardingTaskGroup { requests in
+                            for delivery in batch {
+                                requests.addTask { await runtime.handleSubmit(delivery, consumer: submitConsumer) }
+                            }
+                        }
+                    }
+                    return .submit(error: nil)
+                } catch {
+                    self.logger.error("submit consumer failed", metadata: ["error": "\(error)"])
+                    return .submit(error: error)
+                }
+            }
+            var intakeError: (any Error)?
+            for await part in parts {
+                guard case .submit(let error) = part else { continue }
+                intakeError = error
+                // No more requests: nothing else may start jobs, and what publishes old events stops.
+                runtime.beginDraining()
+                parts.cancelAll()
+            }
+            return intakeError
         }
     }
 }
