@@ -12,6 +12,10 @@ protocol JobJournal: Sendable {
     func markSuspended(jobIds: [String]) async throws
     func markPublished(eventIds: [String]) async throws
     func unpublishedEvents() async throws -> [StoredEvent]
+    func recordRejection(
+        _ rejection: String, jobId: String, replyTo: String?, correlationId: String?,
+        events: [(event: JobEvent, envelope: EventEnvelope, sequence: Int)], now: Date
+    ) async throws -> [StoredEvent]
     func rememberCancel(jobId: String, reason: String?, now: Date) async throws
     func cancelMark(jobId: String) async throws -> CancelMark?
     func prune(finishedBefore: Date) async throws -> Int

@@ -16,11 +16,7 @@ extension BridgeRuntime {
         for stored in events {
             var eventLogger = logger
             eventLogger[metadataKey: "job.id"] = "\(stored.jobId)"
-            if await publishUntilConfirmed(
-                stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: eventLogger
-            ) {
-                marks.add(stored.envelope.id)
-            }
+            await deliver(stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: eventLogger)
         }
     }
 

@@ -125,7 +125,13 @@ final class BridgeRuntime: Sendable {
         if event.kind.isTerminalOutcome { metrics.jobEnded(event) }
         if event.kind == .ended, let createdAt = context.createdAt { metrics.jobDuration(from: createdAt, to: event.time) }
         logger.debug("event", metadata: ["event": "\(event.kind.rawValue)", "job.attempt": "\(event.attempt)"])
-        if await publishUntilConfirmed(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger) {
+        await deliver(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger)
+    }
+
+    /// Publishes a journaled event until the broker confirms it, then marks it published (in the
+    /// next batch of ``PublishedMarks``).
+    func deliver(_ envelope: EventEnvelope, replyTo: String?, correlationId: String, logger: Logger) async {
+        if await publishUntilConfirmed(envelope, replyTo: replyTo, correlationId: correlationId, logger: logger) {
             marks.add(envelope.id)
         }
     }
