@@ -61,6 +61,22 @@ final class RuntimeHarness: Sendable {
         _ = try await journal.accept(jobId: jobId, request: Self.request(jobId), replyTo: nil, correlationId: nil, now: Date())
     }
 
+    /// Journals an event of `jobId` as an earlier run did (id `<jobId>-<sequence>`), unpublished.
+    func journalEarlier(_ jobId: String, _ kind: JobEvent.Kind, state: JobState, attempt: Int) async throws {
+        let event = JobEvent(jobId: jobId, kind: kind, state: state, attempt: attempt, time: Date())
+        let sequence = try await journal.nextSequence(jobId: jobId)
+        let envelope = EventCodec.encode(event, id: "\(jobId)-\(sequence)", sequence: sequence, source: "earlier", labels: [:])
+        try await journal.append(event: event, envelope: envelope, sequence: sequence)
+    }
+
+    /// Submits `body` as delivery `tag`.
+    func submit(_ tag: UInt64, _ body: [UInt8], replyTo: String? = nil, correlationId: String? = nil) async {
+        await runtime.handleSubmit(Self.delivery(tag, body, replyTo: replyTo, correlationId: correlationId), consumer: acks)
+    }
+
+    /// Waits until every job in flight ended and its events went out.
+    func waitForJobsToEnd() async { await runtime.inFlight.waitUntilEmpty() }
+
     /// Writes what the publish path confirmed into the journal.
     func flushMarks() async { await runtime.marks.flush() }
 
