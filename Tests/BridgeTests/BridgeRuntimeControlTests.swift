@@ -32,9 +32,7 @@ import GolemJobs
     @Test func statusAnswersTheSnapshotOrUnknown() async throws {
         let harness = try RuntimeHarness()
         await harness.submit(1, RuntimeHarness.request("known"))
-        await harness.backend.waitUntilRunning("known")
-        harness.backend.finish("known")
-        await harness.waitForJobsToEnd()
+        await harness.finishWhenRunning("known")
 
         await harness.runtime.handleStatus(
             RuntimeHarness.delivery(2, [], routingKey: "job.known.status", replyTo: "ask", correlationId: "q-1")

@@ -12,9 +12,7 @@ import GolemJobs
         #expect(harness.acks[1] == .ack)
         #expect(try await harness.journal.job(jobId: "ok") != nil)
 
-        await harness.backend.waitUntilRunning("ok")
-        harness.backend.finish("ok")
-        await harness.waitForJobsToEnd()
+        await harness.finishWhenRunning("ok")
 
         let events = harness.events(of: "ok")
         #expect(events.map(\.kind) == ["created", "started", "progress", "success", "ended"])
@@ -29,9 +27,7 @@ import GolemJobs
     @Test func duplicateIsAckedNotRunAgainAndAnsweredWithTheSnapshot() async throws {
         let harness = try RuntimeHarness()
         await harness.submit(1, RuntimeHarness.request("twice"))
-        await harness.backend.waitUntilRunning("twice")
-        harness.backend.finish("twice")
-        await harness.waitForJobsToEnd()
+        await harness.finishWhenRunning("twice")
         await harness.submit(2, RuntimeHarness.request("twice"), replyTo: "again")
 
         #expect(harness.acks[2] == .ack)
@@ -130,18 +126,14 @@ import GolemJobs
 
         await harness.submit(3, RuntimeHarness.request("bad-1"))
         #expect(harness.acks[3] == .ack)
-        await harness.backend.waitUntilRunning("bad-1")
-        harness.backend.finish("bad-1")
-        await harness.waitForJobsToEnd()
+        await harness.finishWhenRunning("bad-1")
         #expect(harness.events(of: "bad-1").map(\.kind) == ["error", "ended", "created", "started", "progress", "success", "ended"])
     }
 
     @Test func badRequestForAnAcceptedJobAddsNoSecondOutcome() async throws {
         let harness = try RuntimeHarness()
         await harness.submit(1, RuntimeHarness.request("bad-1"))
-        await harness.backend.waitUntilRunning("bad-1")
-        harness.backend.finish("bad-1")
-        await harness.waitForJobsToEnd()
+        await harness.finishWhenRunning("bad-1")
         let before = harness.events(of: "bad-1")
 
         await harness.submit(2, Self.badBody)

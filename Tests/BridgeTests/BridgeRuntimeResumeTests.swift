@@ -12,9 +12,7 @@ import GolemJobs
         try await harness.journalEarlier("r", .started, state: .pending, attempt: 1)
 
         await harness.runtime.resumeUnfinished()
-        await harness.backend.waitUntilRunning("r")
-        harness.backend.finish("r")
-        await harness.waitForJobsToEnd()
+        await harness.finishWhenRunning("r")
 
         let events = harness.events(of: "r")
         #expect(events.map(\.kind) == ["started", "progress", "success", "ended"])

@@ -390,6 +390,8 @@ public final class Journal: Sendable {
                     """)
         }
         // A rejected request is not a job: its events live beside the jobs', keyed by the request.
+        // The columns repeat `event`'s on purpose: `event` rows need a `job` row (foreign key), and a
+        // `job` row would make the ID known to status requests and refuse a later valid request.
         migrator.registerMigration("v2-rejections") { db in
             try db.execute(
                 sql: """

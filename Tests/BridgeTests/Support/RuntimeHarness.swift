@@ -74,6 +74,14 @@ final class RuntimeHarness: Sendable {
         await runtime.handleSubmit(Self.delivery(tag, body, replyTo: replyTo, correlationId: correlationId), consumer: acks)
     }
 
+    /// Lets the running step of `jobId` succeed once it runs, and waits until every job in flight
+    /// ended and its events went out.
+    func finishWhenRunning(_ jobId: String) async {
+        await backend.waitUntilRunning(jobId)
+        backend.finish(jobId)
+        await waitForJobsToEnd()
+    }
+
     /// Waits until every job in flight ended and its events went out.
     func waitForJobsToEnd() async { await runtime.inFlight.waitUntilEmpty() }
 
