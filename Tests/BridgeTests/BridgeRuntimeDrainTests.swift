@@ -79,4 +79,19 @@ import GolemJobs
         #expect(try await harness.journal.job(jobId: "waiting") == nil)
         await harness.runtime.drain(grace: .zero)
     }
+
+    /// A broker that is gone holds the suspended jobs' pumps in their publish retries; after the bound
+    /// the drain stops them, and the journal keeps the job (and what it journaled) for the next start.
+    @Test(.timeLimit(.minutes(1))) func drainStopsPumpsThatCannotPublish() async throws {
+        let harness = try RuntimeHarness(clock: ImmediateClock())
+        harness.publisher.failing = true
+        await harness.submit(1, RuntimeHarness.request("unsent"))
+        await harness.backend.waitUntilRunning("unsent")
+
+        await harness.runtime.drain(grace: .seconds(3600))
+
+        #expect(harness.runtime.jobsInFlight == 0)
+        #expect(harness.publisher.messages.isEmpty)
+        #expect(try await harness.journal.unfinishedJobs().map(\.jobId) == ["unsent"])
+    }
 }

@@ -24,9 +24,10 @@ final class BridgeRuntime: Sendable {
     let gate: IntakeGate
     let limits: RequestLimits
 
-    /// The jobs in flight, each with the task that journals and publishes its events; and whether the
-    /// bridge is draining.
+    /// The jobs in flight, and whether the bridge is draining.
     let inFlight = InFlightJobs()
+    /// The event pumps of launched jobs, for ``runPumps()`` to run.
+    let pumps = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
     /// Confirmed events, recorded in the journal in batches.
     let marks: PublishedMarks
 
@@ -54,7 +55,7 @@ final class BridgeRuntime: Sendable {
 
     // MARK: Jobs in flight
 
-    /// Starts the job in the engine and the task that carries its events out. The caller holds a gate
+    /// Starts the job in the engine and hands the carrying of its events out to ``runPumps()``. The caller holds a gate
     /// permit; it is returned when the job has ended (or was suspended at shutdown). Once the bridge is
     /// draining, nothing starts: the job stays journaled for the next start to resume.
     func launch(jobId: String, spec: JobSpec, record: JobRecord, previousAttempts: Int, cancelReason: String??) async {
@@ -80,29 +81,51 @@ final class BridgeRuntime: Sendable {
             // A resumed job already told the world it was created.
             skipCreated: record.lastEvent != nil, createdAt: record.createdAt
         )
-        let pump = Task {
-            // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
-            var sequence = record.lastEvent == nil ? 1 : (try? await self.journal.nextSequence(jobId: jobId)) ?? 1
-            for await event in job.events {
-                if event.kind == .created && context.skipCreated { continue }
-                await self.emit(event, sequence: sequence, context: context, logger: jobLogger)
-                sequence += 1
-            }
-            self.gate.release()
-            self.inFlight.remove(jobId)
+        pumps.continuation.yield { [jobLogger] in
+            await self.pump(job, record: record, context: context, logger: jobLogger)
         }
-        inFlight.attach(pump, to: jobId)
         if let cancelReason {
             jobLogger.info("cancel arrived before the job: it will not run")
             job.cancel(reason: cancelReason ?? "canceled before the job arrived")
         }
         // Checked after the job is in the engine: a drain that began suspending before could have
         // missed it, so it is suspended here, before it started.
-        if inFlight.phase == .suspending {
+        if inFlight.phase >= .suspending {
             await engine.suspendAll()
             return
         }
         job.start()
+    }
+
+    /// Runs the event pump of every launched job as a child task, until cancelled (the service does so
+    /// after the drain, when none is left).
+    func runPumps() async {
+        await withDiscardingTaskGroup { group in
+            for await pump in pumps.stream {
+                group.addTask(operation: pump)
+            }
+        }
+    }
+
+    /// Journals and publishes the job's events until it ended or was suspended, then returns its
+    /// permit; stops early when the drain abandons the pumps (the journal keeps what was not sent).
+    private func pump(_ job: Job, record: JobRecord, context: EventContext, logger: Logger) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
+                var sequence = record.lastEvent == nil ? 1 : (try? await self.journal.nextSequence(jobId: job.id)) ?? 1
+                for await event in job.events {
+                    if event.kind == .created && context.skipCreated { continue }
+                    await self.emit(event, sequence: sequence, context: context, logger: logger)
+                    sequence += 1
+                }
+            }
+            group.addTask { await self.inFlight.waitUntilAbandoned() }
+            await group.next()
+            group.cancelAll()
+        }
+        gate.release()
+        inFlight.remove(job.id)
     }
 
     /// Journals one event, publishes it (to the events exchange and the request's reply_to) until the
@@ -204,7 +227,7 @@ final class BridgeRuntime: Sendable {
         // Suspended jobs' event tasks journal what came before and end; a broker that is gone would
         // hold their publishing, so after a bound they are cancelled (the journal keeps the events).
         if await !allJobsEnded(within: .seconds(5)) {
-            for pump in inFlight.pumps { pump.cancel() }
+            inFlight.abandon()
             await inFlight.waitUntilEmpty()
         }
     }

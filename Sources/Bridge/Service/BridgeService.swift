@@ -95,6 +95,7 @@ public final class BridgeService: Service {
             group.addTask { try await statusConsumer.run() }
             group.addTask { await runtime.janitor() }
             group.addTask { await runtime.marks.run() }
+            group.addTask { await runtime.runPumps() }
 
             group.addTask {
                 for try await batch in controlConsumer.deliveries {

@@ -15,6 +15,8 @@ final class RuntimeHarness: Sendable {
     let engine: JobEngine
     let runtime: BridgeRuntime
     let names = ContractNames(prefix: "golem")
+    /// What the service's task group does: runs the jobs' event pumps.
+    private let pumps: Task<Void, Never>
 
     /// - Parameters:
     ///   - journal: what the runtime sees of the journal (a failing wrapper, say).
@@ -37,9 +39,13 @@ final class RuntimeHarness: Sendable {
             configuration: configuration, names: names, source: "golem-bridge://test", journal: wrap(journal),
             engine: engine, publisher: publisher, clock: clock, metrics: BridgeMetrics(), logger: logger
         )
+        pumps = Task { [runtime] in await runtime.runPumps() }
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        pumps.cancel()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     /// A valid request for `jobId` with one `run` step.
     static func request(_ jobId: String) -> [UInt8] {
