@@ -55,9 +55,9 @@ final class BridgeRuntime: Sendable {
 
     // MARK: Jobs in flight
 
-    /// Starts the job in the engine and hands the carrying of its events out to ``runPumps()``. The caller holds a gate
-    /// permit; it is returned when the job has ended (or was suspended at shutdown). Once the bridge is
-    /// draining, nothing starts: the job stays journaled for the next start to resume.
+    /// Starts the job in the engine and hands its event pump to ``runPumps()``. The caller holds a
+    /// gate permit; it is returned when the job has ended (or was suspended at shutdown). Once the
+    /// bridge is draining, nothing starts: the job stays journaled for the next start to resume.
     func launch(jobId: String, spec: JobSpec, record: JobRecord, previousAttempts: Int, cancelReason: String??) async {
         var jobLogger = logger
         jobLogger[metadataKey: "job.id"] = "\(jobId)"
@@ -224,8 +224,8 @@ final class BridgeRuntime: Sendable {
             }
             await engine.suspendAll()
         }
-        // Suspended jobs' event tasks journal what came before and end; a broker that is gone would
-        // hold their publishing, so after a bound they are cancelled (the journal keeps the events).
+        // Suspended jobs' pumps journal what came before and end; a broker that is gone would hold
+        // their publishing, so after a bound they are abandoned (the journal keeps the events).
         if await !allJobsEnded(within: .seconds(5)) {
             inFlight.abandon()
             await inFlight.waitUntilEmpty()

@@ -114,9 +114,16 @@ public final class BridgeService: Service {
                 }
             }
 
-            // Intake (and the resume of unfinished jobs, which shares its slots) runs until graceful
-            // shutdown; then the bridge starts no more jobs, the consumer is closed (its unacked
-            // requests go back to the queue), and running jobs get their grace period.
+            // Events journaled by an earlier run but never confirmed go out first, with their ids;
+            // then unfinished jobs resume (sharing slots with new requests) until draining begins.
+            group.addTask {
+                await runtime.republishUnpublished()
+                await runtime.resumeUnfinished()
+            }
+
+            // Intake runs until graceful shutdown; then the bridge starts no more jobs, the consumer
+            // is closed (its unacked requests go back to the queue), and running jobs get their grace
+            // period.
             let intakeError: (any Error)? = await withGracefulShutdownHandler {
                 await self.intake(runtime: runtime, submitConsumer: submitConsumer)
             } onGracefulShutdown: {
@@ -148,25 +155,17 @@ public final class BridgeService: Service {
 }
 
 extension BridgeService {
-    /// Takes requests from the submit queue and resumes the unfinished jobs of an earlier run, until
-    /// the runtime begins draining or the consumer fails (which begins the drain too). Returns the
-    /// consumer's error, if any.
+    /// Takes requests from the submit queue until the runtime begins draining or the consumer fails
+    /// (which begins the drain too). Returns the consumer's error, if any.
     fileprivate func intake(runtime: BridgeRuntime, submitConsumer: AMQPConsumer) async -> (any Error)? {
-        enum Part { case submit(error: (any Error)?), resume, closer }
-        return await withTaskGroup(of: Part.self) { parts in
-            // Events journaled by an earlier run but never confirmed go out first, with their ids;
-            // then unfinished jobs resume (sharing slots with new requests).
-            parts.addTask {
-                await runtime.republishUnpublished()
-                await runtime.resumeUnfinished()
-                return .resume
-            }
+        await withTaskGroup(of: (any Error)?.self) { parts in
             parts.addTask {
                 await runtime.inFlight.waitUntilDraining()
                 await submitConsumer.close()
-                return .closer
+                return nil
             }
             parts.addTask {
+                defer { runtime.beginDraining() }
                 do {
                     // The requests of one read burst (at most the prefetch) are taken concurrently:
                     // each waits on the journal and the engine, and one at a time left the CPU idle.
@@ -177,20 +176,14 @@ extension BridgeService {
                             }
                         }
                     }
-                    return .submit(error: nil)
+                    return nil
                 } catch {
                     self.logger.error("submit consumer failed", metadata: ["error": "\(error)"])
-                    return .submit(error: error)
+                    return error
                 }
             }
             var intakeError: (any Error)?
-            for await part in parts {
-                guard case .submit(let error) = part else { continue }
-                intakeError = error
-                // No more requests: nothing else may start jobs, and what publishes old events stops.
-                runtime.beginDraining()
-                parts.cancelAll()
-            }
+            for await case let error? in parts { intakeError = error }
             return intakeError
         }
     }
