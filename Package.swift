@@ -48,8 +48,8 @@ let package = Package(
         // Already in the graph through AsyncHTTPClient and Hummingbird; declared because Yagna,
         // GolemBackend and LocalProvider import NIOCore/NIOHTTP1 themselves. The version resolved there.
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
-        // Already in the graph through AsyncHTTPClient's certificates; the Bridge takes SHA-256 from it
-        // (a rejected request's key and event ids). The version resolved there.
+        // Already in the graph through swift-nio-extras (AsyncHTTPClient, Hummingbird); the Bridge
+        // takes SHA-256 from it (a rejected request's key and event ids). The version resolved there.
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
     ],
     targets: [
@@ -145,11 +145,11 @@ let package = Package(
             name: "Bridge",
             dependencies: [
                 "AMQP", "GolemJobs",
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

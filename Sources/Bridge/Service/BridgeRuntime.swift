@@ -167,7 +167,7 @@ final class BridgeRuntime: Sendable {
         properties.deliveryMode = .persistent
         properties.messageId = envelope.id
         properties.correlationId = correlationId
-        properties.timestamp = now()
+        properties.timestamp = Date()
         properties.headers = envelope.headers.mapValues { FieldValue.string($0) }
         var delay = Duration.milliseconds(100)
         var eventsDone = false
