@@ -243,9 +243,9 @@ let package = Package(
         .testTarget(
             name: "BridgeTests",
             dependencies: [
-                "Bridge", "GolemJobs", "AMQP",
-                .product(name: "Logging", package: "swift-log"),
+                "Bridge", "GolemJobs",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "AMQP", .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
