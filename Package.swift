@@ -50,6 +50,9 @@ let package = Package(
         // Already in the graph through AsyncHTTPClient and Hummingbird; declared because Yagna,
         // GolemBackend and LocalProvider import NIOCore/NIOHTTP1 themselves. The version resolved there.
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        // Already in the graph through swift-nio-extras (AsyncHTTPClient, Hummingbird); the Bridge
+        // takes SHA-256 from it (a rejected request's key and event ids). The version resolved there.
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
     ],
     targets: [
         .systemLibrary(
@@ -150,6 +153,7 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -246,6 +250,7 @@ let package = Package(
             dependencies: [
                 "Bridge", "GolemJobs", "JSONModel",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+                "AMQP", .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict

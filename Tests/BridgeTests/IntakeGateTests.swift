@@ -30,4 +30,14 @@ import Testing
         gate.release()
         #expect(await gate.acquire(timeout: .milliseconds(50)))
     }
+
+    @Test func closeRefusesWaitersAndLaterAcquires() async {
+        let gate = IntakeGate(permits: 1)
+        #expect(await gate.acquire(timeout: .seconds(1)))
+        let waiter = Task { await gate.acquire(timeout: .seconds(3600)) }
+        gate.close()
+        #expect(await waiter.value == false)
+        gate.release()
+        #expect(await gate.acquire(timeout: .seconds(3600)) == false)
+    }
 }

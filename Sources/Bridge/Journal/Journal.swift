@@ -3,8 +3,8 @@ import GRDB
 import GolemJobs
 import JSONModel
 
-/// The bridge's durable memory: accepted jobs, their events until the broker confirmed them, and
-/// cancel requests. One SQLite file in WAL mode.
+/// The bridge's durable memory: accepted jobs, their events until the broker confirmed them, the
+/// events of rejected requests, and cancel requests. One SQLite file in WAL mode.
 ///
 /// Every method is `async`: reads and writes run on GRDB's own queues, never blocking Swift's
 /// cooperative pool. The database runs in WAL mode with `synchronous = NORMAL`: a commit survives
@@ -111,15 +111,13 @@ public final class Journal: Sendable {
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM event WHERE eventId = ?", arguments: [envelope.id]) != nil {
                 return
             }
-            let headers = JSONValue.object(
-                envelope.headers.sorted(by: { $0.key < $1.key }).map { JSONMember($0.key, .string($0.value)) })
             try db.execute(
                 sql: """
                     INSERT INTO event (eventId, jobId, sequence, kind, routingKey, body, headers, contentType, published)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
                     """,
                 arguments: [envelope.id, event.jobId, sequence, event.kind.rawValue, envelope.routingKey,
-                            Data(envelope.body), Data(headers.encoded()), envelope.contentType])
+                            Data(envelope.body), Data(Self.headersJSON(envelope.headers)), envelope.contentType])
             let time = event.time.timeIntervalSince1970
             try db.execute(
                 sql: "UPDATE job SET state = ?, attempt = ?, updatedAt = ?, lastEvent = ? WHERE jobId = ?",
@@ -163,7 +161,11 @@ public final class Journal: Sendable {
         guard !eventIds.isEmpty else { return }
         try await writeImmediate { db in
             let statement = try db.makeStatement(sql: "UPDATE event SET published = 1 WHERE eventId = ?")
-            for id in eventIds { try statement.execute(arguments: [id]) }
+            let rejected = try db.makeStatement(sql: "UPDATE rejectedEvent SET published = 1 WHERE eventId = ?")
+            for id in eventIds {
+                try statement.execute(arguments: [id])
+                if db.changesCount == 0 { try rejected.execute(arguments: [id]) }
+            }
         }
     }
 
@@ -174,34 +176,62 @@ public final class Journal: Sendable {
         }
     }
 
-    /// Events not yet confirmed by the broker, by job and then sequence: publish them again after
-    /// a restart (their CloudEvent `id` is unchanged, so consumers drop duplicates).
+    /// Events not yet confirmed by the broker, by job and then sequence, rejected requests' included:
+    /// publish them again after a restart (their CloudEvent `id` is unchanged, so consumers drop
+    /// duplicates).
     public func unpublishedEvents() async throws -> [StoredEvent] {
         try await pool.read { db in
-            let rows = try Row.fetchAll(
+            try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT e.*, j.replyTo, j.correlationId FROM event e JOIN job j ON j.jobId = e.jobId
-                    WHERE e.published = 0 ORDER BY e.jobId, e.sequence
-                    """)
-            return try rows.map { row in
-                let headersData: Data = row["headers"]
-                var headers: [String: String] = [:]
-                if case .object(let members)? = try? JSONValue.parse(Array(headersData)) {
-                    for m in members { if let s = m.value.string { headers[m.key] = s } }
+                    SELECT e.eventId, e.jobId, e.sequence, e.kind, e.routingKey, e.body, e.headers, e.contentType,
+                           j.replyTo, j.correlationId
+                    FROM event e JOIN job j ON j.jobId = e.jobId WHERE e.published = 0
+                    UNION ALL
+                    SELECT eventId, jobId, sequence, kind, routingKey, body, headers, contentType, replyTo, correlationId
+                    FROM rejectedEvent WHERE published = 0
+                    ORDER BY jobId, sequence
+                    """
+            ).map(Self.storedEvent)
+        }
+    }
+
+    // MARK: Rejected requests
+
+    /// Journals the events that tell a rejected request's subscribers (`error`, `ended`), once per
+    /// `rejection` (one delivered request: its job ID and body). Returns those of them not yet
+    /// published: the ones just written, or the stored ones (same ids, same bytes) when the same
+    /// request came before. Returns none when `jobId` belongs to an accepted job, whose stream never
+    /// gets a second outcome. Rejections are not jobs: a status request still finds the ID unknown,
+    /// and a later valid request with it is accepted.
+    public func recordRejection(
+        _ rejection: String, jobId: String, replyTo: String?, correlationId: String?,
+        events: [(event: JobEvent, envelope: EventEnvelope, sequence: Int)], now: Date
+    ) async throws -> [StoredEvent] {
+        try await writeImmediate { db in
+            if try Self.fetchJob(db, jobId) != nil { return [] }
+            let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM rejectedEvent WHERE rejection = ?", arguments: [rejection]) ?? false
+            if !known {
+                for (event, envelope, sequence) in events {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO rejectedEvent (eventId, rejection, jobId, sequence, kind, routingKey, body, headers,
+                                                       contentType, replyTo, correlationId, createdAt, published)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+                            """,
+                        arguments: [envelope.id, rejection, jobId, sequence, event.kind.rawValue, envelope.routingKey,
+                                    Data(envelope.body), Data(Self.headersJSON(envelope.headers)), envelope.contentType,
+                                    replyTo, correlationId, now.timeIntervalSince1970])
                 }
-                let kindName: String = row["kind"]
-                guard let kind = JobEvent.Kind(rawValue: kindName) else {
-                    throw JournalError("the journal holds an event of unknown kind \(kindName)")
-                }
-                let body: Data = row["body"]
-                return StoredEvent(
-                    envelope: EventEnvelope(
-                        id: row["eventId"], routingKey: row["routingKey"], body: Array(body), headers: headers,
-                        contentType: row["contentType"]),
-                    jobId: row["jobId"], sequence: row["sequence"], kind: kind,
-                    replyTo: row["replyTo"], correlationId: row["correlationId"])
             }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT eventId, jobId, sequence, kind, routingKey, body, headers, contentType, replyTo, correlationId
+                    FROM rejectedEvent WHERE rejection = ? AND published = 0 ORDER BY sequence
+                    """,
+                arguments: [rejection]
+            ).map(Self.storedEvent)
         }
     }
 
@@ -229,7 +259,8 @@ public final class Journal: Sendable {
     // MARK: Housekeeping
 
     /// Deletes jobs that ended before `finishedBefore` and whose events are all published, with
-    /// their events, and cancel marks older than that which no unfinished job needs.
+    /// their events, rejected requests' events older than that once all are published, and cancel
+    /// marks older than that which no unfinished job needs.
     /// Returns the number of jobs deleted. A pruned ID is `unknown` to status requests and can be
     /// submitted again.
     @discardableResult
@@ -243,6 +274,12 @@ public final class Journal: Sendable {
                     """,
                 arguments: [cutoff])
             let jobs = db.changesCount
+            try db.execute(
+                sql: """
+                    DELETE FROM rejectedEvent WHERE createdAt < ?
+                    AND NOT EXISTS (SELECT 1 FROM rejectedEvent r WHERE r.rejection = rejectedEvent.rejection AND r.published = 0)
+                    """,
+                arguments: [cutoff])
             try db.execute(
                 sql: """
                     DELETE FROM cancelMark WHERE createdAt < ?
@@ -266,6 +303,30 @@ public final class Journal: Sendable {
             guard let result else { throw JournalError("transaction produced no result") }
             return result
         }
+    }
+
+    private static func headersJSON(_ headers: [String: String]) -> [UInt8] {
+        JSONValue.object(headers.sorted(by: { $0.key < $1.key }).map { JSONMember($0.key, .string($0.value)) }).encoded()
+    }
+
+    /// An event row with its job's `replyTo` and `correlationId`.
+    private static func storedEvent(_ row: Row) throws -> StoredEvent {
+        let headersData: Data = row["headers"]
+        var headers: [String: String] = [:]
+        if case .object(let members)? = try? JSONValue.parse(Array(headersData)) {
+            for m in members { if let s = m.value.string { headers[m.key] = s } }
+        }
+        let kindName: String = row["kind"]
+        guard let kind = JobEvent.Kind(rawValue: kindName) else {
+            throw JournalError("the journal holds an event of unknown kind \(kindName)")
+        }
+        let body: Data = row["body"]
+        return StoredEvent(
+            envelope: EventEnvelope(
+                id: row["eventId"], routingKey: row["routingKey"], body: Array(body), headers: headers,
+                contentType: row["contentType"]),
+            jobId: row["jobId"], sequence: row["sequence"], kind: kind,
+            replyTo: row["replyTo"], correlationId: row["correlationId"])
     }
 
     private static func fetchJob(_ db: Database, _ jobId: String) throws -> JobRecord? {
@@ -327,6 +388,30 @@ public final class Journal: Sendable {
                         reason TEXT,
                         createdAt REAL NOT NULL
                     );
+                    """)
+        }
+        // A rejected request is not a job: its events live beside the jobs', keyed by the request.
+        // The columns repeat `event`'s on purpose: `event` rows need a `job` row (foreign key), and a
+        // `job` row would make the ID known to status requests and refuse a later valid request.
+        migrator.registerMigration("v2-rejections") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE rejectedEvent (
+                        eventId TEXT PRIMARY KEY NOT NULL,
+                        rejection TEXT NOT NULL,
+                        jobId TEXT NOT NULL,
+                        sequence INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        routingKey TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        headers BLOB NOT NULL,
+                        contentType TEXT NOT NULL,
+                        replyTo TEXT,
+                        correlationId TEXT,
+                        createdAt REAL NOT NULL,
+                        published INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX rejectedEvent_rejection ON rejectedEvent (rejection);
                     """)
         }
         return migrator

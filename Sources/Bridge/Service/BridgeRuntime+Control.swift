@@ -16,7 +16,7 @@ extension BridgeRuntime {
         jobLogger[metadataKey: "job.id"] = "\(jobId)"
         let reason = ControlCodec.cancelReason(delivery.body)
         do {
-            try await journal.rememberCancel(jobId: jobId, reason: reason, now: Date())
+            try await journal.rememberCancel(jobId: jobId, reason: reason, now: now())
         } catch {
             jobLogger.error("journal write failed for cancel", metadata: ["error": "\(error)"])
         }

@@ -6,7 +6,7 @@ import Logging
 extension BridgeRuntime {
     /// Takes one job request: validate, journal, acknowledge, run. Bad input is dead-lettered with its
     /// reason; a known job ID is not run again.
-    func handleSubmit(_ delivery: Delivery, consumer: AMQPConsumer) async {
+    func handleSubmit(_ delivery: Delivery, consumer: any DeliveryAcknowledging) async {
         let request: JobRequest
         do {
             request = try RequestCodec.decode(delivery.body, messageId: delivery.properties.messageId, limits: limits)
@@ -20,7 +20,7 @@ extension BridgeRuntime {
 
         // A slot first, so a full bridge leaves requests in the queue for other bridges.
         guard await gate.acquire(timeout: configuration.intakeWait) else {
-            jobLogger.info("no slot within the intake wait: request goes back to the queue")
+            jobLogger.info("no slot within the intake wait, or draining: request goes back to the queue")
             consumer.nack(delivery.deliveryTag, requeue: true)
             return
         }
@@ -28,14 +28,14 @@ extension BridgeRuntime {
         do {
             acceptance = try await journal.accept(
                 jobId: jobId, request: delivery.body, replyTo: delivery.properties.replyTo,
-                correlationId: delivery.properties.correlationId, now: Date()
+                correlationId: delivery.properties.correlationId, now: now()
             )
         } catch {
             // Without a journal entry the job must not run: the broker keeps the request.
             jobLogger.error("journal write failed: request requeued", metadata: ["error": "\(error)"])
             gate.release()
             consumer.nack(delivery.deliveryTag, requeue: true)
-            try? await Task.sleep(for: .seconds(1))
+            try? await clock.sleep(for: .seconds(1))
             return
         }
         consumer.ack(delivery.deliveryTag)
@@ -60,8 +60,10 @@ extension BridgeRuntime {
     }
 
     /// Dead-letters a request that cannot be accepted, with `x-golem-error-code` and `x-golem-error`,
-    /// and tells the job's subscribers (`error` + `ended`) when a job ID can be told and is new.
-    func reject(_ delivery: Delivery, _ error: any Error, consumer: AMQPConsumer) async {
+    /// and, when a job ID can be told and is not an accepted job's, tells its subscribers (`error`,
+    /// `ended`). Those events are journaled before the ack and go out like every other event; a
+    /// redelivery of the same request sends them with the same ids.
+    func reject(_ delivery: Delivery, _ error: any Error, consumer: any DeliveryAcknowledging) async {
         let rejection = error as? RequestRejection
             ?? RequestRejection(.schema, "\(error)", jobId: nil)
         var rejectLogger = logger
@@ -71,6 +73,24 @@ extension BridgeRuntime {
             metadata: ["reason": "\(rejection.reason.rawValue)", "error": "\(rejection.message)"]
         )
         metrics.requestRejected(rejection.reason)
+
+        var events: [StoredEvent] = []
+        if let jobId = rejection.jobId {
+            let rejected = RejectedRequest(jobId: jobId, body: delivery.body, message: rejection.message, time: now(), source: source)
+            do {
+                events = try await journal.recordRejection(
+                    rejected.key, jobId: jobId, replyTo: delivery.properties.replyTo,
+                    correlationId: delivery.properties.correlationId, events: rejected.events, now: now()
+                )
+            } catch {
+                // Its subscribers must hear of it: the broker keeps the request until the journal works.
+                rejectLogger.error("journal write failed: rejected request requeued", metadata: ["error": "\(error)"])
+                consumer.nack(delivery.deliveryTag, requeue: true)
+                try? await clock.sleep(for: .seconds(1))
+                return
+            }
+        }
+
         var properties = delivery.properties
         properties.headers["x-golem-error-code"] = .string(rejection.reason.rawValue)
         properties.headers["x-golem-error"] = .string(rejection.message)
@@ -85,21 +105,10 @@ extension BridgeRuntime {
             consumer.reject(delivery.deliveryTag, requeue: false)
         }
 
-        guard let jobId = rejection.jobId else { return }
-        // Never write a second outcome into a known job's stream.
-        if (try? await journal.snapshot(jobId: jobId)) != nil { return }
-        let context = EventContext(
-            jobId: jobId, labels: [:], replyTo: delivery.properties.replyTo,
-            correlationId: delivery.properties.correlationId ?? jobId, skipCreated: false
-        )
-        let failure = JobError(.invalidRequest, rejection.message)
-        let now = Date()
-        for (sequence, kind) in [(1, JobEvent.Kind.error), (2, .ended)] {
-            let event = JobEvent(jobId: jobId, kind: kind, state: .rejected, attempt: 0, time: now, error: failure)
-            let envelope = EventCodec.encode(
-                event, id: UUID().uuidString.lowercased(), sequence: sequence, source: source, labels: [:]
+        for stored in events {
+            await deliver(
+                stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: rejectLogger
             )
-            _ = await publishUntilConfirmed(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: rejectLogger)
         }
     }
 }

@@ -16,11 +16,7 @@ extension BridgeRuntime {
         for stored in events {
             var eventLogger = logger
             eventLogger[metadataKey: "job.id"] = "\(stored.jobId)"
-            if await publishUntilConfirmed(
-                stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: eventLogger
-            ) {
-                try? await journal.markPublished(eventId: stored.envelope.id)
-            }
+            await deliver(stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: eventLogger)
         }
     }
 
@@ -34,13 +30,15 @@ extension BridgeRuntime {
         }
         if !records.isEmpty { logger.info("resuming unfinished jobs", metadata: ["jobs": "\(records.count)"]) }
         for record in records {
+            // A drain that began takes over: what is not resumed yet waits for the next start.
+            guard inFlight.phase == .running else { return }
             var jobLogger = logger
             jobLogger[metadataKey: "job.id"] = "\(record.jobId)"
             let context = EventContext(
                 jobId: record.jobId, labels: [:], replyTo: record.replyTo,
                 correlationId: record.correlationId ?? record.jobId, skipCreated: true, createdAt: record.createdAt
             )
-            let now = Date()
+            let now = self.now()
             if let outcome = record.outcome {
                 // The outcome went out; only `ended` is missing.
                 let state: JobState = outcome == .success ? .done : .rejected
@@ -83,7 +81,7 @@ extension BridgeRuntime {
 
     private func finishInterrupted(_ record: JobRecord, message: String, context: EventContext, logger: Logger) async {
         let failure = JobError(.interrupted, message)
-        let now = Date()
+        let now = self.now()
         await emit(
             JobEvent(jobId: record.jobId, kind: .error, state: .rejected, attempt: record.attempt, time: now, error: failure),
             context: context, logger: logger

@@ -5,26 +5,36 @@ import Logging
 import Synchronization
 
 /// The bridge's working parts for one run: journal, engine, publisher, and the jobs in flight.
+///
+/// It knows its surroundings only through ``JobJournal``, ``EventPublishing``, ``DeliveryAcknowledging``
+/// and an injected clock, so unit tests run intake, resume, control and drain without a broker.
 final class BridgeRuntime: Sendable {
     let configuration: BridgeConfiguration
     let names: ContractNames
     let source: String
-    let journal: Journal
+    let journal: any JobJournal
     let engine: JobEngine
-    let publisher: AMQPPublisher
+    let publisher: any EventPublishing
+    /// Timers: the drain's grace, the janitor's hour, the pause after a journal failure.
+    let clock: any Clock<Duration>
+    /// Wall time, for what is journaled.
+    let now: @Sendable () -> Date
     let logger: Logger
     let metrics: BridgeMetrics
     let gate: IntakeGate
     let limits: RequestLimits
 
-    /// Per job in flight: the task that journals and publishes its events.
-    let pumps = Mutex<[String: Task<Void, Never>]>([:])
+    /// The jobs in flight, and whether the bridge is draining.
+    let inFlight = InFlightJobs()
+    /// The event pumps of launched jobs, for ``runPumps()`` to run.
+    let pumps = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
     /// Confirmed events, recorded in the journal in batches.
     let marks: PublishedMarks
 
     init(
-        configuration: BridgeConfiguration, names: ContractNames, source: String, journal: Journal,
-        engine: JobEngine, publisher: AMQPPublisher, metrics: BridgeMetrics, logger: Logger
+        configuration: BridgeConfiguration, names: ContractNames, source: String, journal: any JobJournal,
+        engine: JobEngine, publisher: any EventPublishing, clock: any Clock<Duration> = ContinuousClock(),
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: BridgeMetrics, logger: Logger
     ) {
         self.configuration = configuration
         self.names = names
@@ -32,6 +42,8 @@ final class BridgeRuntime: Sendable {
         self.journal = journal
         self.engine = engine
         self.publisher = publisher
+        self.clock = clock
+        self.now = now
         self.logger = logger
         self.metrics = metrics
         self.marks = PublishedMarks(journal: journal, logger: logger)
@@ -43,16 +55,23 @@ final class BridgeRuntime: Sendable {
 
     // MARK: Jobs in flight
 
-    /// Starts the job in the engine and the task that carries its events out. The caller holds a gate
-    /// permit; it is returned when the job has ended (or was suspended at shutdown).
+    /// Starts the job in the engine and hands its event pump to ``runPumps()``. The caller holds a
+    /// gate permit; it is returned when the job has ended (or was suspended at shutdown). Once the
+    /// bridge is draining, nothing starts: the job stays journaled for the next start to resume.
     func launch(jobId: String, spec: JobSpec, record: JobRecord, previousAttempts: Int, cancelReason: String??) async {
         var jobLogger = logger
         jobLogger[metadataKey: "job.id"] = "\(jobId)"
+        guard inFlight.admit(jobId) else {
+            jobLogger.info("bridge is draining: the job is left for the next start")
+            gate.release()
+            return
+        }
         let job: Job
         do {
             job = try await engine.createJob(id: jobId, spec: spec, previousAttempts: previousAttempts)
         } catch {
             jobLogger.error("engine refused the job", metadata: ["error": "\(error)"])
+            inFlight.remove(jobId)
             gate.release()
             return
         }
@@ -62,23 +81,51 @@ final class BridgeRuntime: Sendable {
             // A resumed job already told the world it was created.
             skipCreated: record.lastEvent != nil, createdAt: record.createdAt
         )
-        let pump = Task {
-            // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
-            var sequence = record.lastEvent == nil ? 1 : (try? await self.journal.nextSequence(jobId: jobId)) ?? 1
-            for await event in job.events {
-                if event.kind == .created && context.skipCreated { continue }
-                await self.emit(event, sequence: sequence, context: context, logger: jobLogger)
-                sequence += 1
-            }
-            self.pumps.withLock { _ = $0.removeValue(forKey: jobId) }
-            self.gate.release()
+        pumps.continuation.yield { [jobLogger] in
+            await self.pump(job, record: record, context: context, logger: jobLogger)
         }
-        pumps.withLock { $0[jobId] = pump }
         if let cancelReason {
             jobLogger.info("cancel arrived before the job: it will not run")
             job.cancel(reason: cancelReason ?? "canceled before the job arrived")
         }
+        // Checked after the job is in the engine: a drain that began suspending before could have
+        // missed it, so it is suspended here, before it started.
+        if inFlight.phase >= .suspending {
+            await engine.suspendAll()
+            return
+        }
         job.start()
+    }
+
+    /// Runs the event pump of every launched job as a child task, until cancelled (the service does so
+    /// after the drain, when none is left).
+    func runPumps() async {
+        await withDiscardingTaskGroup { group in
+            for await pump in pumps.stream {
+                group.addTask(operation: pump)
+            }
+        }
+    }
+
+    /// Journals and publishes the job's events until it ended or was suspended, then returns its
+    /// permit; stops early when the drain abandons the pumps (the journal keeps what was not sent).
+    private func pump(_ job: Job, record: JobRecord, context: EventContext, logger: Logger) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
+                var sequence = record.lastEvent == nil ? 1 : (try? await self.journal.nextSequence(jobId: job.id)) ?? 1
+                for await event in job.events {
+                    if event.kind == .created && context.skipCreated { continue }
+                    await self.emit(event, sequence: sequence, context: context, logger: logger)
+                    sequence += 1
+                }
+            }
+            group.addTask { await self.inFlight.waitUntilAbandoned() }
+            await group.next()
+            group.cancelAll()
+        }
+        gate.release()
+        inFlight.remove(job.id)
     }
 
     /// Journals one event, publishes it (to the events exchange and the request's reply_to) until the
@@ -101,7 +148,13 @@ final class BridgeRuntime: Sendable {
         if event.kind.isTerminalOutcome { metrics.jobEnded(event) }
         if event.kind == .ended, let createdAt = context.createdAt { metrics.jobDuration(from: createdAt, to: event.time) }
         logger.debug("event", metadata: ["event": "\(event.kind.rawValue)", "job.attempt": "\(event.attempt)"])
-        if await publishUntilConfirmed(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger) {
+        await deliver(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger)
+    }
+
+    /// Publishes a journaled event until the broker confirms it, then marks it published (in the
+    /// next batch of ``PublishedMarks``).
+    func deliver(_ envelope: EventEnvelope, replyTo: String?, correlationId: String, logger: Logger) async {
+        if await publishUntilConfirmed(envelope, replyTo: replyTo, correlationId: correlationId, logger: logger) {
             marks.add(envelope.id)
         }
     }
@@ -148,42 +201,59 @@ final class BridgeRuntime: Sendable {
     }
 
     /// The number of jobs this bridge holds (running or waiting for a slot).
-    var jobsInFlight: Int { pumps.withLock { $0.count } }
+    var jobsInFlight: Int { inFlight.count }
 
-    /// Graceful shutdown: waits up to `grace` for running jobs to end, then suspends the rest (no
-    /// outcome event; the next start resumes them), and waits briefly for their event tasks.
+    /// Stops taking jobs: intake and resume get no more permits and nothing is launched. The first
+    /// step of a graceful shutdown; ``drain(grace:)`` begins with it too.
+    func beginDraining() {
+        inFlight.beginDraining()
+        gate.close()
+    }
+
+    /// Graceful shutdown: starts no more jobs, waits up to `grace` for the running ones to end, then
+    /// suspends the rest (no outcome event; the next start resumes them), and waits briefly for their
+    /// event tasks. Returns as soon as the last job ended, not at the next tick of a poll.
     func drain(grace: Duration) async {
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: grace)
-        while jobsInFlight > 0 && clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        let left = jobsInFlight
-        if left > 0 {
-            logger.warning("grace period over: suspending jobs for the next start to resume", metadata: ["jobs": "\(left)"])
+        beginDraining()
+        if await !allJobsEnded(within: grace) {
+            inFlight.beginSuspending()
+            logger.warning("grace period over: suspending jobs for the next start to resume", metadata: ["jobs": "\(jobsInFlight)"])
             let started = await engine.allJobs.filter { !$0.isFinished && $0.attempt > 0 }.map(\.id)
             do { try await journal.markSuspended(jobIds: started) } catch {
                 logger.error("journal write failed: suspended jobs will count the attempt", metadata: ["error": "\(error)"])
             }
             await engine.suspendAll()
         }
-        let tasks = pumps.withLock { Array($0.values) }
-        let settle = Task {
-            for task in tasks { await task.value }
+        // Suspended jobs' pumps journal what came before and end; a broker that is gone would hold
+        // their publishing, so after a bound they are abandoned (the journal keeps the events).
+        if await !allJobsEnded(within: .seconds(5)) {
+            inFlight.abandon()
+            await inFlight.waitUntilEmpty()
         }
-        let timeout = Task {
-            try? await Task.sleep(for: .seconds(5))
-            for task in tasks { task.cancel() }
+    }
+
+    /// True once no job is in flight, false if `limit` passed first.
+    private func allJobsEnded(within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await self.inFlight.waitUntilEmpty()
+                return true
+            }
+            group.addTask {
+                try? await self.clock.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
         }
-        await settle.value
-        timeout.cancel()
     }
 
     /// Prunes finished jobs past their retention, hourly.
     func janitor() async {
         while !Task.isCancelled {
             do {
-                let cutoff = Date().addingTimeInterval(-configuration.retention.seconds)
+                let cutoff = now().addingTimeInterval(-configuration.retention.seconds)
                 let pruned = try await journal.prune(finishedBefore: cutoff)
                 if pruned > 0 { logger.info("journal pruned", metadata: ["jobs": "\(pruned)"]) }
             } catch is CancellationError {
@@ -191,7 +261,7 @@ final class BridgeRuntime: Sendable {
             } catch {
                 logger.error("journal prune failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(3600))
+            try? await clock.sleep(for: .seconds(3600))
         }
     }
 }

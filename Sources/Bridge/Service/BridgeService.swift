@@ -95,6 +95,7 @@ public final class BridgeService: Service {
             group.addTask { try await statusConsumer.run() }
             group.addTask { await runtime.janitor() }
             group.addTask { await runtime.marks.run() }
+            group.addTask { await runtime.runPumps() }
 
             group.addTask {
                 for try await batch in controlConsumer.deliveries {
@@ -114,33 +115,20 @@ public final class BridgeService: Service {
             }
 
             // Events journaled by an earlier run but never confirmed go out first, with their ids;
-            // then unfinished jobs resume (sharing slots with new requests).
+            // then unfinished jobs resume (sharing slots with new requests) until draining begins.
             group.addTask {
                 await runtime.republishUnpublished()
                 await runtime.resumeUnfinished()
             }
 
-            // Intake runs until graceful shutdown; then the consumer is closed (its unacked requests go
-            // back to the queue) and running jobs get their grace period.
+            // Intake runs until graceful shutdown; then the bridge starts no more jobs, the consumer
+            // is closed (its unacked requests go back to the queue), and running jobs get their grace
+            // period.
             let intakeError: (any Error)? = await withGracefulShutdownHandler {
-                do {
-                    // The requests of one read burst (at most the prefetch) are taken concurrently:
-                    // each waits on the journal and the engine, and one at a time left the CPU idle.
-                    for try await batch in submitConsumer.deliveries {
-                        await withDiscardingTaskGroup { requests in
-                            for delivery in batch {
-                                requests.addTask { await runtime.handleSubmit(delivery, consumer: submitConsumer) }
-                            }
-                        }
-                    }
-                    return nil
-                } catch {
-                    self.logger.error("submit consumer failed", metadata: ["error": "\(error)"])
-                    return error
-                }
+                await self.intake(runtime: runtime, submitConsumer: submitConsumer)
             } onGracefulShutdown: {
                 self.logger.info("shutdown requested: no new requests; waiting for running jobs")
-                Task { await submitConsumer.close() }
+                runtime.beginDraining()
             }
 
             await runtime.drain(grace: configuration.shutdownGrace)
@@ -162,6 +150,41 @@ public final class BridgeService: Service {
         // the bridge stopped on its own (a broker it never reached, say) and exits non-zero.
         if let intakeError {
             throw BridgeServiceError("the request consumer of \(names.submitQueue) stopped: \(intakeError)")
+        }
+    }
+}
+
+extension BridgeService {
+    /// Takes requests from the submit queue until the runtime begins draining or the consumer fails
+    /// (which begins the drain too). Returns the consumer's error, if any.
+    fileprivate func intake(runtime: BridgeRuntime, submitConsumer: AMQPConsumer) async -> (any Error)? {
+        await withTaskGroup(of: (any Error)?.self) { parts in
+            parts.addTask {
+                await runtime.inFlight.waitUntilDraining()
+                await submitConsumer.close()
+                return nil
+            }
+            parts.addTask {
+                defer { runtime.beginDraining() }
+                do {
+                    // The requests of one read burst (at most the prefetch) are taken concurrently:
+                    // each waits on the journal and the engine, and one at a time left the CPU idle.
+                    for try await batch in submitConsumer.deliveries {
+                        await withDiscardingTaskGroup { requests in
+                            for delivery in batch {
+                                requests.addTask { await runtime.handleSubmit(delivery, consumer: submitConsumer) }
+                            }
+                        }
+                    }
+                    return nil
+                } catch {
+                    self.logger.error("submit consumer failed", metadata: ["error": "\(error)"])
+                    return error
+                }
+            }
+            var intakeError: (any Error)?
+            for await case let error? in parts { intakeError = error }
+            return intakeError
         }
     }
 }

@@ -11,6 +11,8 @@ final class IntakeGate: Sendable {
         var nextId: UInt64 = 0
         /// Waiters that expired before they were queued (a timer or cancel that won the race).
         var expiredEarly: Set<UInt64> = []
+        /// Set by ``close()``: no permit is handed out any more.
+        var closed = false
     }
 
     private let state: Mutex<State>
@@ -19,17 +21,18 @@ final class IntakeGate: Sendable {
         state = Mutex(State(available: permits))
     }
 
-    /// Takes a permit, waiting at most `timeout`. Returns false when none came in time or the task was
-    /// cancelled.
+    /// Takes a permit, waiting at most `timeout`. Returns false when none came in time, the task was
+    /// cancelled, or the gate is closed.
     func acquire(timeout: Duration) async -> Bool {
-        let fast = state.withLock { state -> Bool in
+        let fast = state.withLock { state -> Bool? in
+            if state.closed { return false }
             if state.available > 0 {
                 state.available -= 1
                 return true
             }
-            return false
+            return nil
         }
-        if fast { return true }
+        if let fast { return fast }
         let id = state.withLock { state -> UInt64 in
             state.nextId += 1
             return state.nextId
@@ -42,7 +45,7 @@ final class IntakeGate: Sendable {
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let resumeNow = state.withLock { state -> Bool in
-                    if Task.isCancelled || state.expiredEarly.remove(id) != nil { return true }
+                    if Task.isCancelled || state.expiredEarly.remove(id) != nil || state.closed { return true }
                     if state.available > 0 {
                         state.available -= 1
                         continuation.resume(returning: true)
@@ -61,13 +64,24 @@ final class IntakeGate: Sendable {
     /// Returns a permit, handing it to the oldest waiter if there is one.
     func release() {
         let waiter = state.withLock { state -> CheckedContinuation<Bool, Never>? in
-            if state.waiters.isEmpty {
+            if state.waiters.isEmpty || state.closed {
                 state.available += 1
                 return nil
             }
             return state.waiters.removeFirst().continuation
         }
         waiter?.resume(returning: true)
+    }
+
+    /// Graceful shutdown: every waiting and later ``acquire(timeout:)`` returns false. Permits still
+    /// come back through ``release()``, but none is handed out again.
+    func close() {
+        let waiters = state.withLock { state in
+            state.closed = true
+            defer { state.waiters = [] }
+            return state.waiters.map(\.continuation)
+        }
+        for waiter in waiters { waiter.resume(returning: false) }
     }
 
     private func expire(_ id: UInt64) {

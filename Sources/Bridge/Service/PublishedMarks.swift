@@ -9,10 +9,10 @@ import Synchronization
 /// (delivery is at least once).
 final class PublishedMarks: Sendable {
     private let pending = Mutex<[String]>([])
-    private let journal: Journal
+    private let journal: any JobJournal
     private let logger: Logger
 
-    init(journal: Journal, logger: Logger) {
+    init(journal: any JobJournal, logger: Logger) {
         self.journal = journal
         self.logger = logger
     }
