@@ -2,6 +2,7 @@
 import PackageDescription
 
 // Modules, from the inside out (see README "Architecture"):
+//   Resilience      the one backoff and the Duration conversions. No dependencies, no I/O.
 //   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
 //   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
 //   BridgeSettings  the commands' settings declared once (name, type, bounds, default, help), resolved
@@ -56,10 +57,12 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        // The one backoff (retries, reconnects, polls) and Duration conversions that never trap.
+        .target(name: "Resilience", swiftSettings: strict),
         .target(
             name: "AMQP",
             dependencies: [
-                "CRabbitMQ",
+                "CRabbitMQ", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -67,6 +70,7 @@ let package = Package(
         .target(
             name: "GolemJobs",
             dependencies: [
+                "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -85,7 +89,7 @@ let package = Package(
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
         .target(
             name: "Sandbox",
-            dependencies: ["CSandboxSpawn", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CSandboxSpawn", "Resilience", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(
@@ -113,7 +117,7 @@ let package = Package(
         .target(
             name: "GolemBackend",
             dependencies: [
-                "GolemJobs", "Yagna",
+                "GolemJobs", "Yagna", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -127,7 +131,7 @@ let package = Package(
         .target(
             name: "LocalProvider",
             dependencies: [
-                "Yagna", "Sandbox", "FlexBuffers",
+                "Yagna", "Sandbox", "FlexBuffers", "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -175,9 +179,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "amqp-bench",
-            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AMQP", "Resilience", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], swiftSettings: strict),
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],

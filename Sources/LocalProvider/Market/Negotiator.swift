@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 import Yagna
 
 /// Decides what to answer a requestor's demand proposal: counter with our offer, or reject with a
@@ -32,10 +33,10 @@ public struct Negotiator: Sendable {
         }
         if let ms = properties["golem.srv.comp.expiration"]?.number {
             let left = ms / 1000 - now.timeIntervalSince1970
-            if left < Double(minimumExpiration.components.seconds) {
+            if left < minimumExpiration.seconds {
                 return .reject("agreement expiration in \(Self.whole(left)) s is shorter than \(minimumExpiration.components.seconds) s")
             }
-            if left > Double(maximumExpiration.components.seconds) {
+            if left > maximumExpiration.seconds {
                 return .reject("agreement expiration in \(Self.whole(left)) s is longer than \(maximumExpiration.components.seconds) s")
             }
         } else {

@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 import Yagna
 
 /// The offer the agent subscribes: what ya-provider publishes for a `vm` runtime, with a nonce in
@@ -10,7 +11,7 @@ public struct Offer: Sendable, Hashable, Encodable {
     /// Builds the offer for `identity` (the payment address) from the configuration.
     public init(configuration: ProviderConfiguration, identity: String, nonce: String, now: Date = Date()) {
         let pricing = configuration.pricing
-        let expiration = now.addingTimeInterval(Double(configuration.offerExpiration.components.seconds))
+        let expiration = now.addingTimeInterval(configuration.offerExpiration.seconds)
         properties = [
             "golem.node.id.name": .string("\(configuration.nodeName)-\(nonce)"),
             "golem.node.debug.subnet": .string(configuration.subnet),

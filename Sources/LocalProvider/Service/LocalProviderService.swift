@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Resilience
 import Sandbox
 import ServiceLifecycle
 import Yagna
@@ -53,7 +54,7 @@ public final class LocalProviderService: Service {
     }
 
     private func waitForIdentity() async throws -> String {
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while true {
             do { return try await api.identity() } catch let error as YagnaError where error.isTransient {
                 logger.warning("yagna not reachable yet; retrying", metadata: ["error": "\(error)"])
@@ -76,7 +77,7 @@ public final class LocalProviderService: Service {
 
     private func marketLoop(identity: String) async {
         let negotiator = Negotiator(configuration: configuration)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while !Task.isCancelled {
             let nonce = String(UUID().uuidString.prefix(8)).lowercased()
             let offer = Offer(configuration: configuration, identity: identity, nonce: nonce)
@@ -169,7 +170,7 @@ public final class LocalProviderService: Service {
 
     private func agreementLoop() async {
         var after = ProviderAPI.timestamp(started)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while !Task.isCancelled {
             let events: [YagnaJSON]
             do {
@@ -214,7 +215,7 @@ public final class LocalProviderService: Service {
 
     private func activityLoop() async {
         var after = ProviderAPI.timestamp(started)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let events: [YagnaJSON]
@@ -363,7 +364,7 @@ public final class LocalProviderService: Service {
 
     private func debitNoteEventLoop() async {
         var after = ProviderAPI.timestamp(started)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while !Task.isCancelled {
             do {
                 let events = try await api.debitNoteEvents(after: after, timeout: configuration.pollTimeout)
