@@ -89,7 +89,12 @@ let package = Package(
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
         .target(
             name: "Sandbox",
-            dependencies: ["CSandboxSpawn", "Resilience", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CSandboxSpawn", "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                // BlockingIO: file work on NIOThreadPool.singleton, off the cooperative pool.
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(

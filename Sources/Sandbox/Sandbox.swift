@@ -74,8 +74,12 @@ public struct Sandbox: Sendable {
 
     /// Creates `path` (and its parents) if needed and, as root, hands it to a host uid of its own from
     /// the pool (so the job's process limit is its own), else to ``effectiveHostIds``. Give it back
-    /// with ``releaseWorkDirectory(_:)``.
-    public func prepareWorkDirectory(_ path: String) throws {
+    /// with ``releaseWorkDirectory(_:)``. Runs on ``BlockingIO``.
+    public func prepareWorkDirectory(_ path: String) async throws {
+        try await BlockingIO.run { try createWorkDirectory(path) }
+    }
+
+    private func createWorkDirectory(_ path: String) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         if geteuid() == 0, configuration.hostUid != nil, let uid = HostIdPool.shared.acquire() {
             guard lchown(path, uid, uid) == 0 else {
@@ -88,7 +92,12 @@ public struct Sandbox: Sendable {
     }
 
     /// Removes a work directory and returns its uid to the pool. Call it once nothing runs in it.
-    public func releaseWorkDirectory(_ path: String) {
+    /// Runs on ``BlockingIO``, also when the calling task is cancelled.
+    public func releaseWorkDirectory(_ path: String) async {
+        await BlockingIO.run { removeWorkDirectory(path) }
+    }
+
+    private func removeWorkDirectory(_ path: String) {
         var info = stat()
         let owner: UInt32? = stat(path, &info) == 0 ? info.st_uid : nil
         try? FileManager.default.removeItem(atPath: path)

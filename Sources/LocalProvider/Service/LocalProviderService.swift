@@ -33,7 +33,7 @@ public final class LocalProviderService: Service {
             "provider.id": "\(identity)", "yagna.api": "\(configuration.yagna.apiURL)", "provider.session": "\(appSessionId)",
             "provider.subnet": "\(configuration.subnet)", "provider.platform": "\(configuration.paymentPlatform)",
         ])
-        try preflight()
+        try await preflight()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.marketLoop(identity: identity) }
@@ -49,8 +49,8 @@ public final class LocalProviderService: Service {
     /// Checks that activities can run: the work root exists (created if needed) and the sandbox's
     /// unprivileged user can reach it. Throws a `SandboxError` naming the folder; call it before
     /// offering anything, so a misconfigured agent refuses to start instead of failing every command.
-    public func preflight() throws {
-        try Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
+    public func preflight() async throws {
+        try await Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
     }
 
     private func waitForIdentity() async throws -> String {
@@ -260,7 +260,7 @@ public final class LocalProviderService: Service {
         let directory = "\(configuration.workRoot)/\(activityId)"
         let sandbox = Sandbox(configuration: configuration.sandbox)
         do {
-            try sandbox.prepareWorkDirectory(directory)
+            try await sandbox.prepareWorkDirectory(directory)
         } catch {
             log.error("cannot create the work directory", metadata: ["error": "\(error)"])
             try? await api.setState(activityId: activityId, .terminated, reason: "work directory: \(error)")
@@ -281,7 +281,7 @@ public final class LocalProviderService: Service {
             servicesId = try await session.bind()
         } catch {
             log.error("cannot bind the exe-unit's GSB services", metadata: ["error": "\(error)"])
-            sandbox.releaseWorkDirectory(directory)
+            await sandbox.releaseWorkDirectory(directory)
             try? await api.setState(activityId: activityId, .terminated, reason: "GSB bind failed: \(error)")
             return
         }
