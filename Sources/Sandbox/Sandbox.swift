@@ -25,17 +25,9 @@ public struct Sandbox: Sendable {
     /// when it cannot start, `CancellationError` when the Task was cancelled (after the kill).
     public func run(_ command: SandboxCommand, logger: Logger) async throws -> SandboxResult {
         try Task.checkCancellation()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: command.workDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SandboxError("work directory \(command.workDirectory) does not exist")
-        }
-        let (uid, gid) = hostIds(for: command.workDirectory)
-        let process = try ChildProcess.spawn(
-            executable: configuration.bwrapPath, arguments: bwrapArguments(for: command),
-            environment: environment(for: command), limits: command.limits.resourceLimits,
-            dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil,
-            infoDescriptor: true
-        )
+        // stat, readlink and vfork + exec of bwrap block their thread: made on BlockingIO. A task
+        // cancelled meanwhile kills the process at once below.
+        let process = try await BlockingIO.run { try spawn(command) }
         logger.debug("sandbox started", metadata: ["sandbox.pid": "\(process.pid)", "sandbox.command": "\(command.executable)"])
         let termination = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcess.Termination, Never>) in
@@ -52,6 +44,20 @@ public struct Sandbox: Sendable {
             exitCode: termination.exitCode, stdout: termination.stdout, stderr: termination.stderr,
             stdoutTruncated: termination.stdoutTruncated, stderrTruncated: termination.stderrTruncated,
             timedOut: termination.timedOut
+        )
+    }
+
+    private func spawn(_ command: SandboxCommand) throws -> ChildProcess {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: command.workDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SandboxError("work directory \(command.workDirectory) does not exist")
+        }
+        let (uid, gid) = hostIds(for: command.workDirectory)
+        return try ChildProcess.spawn(
+            executable: configuration.bwrapPath, arguments: bwrapArguments(for: command),
+            environment: environment(for: command), limits: command.limits.resourceLimits,
+            dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil,
+            infoDescriptor: true
         )
     }
 
