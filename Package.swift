@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Modules, from the inside out (see README "Architecture"):
+// Modules, from the inside out (README "Architecture" lists them with their dependencies;
+// scripts/check-package.py keeps the two in step):
 //   Resilience      the one backoff and the Duration conversions. No dependencies, no I/O.
 //   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
 //   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.

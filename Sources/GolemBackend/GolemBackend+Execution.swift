@@ -15,7 +15,7 @@ extension GolemBackend {
         default:
             break
         }
-        let commands = ExeScript.commands(for: step)
+        let commands = StepScript.commands(for: step)
         var results: [ExeScriptCommandResult] = []
         // Large uploads go in batches of at most 8 chunks (≈ 768 KiB of base64 per exec call).
         var start = 0
@@ -33,15 +33,15 @@ extension GolemBackend {
             guard let last, results.count == commands.count || failed != nil else {
                 throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned no result", step: index)
             }
-            let exitCode: Int32 = failed == nil ? 0 : (ExeScript.exitCode(fromMessage: failed?.message) ?? 1)
-            var stderr = last.stderr ?? ""
-            if failed != nil, ExeScript.exitCode(fromMessage: failed?.message) == nil, let message = failed?.message {
+            let exitCode: Int32 = failed == nil ? 0 : (StepScript.exitCode(fromMessage: failed?.message) ?? 1)
+            var stderr = last.stderr?.string ?? ""
+            if failed != nil, StepScript.exitCode(fromMessage: failed?.message) == nil, let message = failed?.message {
                 stderr += stderr.isEmpty ? message : "\n" + message
             }
-            return StepResult(index: index, kind: .run, exitCode: exitCode, stdout: last.stdout ?? "", stderr: stderr)
+            return StepResult(index: index, kind: .run, exitCode: exitCode, stdout: last.stdout?.string ?? "", stderr: stderr)
         case .uploadData, .uploadJson, .transfer:
             if let failed {
-                let cause = [failed.stderr, failed.message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+                let cause = [failed.stderr?.string, failed.message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
                 throw JobError(.commandFailed, "\(label) failed on provider \(lease.provider.name): \(cause.isEmpty ? "no message" : cause)", step: index)
             }
             guard results.count == commands.count else {
@@ -50,10 +50,10 @@ extension GolemBackend {
             return StepResult(index: index, kind: step.kind)
         case .downloadData(let from), .downloadJson(let from):
             if let failed {
-                let cause = [failed.stderr, failed.message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+                let cause = [failed.stderr?.string, failed.message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
                 throw JobError(.commandFailed, "\(label): cannot read \(from): \(cause.isEmpty ? "no message" : cause)", step: index)
             }
-            guard let bytes = ExeScript.decodeDownload(last?.stdout) else {
+            guard let bytes = StepScript.decodeDownload(last?.stdout?.string) else {
                 throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned output that is not base64", step: index)
             }
             guard bytes.count <= configuration.transferLimit else {
@@ -68,12 +68,12 @@ extension GolemBackend {
     /// failures of the poll (yagna shutting down or restarting, the provider's node rejoining the net)
     /// are retried for up to `outageTolerance`; then the provider counts as failed.
     func runBatch(
-        _ commands: [ExeScript.Command], on activityId: String, timeout: Duration?, provider: ProviderInfo? = nil
+        _ commands: [ExeScriptCommand], on activityId: String, timeout: Duration?, provider: ProviderInfo? = nil
     ) async throws -> [ExeScriptCommandResult] {
         let who = provider.map { "provider \($0.name)" } ?? "the provider"
         let batchId: String
         do {
-            batchId = try await client.exec(activityId, script: ExeScript.text(commands))
+            batchId = try await client.exec(activityId, script: commands)
         } catch let error as YagnaError {
             throw JobError(.providerFailed, "\(who) did not take the commands: \(error)")
         }
@@ -91,7 +91,7 @@ extension GolemBackend {
                 let answer = try await client.batchResults(activityId, batchId: batchId, timeout: configuration.pollInterval)
                 retry.succeeded()
                 if let results = answer {
-                    if results.count >= commands.count || results.contains(where: { $0.isBatchFinished == true }) {
+                    if results.count >= commands.count || results.contains(where: { $0.isBatchFinished }) {
                         return results.sorted { $0.index < $1.index }
                     }
                     // An answer before the wait with nothing new: do not spin.
@@ -121,7 +121,7 @@ extension GolemBackend {
                 logger.info("a pooled rental is no longer ready", metadata: ["activity": "\(lease.activityId)", "state": "\(state.current)"])
                 return false
             }
-            let clean = ExeScript.Command.run(entryPoint: "/bin/sh", args: ["-c", "rm -rf /golem/work/* /golem/work/.[!.]* /golem/work/..?* 2>/dev/null; exit 0"])
+            let clean = ExeScriptCommand.run(entryPoint: "/bin/sh", args: ["-c", "rm -rf /golem/work/* /golem/work/.[!.]* /golem/work/..?* 2>/dev/null; exit 0"], capture: .whole)
             let results = try await runBatch([clean], on: lease.activityId, timeout: configuration.deployTimeout, provider: lease.provider)
             return results.count == 1 && !results[0].isError
         } catch {

@@ -185,9 +185,9 @@ extension GolemBackend {
             let activity = try await client.createActivity(agreementId: id, timeout: configuration.deployTimeout)
             activityId = activity
             try await store.recordActivity(activity, agreementId: id)
-            let results = try await runBatch(ExeScript.deployAndStart, on: activity, timeout: configuration.deployTimeout)
+            let results = try await runBatch(StepScript.deployAndStart, on: activity, timeout: configuration.deployTimeout)
             if let failed = results.first(where: \.isError) ?? (results.count < 2 ? results.last : nil) {
-                throw JobError(.providerFailed, "provider \(provider.name) failed to deploy the image: \(failed.message ?? failed.stderr ?? "no message")")
+                throw JobError(.providerFailed, "provider \(provider.name) failed to deploy the image: \(failed.message ?? failed.stderr?.string ?? "no message")")
             }
             let lease = Lease(
                 agreementId: id, activityId: activity, provider: provider, key: key,

@@ -23,9 +23,9 @@ extension YagnaClient {
         try await json(.GET, "/activity-api/v1/activity/\(activityId)/state", as: ActivityState.self)
     }
 
-    /// Sends an ExeScript batch (`text` is the JSON array of commands); returns the batch ID.
-    public func exec(_ activityId: String, script text: String) async throws -> String {
-        try await json(.POST, "/activity-api/v1/activity/\(activityId)/exec", body: ["text": text], as: String.self)
+    /// Sends an ExeScript batch; returns the batch ID.
+    public func exec(_ activityId: String, script: [ExeScriptCommand]) async throws -> String {
+        try await json(.POST, "/activity-api/v1/activity/\(activityId)/exec", body: ["text": try ExeScriptCommand.text(script)], as: String.self)
     }
 
     /// The batch's results so far, waiting up to `timeout` for more. An HTTP 408 (nothing new within

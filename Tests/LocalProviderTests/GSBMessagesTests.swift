@@ -6,7 +6,7 @@ import Yagna
 
 @Suite struct GSBMessagesTests {
     @Test func resultsRoundTripThroughFlexBuffersWithPlainStringStdout() throws {
-        let result = CommandResult(index: 0, eventDate: Date(timeIntervalSince1970: 0), ok: false, stdout: .text("hello\n"), stderr: nil, message: "ExeScript command exited with code 3", isBatchFinished: true)
+        let result = ExeScriptCommandResult(index: 0, eventDate: Date(timeIntervalSince1970: 0), result: .error, stdout: .text("hello\n"), stderr: nil, message: "ExeScript command exited with code 3", isBatchFinished: true)
         let bytes = try FlexBuffersEncoder(shareKeys: false).encode(GSBMessages.reply(id: "r1", payload: GSBMessages.results([result])))
         let back = try FlexBuffersDecoder().decode(bytes)
         #expect(back["id"]?.stringValue == "r1")
@@ -17,6 +17,18 @@ import Yagna
         #expect(first["eventDate"]?.stringValue == "1970-01-01T00:00:00.000Z")
     }
 
+    /// What the agent answers reaches the requestor through yagna as JSON: the one result model
+    /// reads it back whole.
+    @Test func resultsReadBackWithTheRequestorsModel() throws {
+        let sent = [
+            ExeScriptCommandResult(index: 0, eventDate: Date(timeIntervalSince1970: 1.25), result: .ok, stdout: .text("hi\n"), stderr: .text("")),
+            ExeScriptCommandResult(index: 1, eventDate: Date(timeIntervalSince1970: 2), result: .error, stdout: .bytes([0, 255]), message: "ExeScript command exited with code 3", isBatchFinished: true),
+        ]
+        let flex = try FlexBuffersDecoder().decode(try FlexBuffersEncoder(shareKeys: false).encode(GSBMessages.results(sent)))
+        let json = try JSONEncoder().encode(flex)
+        #expect(try JSONDecoder().decode([ExeScriptCommandResult].self, from: json) == sent)
+    }
+
     @Test func errorRepliesNameTheVariant() {
         let reply = GSBMessages.reply(id: "x", error: .notFound("batch_id = b"))
         #expect(reply["error"]?["NotFound"] == .string("batch_id = b"))
@@ -25,21 +37,29 @@ import Yagna
 
     @Test func execPayloadBecomesAScript() throws {
         let script: FlexValue = .vector([.map([("run", .map([("entry_point", .string("/bin/echo")), ("args", .vector([.string("hi")]))]))])])
-        #expect(try ExeScriptCommand.parseScript(GSBMessages.json(script)) == [.run(entryPoint: "/bin/echo", args: ["hi"], capture: .default)])
+        #expect(try GSBMessages.script(script) == [.run(entryPoint: "/bin/echo", args: ["hi"])])
     }
 
-    @Test func flexNumbersBecomeJSONIntegersOrFloats() throws {
-        #expect(GSBMessages.json(.int(-3)) == .int(-3))
-        #expect(GSBMessages.json(.uint(5)) == .int(5))
-        #expect(GSBMessages.json(.uint(.max)) == .double(Double(UInt64.max)), "beyond Int64: still a number")
-        #expect(GSBMessages.json(.double(2.5)) == .double(2.5))
-        #expect(GSBMessages.json(.blob([1, 255])) == .array([.int(1), .int(255)]))
-        let capture: FlexValue = .vector([.map([("run", .map([
-            ("entry_point", .string("/bin/true")),
-            ("capture", .map([("stdout", .map([("atEnd", .map([("head", .uint(3))]))]))])),
-        ]))])])
-        #expect(try ExeScriptCommand.parseScript(GSBMessages.json(capture))
-            == [.run(entryPoint: "/bin/true", args: [], capture: Capture(stdout: .init(part: .head(3)), stderr: nil))])
+    /// yagna's FlexBuffers carry counts as unsigned integers and absent options as null.
+    @Test func execPayloadReadsFlexNumbersAndNulls() throws {
+        let script: FlexValue = .vector([
+            .map([("deploy", .map([("env", .map([("A", .string("1"))])), ("hostname", .null), ("net", .vector([]))]))]),
+            .map([("run", .map([
+                ("entry_point", .string("/bin/true")), ("args", .vector([])),
+                ("capture", .map([("stdout", .map([("atEnd", .map([("head", .uint(3)), ("format", .null)]))])), ("stderr", .null)])),
+            ]))]),
+        ])
+        #expect(try GSBMessages.script(script) == [
+            .deploy(env: ["A": "1"]),
+            .run(entryPoint: "/bin/true", capture: ExeScriptCommand.Capture(stdout: .atEnd(.head(3)))),
+        ])
+    }
+
+    @Test func anExecPayloadWithAnUnknownCommandIsRefusedNamingItsIndex() {
+        let script: FlexValue = .vector([.map([("start", .map([]))]), .map([("sign", .map([]))])])
+        #expect(throws: ExeScriptError("command 1: sign is not supported (deploy, start, run, transfer, terminate)")) {
+            try GSBMessages.script(script)
+        }
     }
 
     @Test func stateIsAPair() {

@@ -1,3 +1,5 @@
+import Yagna
+
 /// yagna's activity states, in the order an exe-unit moves through them.
 public enum ActivityState: String, Sendable, Hashable, Comparable {
     case initialized = "Initialized"

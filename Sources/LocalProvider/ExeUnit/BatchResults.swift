@@ -1,7 +1,9 @@
+import Yagna
+
 /// The stored results of one batch and the rule for what `GetExecBatchResults` returns. Pure.
 public struct BatchResults: Sendable, Hashable {
     public let commandCount: Int
-    public private(set) var results: [CommandResult] = []
+    public private(set) var results: [ExeScriptCommandResult] = []
     public private(set) var isFinished = false
 
     public init(commandCount: Int) {
@@ -11,11 +13,11 @@ public struct BatchResults: Sendable, Hashable {
 
     /// Stores a result. An Error result, or the last command's, finishes the batch and carries
     /// `isBatchFinished`; later commands get no result (the exe-unit stops at the first failure).
-    public mutating func append(_ result: CommandResult) {
+    public mutating func append(_ result: ExeScriptCommandResult) {
         guard !isFinished else { return }
         var result = result
         result.index = results.count
-        if !result.ok || results.count + 1 == commandCount {
+        if result.isError || results.count + 1 == commandCount {
             result.isBatchFinished = true
             isFinished = true
         }
@@ -26,7 +28,7 @@ public struct BatchResults: Sendable, Hashable {
     /// finished, or an Error result is stored for the command that was running.
     public mutating func interrupt(message: String) {
         guard !isFinished else { return }
-        append(CommandResult(index: results.count, ok: false, message: message))
+        append(.failed(results.count, message))
     }
 
     /// Whether a request waiting for `commandIndex` (nil: the last command) can be answered now.
@@ -35,7 +37,7 @@ public struct BatchResults: Sendable, Hashable {
     }
 
     /// What to return: up to and including `commandIndex`, or everything so far.
-    public func answer(for commandIndex: Int?) -> [CommandResult] {
+    public func answer(for commandIndex: Int?) -> [ExeScriptCommandResult] {
         guard let commandIndex else { return results }
         return Array(results.prefix(commandIndex + 1))
     }

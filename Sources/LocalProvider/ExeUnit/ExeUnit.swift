@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Sandbox
+import Yagna
 
 /// One activity's exe-unit: its work directory, its batches run one command after another in the
 /// Sandbox (`/golem/work` bound read-write), their results kept until the activity is destroyed,
@@ -65,7 +66,7 @@ public actor ExeUnit {
     /// `GetExecBatchResults`: waits up to `timeout` until `commandIndex` (nil: the last command) has
     /// a result or the batch finished. Past the wait, a request for a given index fails with
     /// `Timeout` and one without returns what there is, as the exe-unit does.
-    public func results(batchId: String, commandIndex: Int?, timeout: Duration) async throws(ExeUnitError) -> [CommandResult] {
+    public func results(batchId: String, commandIndex: Int?, timeout: Duration) async throws(ExeUnitError) -> [ExeScriptCommandResult] {
         guard let batch = batches[batchId] else { throw .notFound("batch_id = \(batchId)") }
         if let commandIndex, commandIndex < 0 || commandIndex >= batch.commandCount {
             throw .badRequest("commandIndex \(commandIndex) is outside the batch of \(batch.commandCount)")
@@ -126,7 +127,7 @@ public actor ExeUnit {
             if Task.isCancelled { break }
             batches[batchId]?.append(result)
             wakeAll()
-            if !result.ok {
+            if result.isError {
                 logger.info("batch stopped at a failed command", metadata: ["batch.id": "\(batchId)", "command.index": "\(index)", "command.message": "\(result.message ?? "")"])
                 break
             }
@@ -135,34 +136,34 @@ public actor ExeUnit {
         logger.debug("batch ended", metadata: ["batch.id": "\(batchId)"])
     }
 
-    private func execute(_ command: ExeScriptCommand, index: Int) async -> CommandResult {
+    private func execute(_ command: ExeScriptCommand, index: Int) async -> ExeScriptCommandResult {
         if let required = ActivityState.required(for: command), state != required {
-            return CommandResult(index: index, ok: false, message: "\(command.name) is not allowed in state \(state.rawValue) (needs \(required.rawValue))")
+            return .failed(index, "\(command.name) is not allowed in state \(state.rawValue) (needs \(required.rawValue))")
         }
         switch command {
         case .deploy(let env):
             environment = env
             await setState(.deployed)
-            return CommandResult(index: index, ok: true, stdout: .text(""))
+            return .ok(index, stdout: .text(""))
         case .start:
             await setState(.ready)
-            return CommandResult(index: index, ok: true, stdout: .text(""))
+            return .ok(index, stdout: .text(""))
         case .run(let entryPoint, let args, let capture):
-            return await run(entryPoint, args, capture, index: index)
+            return await run(entryPoint, args, capture ?? .whole, index: index)
         case .transfer(let from, let to):
             do {
                 try await Transfer(workDirectory: workDirectory, sandbox: sandbox, http: http, limit: configuration.transferLimit)
                     .copy(from: from, to: to)
-                return CommandResult(index: index, ok: true)
+                return .ok(index)
             } catch {
-                return CommandResult(index: index, ok: false, message: "transfer from \(from) to \(to) failed: \(error)")
+                return .failed(index, "transfer from \(from) to \(to) failed: \(error)")
             }
         case .terminate:
-            return CommandResult(index: index, ok: true)
+            return .ok(index)
         }
     }
 
-    private func run(_ entryPoint: String, _ args: [String], _ capture: Capture, index: Int) async -> CommandResult {
+    private func run(_ entryPoint: String, _ args: [String], _ capture: ExeScriptCommand.Capture, index: Int) async -> ExeScriptCommandResult {
         let command = SandboxCommand(
             executable: entryPoint, arguments: args, environment: environment, workDirectory: workDirectory,
             limits: configuration.limits, outputLimit: configuration.outputLimit
@@ -172,14 +173,14 @@ public actor ExeUnit {
         do {
             let result = try await sandbox.run(command, logger: logger)
             logger.debug("run ended", metadata: ["command.index": "\(index)", "command.exit": "\(result.exitCode)"])
-            return CommandResult.run(
+            return .run(
                 index: index, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr,
                 capture: capture, timedOut: result.timedOut
             )
         } catch is CancellationError {
-            return CommandResult(index: index, ok: false, message: "command killed: activity destroyed")
+            return .failed(index, "command killed: activity destroyed")
         } catch {
-            return CommandResult(index: index, ok: false, message: "cannot run \(entryPoint): \(error)")
+            return .failed(index, "cannot run \(entryPoint): \(error)")
         }
     }
 

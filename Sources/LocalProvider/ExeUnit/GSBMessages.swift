@@ -30,12 +30,12 @@ public enum GSBMessages {
     }
 
     /// `ExeScriptCommandResult`s, fields in the Rust struct's order.
-    public static func results(_ results: [CommandResult]) -> FlexValue {
+    public static func results(_ results: [ExeScriptCommandResult]) -> FlexValue {
         .vector(results.map { result in
             .map([
                 ("index", .uint(UInt64(result.index))),
-                ("eventDate", .string(result.eventDateText)),
-                ("result", .string(result.ok ? "Ok" : "Error")),
+                ("eventDate", .string(ExeScriptCommandResult.eventDateFormat.format(result.eventDate))),
+                ("result", .string(result.result.rawValue)),
                 ("stdout", output(result.stdout)),
                 ("stderr", output(result.stderr)),
                 ("message", result.message.map(FlexValue.string) ?? .null),
@@ -44,12 +44,22 @@ public enum GSBMessages {
         })
     }
 
-    static func output(_ output: CommandResult.Output?) -> FlexValue {
+    static func output(_ output: ExeScriptCommandResult.Output?) -> FlexValue {
         switch output {
         case nil: .null
         case .text(let text): .string(text)
         case .bytes(let bytes): .vector(bytes.map { .uint(UInt64($0)) })
         }
+    }
+
+    /// The `exeScript` of an `Exec`, read through JSON with the one ExeScript model (FlexBuffers
+    /// values encode as JSON; blobs as arrays of bytes).
+    public static func script(_ value: FlexValue) throws(ExeScriptError) -> [ExeScriptCommand] {
+        let json: Data
+        do { json = try JSONEncoder().encode(value) } catch {
+            throw ExeScriptError("the exe script is not JSON-shaped: \(error)")
+        }
+        return try ExeScriptCommand.script(from: json)
     }
 
     /// `ActivityState`: `{"state": [current, next], "reason": null, "errorMessage": null}`.
@@ -59,20 +69,5 @@ public enum GSBMessages {
 
     public static func running(_ commands: [(batchId: String, command: String)]) -> FlexValue {
         .vector(commands.map { .map([("batchId", .string($0.batchId)), ("command", .string($0.command)), ("progress", .null), ("params", .null)]) })
-    }
-
-    /// A FlexBuffers value as JSON (blobs as byte arrays), to parse an ExeScript with the JSON parser.
-    public static func json(_ value: FlexValue) -> YagnaJSON {
-        switch value {
-        case .null: .null
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .uint(let u): Int64(exactly: u).map(YagnaJSON.int) ?? .double(Double(u))
-        case .double(let d): .double(d)
-        case .string(let s): .string(s)
-        case .blob(let bytes): .array(bytes.map { .int(Int64($0)) })
-        case .vector(let items): .array(items.map(json))
-        case .map(let entries): .object(Dictionary(entries.map { ($0.key, json($0.value)) }, uniquingKeysWith: { a, _ in a }))
-        }
     }
 }

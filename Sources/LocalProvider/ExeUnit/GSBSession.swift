@@ -4,6 +4,7 @@ import HTTPTypes
 import Logging
 import Resilience
 import WSClient
+import Yagna
 
 /// Serves one activity's exe-unit on yagna's GSB WebSocket API: binds `/public/exeunit/<activityId>`,
 /// keeps the WebSocket open (re-binding and reconnecting with backoff when yagna restarts), answers
@@ -120,7 +121,7 @@ public struct GSBSession: Sendable {
                 throw ExeUnitError.badRequest("Exec without batchId or exeScript")
             }
             let commands: [ExeScriptCommand]
-            do { commands = try ExeScriptCommand.parseScript(GSBMessages.json(script)) } catch {
+            do { commands = try GSBMessages.script(script) } catch {
                 throw ExeUnitError.badRequest(error.message)
             }
             return .string(try await exeUnit.exec(batchId: batchId, script: commands))

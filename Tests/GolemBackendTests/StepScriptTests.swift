@@ -1,0 +1,76 @@
+import Foundation
+import GolemJobs
+import Testing
+import Yagna
+@testable import GolemBackend
+
+@Suite struct StepScriptTests {
+    @Test func runIsShellOrExecWithBothStreamsCaptured() throws {
+        #expect(StepScript.commands(for: .run(RunStep(.shell("echo hi"))))
+            == [.run(entryPoint: "/bin/sh", args: ["-c", "echo hi"], capture: .whole)])
+        #expect(StepScript.commands(for: .run(RunStep(.exec(command: "/bin/echo", args: ["a b"]))))
+            == [.run(entryPoint: "/bin/echo", args: ["a b"], capture: .whole)])
+    }
+
+    /// The text yagna gets for a shell step, pinned: keys sorted, slashes unescaped, `entry_point`.
+    @Test func aRunStepsTextIsWhatYagnaReads() throws {
+        let text = try ExeScriptCommand.text(StepScript.commands(for: .run(RunStep(.shell("echo hi")))))
+        #expect(text == #"[{"run":{"args":["-c","echo hi"],"capture":{"stderr":{"atEnd":{"format":"str"}},"stdout":{"atEnd":{"format":"str"}}},"entry_point":"/bin/sh"}}]"#)
+    }
+
+    @Test func environmentGoesThroughEnvBecauseRunHasNoEnvField() {
+        let commands = StepScript.commands(for: .run(RunStep(.exec(command: "/bin/prog", args: ["x"]), env: ["B": "2", "A": "1"])))
+        #expect(commands == [.run(entryPoint: "/usr/bin/env", args: ["--", "A=1", "B=2", "/bin/prog", "x"], capture: .whole)])
+    }
+
+    @Test func deployAndStartComeFirst() throws {
+        #expect(try ExeScriptCommand.text(StepScript.deployAndStart) == #"[{"deploy":{}},{"start":{"args":[]}}]"#)
+    }
+
+    @Test func anUploadCarriesItsBytesAsBase64InAnArgument() throws {
+        let bytes = Array("hello 'quoted' $HOME\n".utf8)
+        let commands = StepScript.commands(for: .uploadData(to: "/golem/work/in.txt", bytes: bytes))
+        #expect(commands.count == 1)
+        guard case .run(let entry, let args, _) = commands[0] else { Issue.record("not a run"); return }
+        #expect(entry == "/bin/sh")
+        #expect(args[1].contains("base64 -d > \"$1\""))
+        #expect(args[3] == "/golem/work/in.txt")
+        #expect(Data(base64Encoded: args[4]).map { [UInt8]($0) } == bytes)
+    }
+
+    @Test func aLargeUploadIsChunkedAndAppended() throws {
+        let bytes = [UInt8](repeating: 7, count: 200_000)
+        let commands = StepScript.commands(for: .uploadData(to: "/golem/work/big", bytes: bytes))
+        var joined = ""
+        for (index, command) in commands.enumerated() {
+            guard case .run(_, let args, _) = command else { Issue.record("not a run"); return }
+            #expect(args[4].count <= StepScript.uploadChunk)
+            #expect(args[1].contains(index == 0 ? "> \"$1\"" : ">> \"$1\""))
+            joined += args[4]
+        }
+        #expect(commands.count == 3)
+        // Chunk boundaries are multiples of 4 base64 characters, so each chunk decodes on its own.
+        #expect(StepScript.uploadChunk % 4 == 0)
+        #expect(Data(base64Encoded: joined).map { [UInt8]($0) } == bytes)
+    }
+
+    @Test func downloadsAreReadAsBase64FromStdout() {
+        let commands = StepScript.commands(for: .downloadData(from: "/golem/work/out.txt"))
+        guard case .run(_, let args, let capture) = commands[0] else { Issue.record("not a run"); return }
+        #expect(args.last == "/golem/work/out.txt")
+        #expect(capture == .whole)
+        #expect(StepScript.decodeDownload("aGVs\nbG8K\n") == Array("hello\n".utf8))
+        #expect(StepScript.decodeDownload("") == [])
+        #expect(StepScript.decodeDownload("not base64!") == nil)
+    }
+
+    @Test func transferTargetsTheContainer() {
+        #expect(StepScript.commands(for: .transfer(from: "https://x/y", to: "/golem/work/y")) == [.transfer(from: "https://x/y", to: "container:/golem/work/y")])
+    }
+
+    @Test func exitCodesComeFromTheResultMessage() {
+        #expect(StepScript.exitCode(fromMessage: "ExeScript command exited with code 127") == 127)
+        #expect(StepScript.exitCode(fromMessage: "killed") == nil)
+        #expect(StepScript.exitCode(fromMessage: nil) == nil)
+    }
+}
