@@ -61,7 +61,7 @@ public struct PaymentTerms: Sendable, Hashable {
         func seconds(_ key: String) -> Duration? {
             guard let value = properties[key]?.number, value > 0 else { return nil }
             let clamped = min(max(value, Self.bounds.lowerBound), Self.bounds.upperBound)
-            return .milliseconds(Int64(clamped * 1000))
+            return .seconds(saturating: clamped)
         }
         debitNoteInterval = seconds("golem.com.scheme.payu.debit-note.interval-sec?") ?? configuration.debitNoteInterval
         acceptTimeout = seconds("golem.com.payment.debit-notes.accept-timeout?") ?? configuration.debitNoteAcceptTimeout
