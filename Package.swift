@@ -5,6 +5,7 @@ import PackageDescription
 // scripts/check-package.py keeps the two in step):
 //   Resilience      the one backoff and the Duration conversions. No dependencies, no I/O.
 //   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
+//   JSONModel       the one JSON model (ordered members, exact numbers), its strict parser and writer. No I/O.
 //   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
 //   BridgeSettings  the commands' settings declared once (name, type, bounds, default, help), resolved
 //                   flag > GOLEM_BRIDGE_<NAME> > --config JSON file > default.
@@ -78,6 +79,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FlexBuffers", swiftSettings: strict),
+        .target(name: "JSONModel", swiftSettings: strict),
         // Our own small resolver beside ArgumentParser rather than swift-configuration 1.4.0 (in the
         // graph through Hummingbird): its getters with a default fall back to the default when a value
         // does not parse, and its JSON file provider cannot list the file's keys to refuse an unknown one.
@@ -111,6 +113,7 @@ let package = Package(
         .target(
             name: "Yagna",
             dependencies: [
+                "JSONModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -123,7 +126,7 @@ let package = Package(
         .target(
             name: "GolemBackend",
             dependencies: [
-                "GolemJobs", "Yagna", "Resilience",
+                "GolemJobs", "Yagna", "JSONModel", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -137,7 +140,7 @@ let package = Package(
         .target(
             name: "LocalProvider",
             dependencies: [
-                "Yagna", "Sandbox", "FlexBuffers", "Resilience",
+                "Yagna", "Sandbox", "FlexBuffers", "JSONModel", "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -151,7 +154,7 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "AMQP", "GolemJobs",
+                "AMQP", "GolemJobs", "JSONModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -174,7 +177,7 @@ let package = Package(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
-                "MetricsEndpoint", "BridgeSettings",
+                "MetricsEndpoint", "BridgeSettings", "JSONModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -208,10 +211,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GolemBackendTests",
-            dependencies: ["GolemBackend", "GolemJobs", "Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["GolemBackend", "GolemJobs", "Yagna", "JSONModel", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "FlexBuffers", "Yagna"], swiftSettings: strict),
+        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "FlexBuffers", "Yagna", "JSONModel"], swiftSettings: strict),
         .testTarget(
             name: "MetricsEndpointTests",
             dependencies: [
@@ -232,6 +235,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "FlexBuffersTests", dependencies: ["FlexBuffers"], swiftSettings: strict),
+        .testTarget(name: "JSONModelTests", dependencies: ["JSONModel"], swiftSettings: strict),
         .testTarget(
             name: "BridgeSettingsTests",
             dependencies: ["BridgeSettings", .product(name: "Logging", package: "swift-log")],
@@ -250,7 +254,7 @@ let package = Package(
         .testTarget(
             name: "BridgeTests",
             dependencies: [
-                "Bridge", "GolemJobs",
+                "Bridge", "GolemJobs", "JSONModel",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             resources: [.copy("Fixtures")],

@@ -7,6 +7,11 @@
 /// `map` keeps its entries in the order given. That order only decides where the encoder lays
 /// the entries out in the buffer (it writes the key vector sorted, as the format requires);
 /// equality and hashing ignore it, so a map equals the same map read back from its encoding.
+///
+/// Kept beside JSONModel's `JSONValue` (the package's JSON model) on purpose: this is a binary
+/// format with types JSON has no words for (unsigned integers, blobs, typed vectors of a width),
+/// and yagna's GSB frames must round-trip them byte for byte. Where a frame carries JSON-shaped
+/// data (an ExeScript), it crosses over through `Codable`, not through a conversion of our own.
 public enum FlexValue: Sendable {
     case null
     case bool(Bool)

@@ -1,5 +1,6 @@
 import Foundation
 import GolemJobs
+import JSONModel
 import Yagna
 
 /// Builds a golem-js style demand from a job's package and market options (pure; REFERENCE.md §3.3).
@@ -27,7 +28,7 @@ public struct DemandBuilder: Sendable {
         // The request codec allows at most 720 hours; a spec built in code is held to the same, so
         // the millisecond arithmetic below cannot overflow Int64.
         let rentHours = min(max(market.rentHours ?? 0.5, 1.0 / 3600), 720)
-        var properties: [String: YagnaJSON] = [
+        var properties: [String: JSONValue] = [
             "golem.srv.caps.multi-activity": .bool(true),
             "golem.node.debug.subnet": .string(subnet),
             "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + rentHours * 3600) * 1000)),

@@ -1,5 +1,6 @@
 import Foundation
 import GolemJobs
+import JSONModel
 import Yagna
 
 /// What a provider's offer asks: its linear prices and resources, read from the offer's properties.
@@ -25,7 +26,7 @@ public struct OfferTerms: Sendable, Hashable {
 
     /// Reads `golem.com.pricing.model.linear.coeffs` by `golem.com.usage.vector`; the start price is
     /// the coefficient after the vector's. Throws a sentence naming the missing or broken property.
-    public init(properties: [String: YagnaJSON]) throws(OfferTermsError) {
+    public init(properties: [String: JSONValue]) throws(OfferTermsError) {
         guard properties["golem.com.pricing.model"]?.string ?? "linear" == "linear" else {
             throw OfferTermsError("pricing model \(properties["golem.com.pricing.model"]?.string ?? "?") is not linear")
         }
@@ -52,7 +53,7 @@ public struct OfferTerms: Sendable, Hashable {
 
     /// `golem.inf.cpu.threads`: a count from 1 to 2^20. An offer is anyone's text, so a value that
     /// Int(Double) would trap on (1e300) is refused as the offer's fault, never crashes the bridge.
-    static func threads(_ value: YagnaJSON?) throws(OfferTermsError) -> Int {
+    static func threads(_ value: JSONValue?) throws(OfferTermsError) -> Int {
         guard let value else { return 1 }
         guard let n = value.number, n >= 1, n <= 1_048_576, n.rounded() == n else {
             throw OfferTermsError("golem.inf.cpu.threads is not a count from 1 to 1048576")

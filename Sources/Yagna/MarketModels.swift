@@ -1,9 +1,11 @@
+import JSONModel
+
 /// A demand or offer as the market API takes it: flat properties and an LDAP-like constraint filter.
 public struct DemandOfferBase: Sendable, Hashable, Codable {
-    public var properties: [String: YagnaJSON]
+    public var properties: [String: JSONValue]
     public var constraints: String
 
-    public init(properties: [String: YagnaJSON], constraints: String) {
+    public init(properties: [String: JSONValue], constraints: String) {
         self.properties = properties
         self.constraints = constraints
     }
@@ -15,7 +17,7 @@ public struct Proposal: Sendable, Hashable, Decodable {
     public var issuerId: String
     public var state: String
     public var prevProposalId: String?
-    public var properties: [String: YagnaJSON]
+    public var properties: [String: JSONValue]
     public var constraints: String?
 }
 
@@ -49,7 +51,7 @@ public enum MarketEvent: Sendable, Hashable, Decodable {
 public struct Agreement: Sendable, Hashable, Decodable {
     public struct Offer: Sendable, Hashable, Decodable {
         public var providerId: String
-        public var properties: [String: YagnaJSON]
+        public var properties: [String: JSONValue]
     }
 
     public var agreementId: String

@@ -1,3 +1,5 @@
+import JSONModel
+
 /// A payment allocation: the requestor's reservation of funds on one payment platform.
 public struct Allocation: Sendable, Hashable, Codable {
     public var allocationId: String
@@ -13,9 +15,9 @@ public struct Allocation: Sendable, Hashable, Codable {
 public struct DemandDecorations: Sendable, Hashable, Decodable {
     public struct Property: Sendable, Hashable, Decodable {
         public var key: String
-        public var value: YagnaJSON
+        public var value: JSONValue
 
-        public init(key: String, value: YagnaJSON) {
+        public init(key: String, value: JSONValue) {
             self.key = key
             self.value = value
         }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JSONModel
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -108,9 +109,9 @@ public final class YagnaClient: Sendable {
 
     /// yagna's error bodies: `{"message": …}`, `{"error": …}` or plain text.
     static func errorMessage(_ body: [UInt8]) -> String {
-        if let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] {
+        if let object = try? JSONValue.parse(body, maxDepth: 16) {
             for key in ["message", "error", "internalError"] {
-                if let text = object[key] as? String { return text }
+                if let text = object[key]?.string { return text }
             }
         }
         return body.isEmpty ? "(no body)" : preview(body)

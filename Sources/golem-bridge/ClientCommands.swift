@@ -2,6 +2,7 @@ import AMQP
 import ArgumentParser
 import Bridge
 import Foundation
+import JSONModel
 
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,19 +19,16 @@ struct Submit: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let body: Data
+        // Read before any session starts: this one blocking read has nothing to hold up.
+        let body: [UInt8]
         if file == "-" {
-            body = FileHandle.standardInput.readDataToEndOfFile()
+            body = [UInt8](FileHandle.standardInput.readDataToEndOfFile())
         } else {
-            do { body = try Data(contentsOf: URL(fileURLWithPath: file)) } catch {
+            do { body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file))) } catch {
                 throw CLIError("cannot read \(file): \(error.localizedDescription)")
             }
         }
-        // The job ID is the body's jobId, else the message_id we set: the same rule as the bridge's.
-        var jobId = UUID().uuidString.lowercased()
-        if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], let id = object["jobId"] as? String {
-            jobId = id
-        }
+        let jobId = try Self.jobId(of: body, messageId: UUID().uuidString.lowercased())
         let (amqp, names) = try options.resolve()
         let session = try await ClientSession(
             amqp: amqp, names: names, bindings: watch ? [names.eventRoutingKey(jobId: jobId, event: "*")] : []
@@ -42,18 +40,14 @@ struct Submit: AsyncParsableCommand {
         properties.timestamp = Date()
         do {
             try await session.publisher.publish(
-                exchange: names.jobsExchange, routingKey: names.submitRoutingKey, body: [UInt8](body),
+                exchange: names.jobsExchange, routingKey: names.submitRoutingKey, body: body,
                 properties: properties, mandatory: true
             )
         } catch {
             await session.close()
             throw CLIError("request not accepted by the broker (is a bridge running with prefix \(names.prefix)?): \(error)")
         }
-        if options.json {
-            print(#"{"jobId":"\#(jobId)"}"#)
-        } else {
-            print(jobId)
-        }
+        print(options.json ? JSONValue.object([JSONMember("jobId", .string(jobId))]).text : jobId)
         guard watch else {
             await session.close()
             return
@@ -61,6 +55,22 @@ struct Submit: AsyncParsableCommand {
         let succeeded = try await follow(session: session, json: options.json)
         await session.close()
         if !succeeded { throw ExitCode(1) }
+    }
+}
+
+extension Submit {
+    /// The ID the bridge will give the job, by the bridge's own codec: the body's `jobId`, else
+    /// `messageId` (which the request is sent with). A request the bridge would refuse is refused
+    /// here with the bridge's reason, and never sent; its size alone is left to the bridge, whose
+    /// limit is its own setting.
+    static func jobId(of body: [UInt8], messageId: String) throws -> String {
+        var limits = RequestLimits()
+        limits.maxBytes = .max
+        do {
+            return try RequestCodec.decode(body, messageId: messageId, limits: limits).jobId ?? messageId
+        } catch {
+            throw CLIError("the request is not valid (\(error.reason.rawValue)): \(error.message)")
+        }
     }
 }
 
@@ -97,6 +107,8 @@ struct Watch: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
 
+    func validate() throws { try validateJobId(jobId) }
+
     func run() async throws {
         let (amqp, names) = try options.resolve()
         let session = try await ClientSession(
@@ -104,10 +116,10 @@ struct Watch: AsyncParsableCommand {
         )
         // Bound first, then asked: an end that happens between the two still arrives as an event.
         let snapshot = try await requestStatus(session: session, jobId: jobId, timeout: .seconds(5))
-        if let state = snapshot?["state"] as? String, ["done", "rejected", "unknown"].contains(state) {
-            printSnapshot(snapshot!, json: options.json)
+        if let snapshot, ["done", "rejected", "unknown"].contains(snapshot.state) {
+            printSnapshot(snapshot, json: options.json)
             await session.close()
-            if state != "done" { throw ExitCode(1) }
+            if snapshot.state != "done" { throw ExitCode(1) }
             return
         }
         let succeeded = try await follow(session: session, json: options.json)
@@ -129,30 +141,35 @@ struct Cancel: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
 
+    func validate() throws { try validateJobId(jobId) }
+
     func run() async throws {
         let (amqp, names) = try options.resolve()
         let session = try await ClientSession(amqp: amqp, names: names, bindings: [])
-        var body: [UInt8] = []
-        if let reason {
-            body = [UInt8](try JSONSerialization.data(withJSONObject: ["reason": reason]))
-        }
+        let body = ControlCodec.cancelBody(reason: reason)
         var properties = MessageProperties()
         properties.contentType = "application/json"
         do {
             try await session.publisher.publish(
-                exchange: names.controlExchange, routingKey: "job.\(jobId).cancel", body: body, properties: properties
+                exchange: names.controlExchange, routingKey: ControlCodec.routingKey(jobId: jobId, action: .cancel), body: body,
+                properties: properties
             )
         } catch {
             await session.close()
             throw CLIError("cancel not sent: \(error)")
         }
         await session.close()
-        print(options.json ? #"{"jobId":"\#(jobId)","cancel":"sent"}"# : "cancel sent for \(jobId)")
+        print(options.json
+            ? JSONValue.object([JSONMember("jobId", .string(jobId)), JSONMember("cancel", .string("sent"))]).text
+            : "cancel sent for \(jobId)")
     }
 }
 
 struct Status: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a job's snapshot: its state, attempt, last event, result or error.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print a job's snapshot: its state, attempt, last event, result or error.",
+        discussion: "Exit status 0 for a job the bridge knows, 1 for `unknown` (never accepted) or when no bridge answers."
+    )
 
     @Argument(help: "The job ID.")
     var jobId: String
@@ -162,8 +179,12 @@ struct Status: AsyncParsableCommand {
 
     @OptionGroup var options: ClientOptions
 
-    func run() async throws {
+    func validate() throws {
+        try validateJobId(jobId)
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be positive and at most 3600 seconds") }
+    }
+
+    func run() async throws {
         let (amqp, names) = try options.resolve()
         let session = try await ClientSession(amqp: amqp, names: names, bindings: [])
         let snapshot = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))
@@ -172,17 +193,26 @@ struct Status: AsyncParsableCommand {
             throw CLIError("no answer within \(timeout) s: is a bridge running?")
         }
         printSnapshot(snapshot, json: options.json)
+        if snapshot.state == "unknown" { throw ExitCode(1) }
+    }
+}
+
+/// Refuses what cannot be a job ID (it would not even make a routing key), before anything is sent.
+func validateJobId(_ jobId: String) throws {
+    guard RequestCodec.isValidJobId(jobId) else {
+        throw ValidationError("\(jobId) is not a job ID: 1 to 128 characters from A-Z a-z 0-9 _ : - (no dot)")
     }
 }
 
 /// Asks for a job's snapshot; `nil` when no bridge answered in time.
-func requestStatus(session: ClientSession, jobId: String, timeout: Duration) async throws -> [String: Any]? {
+func requestStatus(session: ClientSession, jobId: String, timeout: Duration) async throws -> JobSnapshot? {
     let correlationId = UUID().uuidString.lowercased()
     var properties = MessageProperties()
     properties.replyTo = session.replyQueue
     properties.correlationId = correlationId
     try await session.publisher.publish(
-        exchange: session.names.controlExchange, routingKey: "job.\(jobId).status", body: [], properties: properties
+        exchange: session.names.controlExchange, routingKey: ControlCodec.routingKey(jobId: jobId, action: .status),
+        body: [], properties: properties
     )
     let reply = try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
         group.addTask {
@@ -204,24 +234,32 @@ func requestStatus(session: ClientSession, jobId: String, timeout: Duration) asy
         return first
     }
     guard let reply else { return nil }
-    return try JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any]
+    guard let snapshot = JobSnapshot.decode(reply) else {
+        throw CLIError("the bridge's reply is not a job snapshot: \(String(decoding: reply.prefix(200), as: UTF8.self))")
+    }
+    return snapshot
 }
 
-func printSnapshot(_ snapshot: [String: Any], json: Bool) {
-    if json, let data = try? JSONSerialization.data(withJSONObject: snapshot, options: [.sortedKeys]) {
-        print(String(decoding: data, as: UTF8.self))
+func printSnapshot(_ snapshot: JobSnapshot, json: Bool) {
+    if json {
+        print(String(decoding: snapshot.encoded(), as: UTF8.self))
         return
     }
-    var lines = ["job     \(snapshot["jobId"] ?? "?")", "state   \(snapshot["state"] ?? "?")"]
-    if let attempt = snapshot["attempt"] { lines.append("attempt \(attempt)") }
-    if let last = snapshot["lastEvent"] { lines.append("last    \(last)") }
-    if let updated = snapshot["updatedAt"] { lines.append("updated \(updated)") }
-    if let error = snapshot["error"] as? [String: Any] {
-        lines.append("error   \(error["code"] ?? "?"): \(error["message"] ?? "")")
+    var lines = ["job     \(snapshot.jobId)", "state   \(snapshot.state)"]
+    if let attempt = snapshot.attempt { lines.append("attempt \(attempt)") }
+    if let last = snapshot.lastEvent { lines.append("last    \(last)") }
+    if let updated = snapshot.updatedAt { lines.append("updated \(Timestamp.string(updated))") }
+    if let error = snapshot.error {
+        lines.append("error   \(error["code"]?.string ?? "?"): \(error["message"]?.string ?? "")")
     }
-    if let result = snapshot["result"] as? [String: Any], let output = result["output"] as? String {
+    if let output = snapshot.result?["output"]?.string {
         let shown = output.hasSuffix("\n") ? String(output.dropLast()) : output
         lines.append("output  " + shown.replacingOccurrences(of: "\n", with: "\n        "))
     }
     print(lines.joined(separator: "\n"))
+}
+
+extension JSONValue {
+    /// The compact JSON text, for printing.
+    var text: String { String(decoding: encoded(), as: UTF8.self) }
 }

@@ -73,11 +73,11 @@ extension DecodedEvent {
         let shortTime = String(time.dropFirst(11).prefix(12))
         var text = "\(shortTime)  \(jobId)  \(event.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(state)"
         if attempt > 0 { text += "  attempt \(attempt)" }
-        if let name = data["provider"]?["name"]?.stringValue { text += "  on \(name)" }
+        if let name = data["provider"]?["name"]?.string { text += "  on \(name)" }
         if let errorCode { text += "  \(errorCode): \(errorMessage ?? "")" }
         if event == .progress, let step = data["step"] {
-            text += "  step \(step["index"]?.intValue ?? -1) \(step["kind"]?.stringValue ?? "")"
-            if let code = step["exitCode"]?.intValue { text += " exit \(code)" }
+            text += "  step \(step["index"]?.int ?? -1) \(step["kind"]?.string ?? "")"
+            if let code = step["exitCode"]?.int { text += " exit \(code)" }
         }
         if event == .success, let output {
             let shown = output.hasSuffix("\n") ? String(output.dropLast()) : output

@@ -20,4 +20,11 @@ import Testing
         let cut = ControlCodec.cancelReason(Array(#"{"reason":"\#(long)"}"#.utf8))
         #expect(cut?.unicodeScalars.count == ControlCodec.maxReasonLength)
     }
+
+    @Test func whatTheClientWritesTheBridgeReads() {
+        let key = ControlCodec.routingKey(jobId: "abc-1", action: .cancel)
+        #expect(ControlCodec.parse(routingKey: key) == .init(jobId: "abc-1", action: .cancel))
+        #expect(ControlCodec.cancelReason(ControlCodec.cancelBody(reason: "no longer \"needed\"")) == "no longer \"needed\"")
+        #expect(ControlCodec.cancelBody(reason: nil).isEmpty)
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import GolemJobs
+import JSONModel
 @testable import Bridge
 
 @Suite struct EventCodecTests {
@@ -53,8 +54,8 @@ import GolemJobs
         let body = EventCodec.encode(event, id: "x", sequence: 3, source: "s", labels: [:]).body
         #expect(!body.contains(where: { $0 < 0x20 }))
         let decoded = try EventCodec.decode(body)
-        #expect(decoded.data["step"]?["stdout"]?.stringValue == "a\u{0}b\u{1b}[0m\"\\\t")
-        #expect(decoded.data["step"]?["stderr"]?.stringValue == "é😀")
+        #expect(decoded.data["step"]?["stdout"]?.string == "a\u{0}b\u{1b}[0m\"\\\t")
+        #expect(decoded.data["step"]?["stderr"]?.string == "é😀")
         #expect(decoded.data["step"]?["truncated"] == .bool(true))
     }
 
@@ -87,12 +88,17 @@ import GolemJobs
 
     @Test func invalidDownloadedJSONFallsBackToBase64() {
         let step = StepResult(index: 0, kind: .downloadJson, data: Array("{oops".utf8))
-        #expect(EventCodec.stepJSON(step)["base64"] == .string(Base64.encode(Array("{oops".utf8))))
+        #expect(EventCodec.stepJSON(step)["base64"] == .string(Data("{oops".utf8).base64EncodedString()))
     }
 
-    @Test func timestamps() {
+    @Test func timestamps() throws {
         #expect(Timestamp.string(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp.string(Date(timeIntervalSince1970: 951_782_400.5)) == "2000-02-29T00:00:00.500Z")
         #expect(Timestamp.string(Date(timeIntervalSince1970: -0.001)) == "1969-12-31T23:59:59.999Z")
+        // The contract's example; x.12 is stored as x.1199999…, and must not print .119.
+        #expect(Timestamp.string(Date(timeIntervalSince1970: 1_795_946_403.12)) == "2026-11-29T10:00:03.120Z")
+        let read = try #require(Timestamp.date("2026-11-29T10:00:03.120Z"))
+        #expect(abs(read.timeIntervalSince1970 - 1_795_946_403.12) < 1e-6)
+        #expect(Timestamp.date("yesterday") == nil)
     }
 }

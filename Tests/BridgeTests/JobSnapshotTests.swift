@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Testing
 @testable import Bridge
 
@@ -21,5 +22,22 @@ import Testing
     @Test func lastEventIsNullBeforeTheFirstEvent() {
         let snapshot = JobSnapshot(jobId: "j", state: "new", attempt: 0, createdAt: .now, updatedAt: .now, lastEvent: nil)
         #expect(snapshot.json["lastEvent"] == .null)
+    }
+
+    @Test func decodeReadsBackWhatEncodeWrote() throws {
+        let snapshot = JobSnapshot(
+            jobId: "j", state: "done", attempt: 1, createdAt: Date(timeIntervalSince1970: 1_795_946_400),
+            updatedAt: Date(timeIntervalSince1970: 1_795_946_403.12), lastEvent: "ended",
+            result: .object([JSONMember("steps", .array([])), JSONMember("output", .string("hi\n"))]))
+        let decoded = try #require(JobSnapshot.decode(snapshot.encoded()))
+        #expect(decoded.encoded() == snapshot.encoded())
+        #expect(decoded.attempt == 1 && decoded.lastEvent == "ended" && decoded.result?["output"]?.string == "hi\n")
+        #expect(JobSnapshot.decode(JobSnapshot.unknown("x").encoded()) == .unknown("x"))
+    }
+
+    @Test func decodeRefusesWhatIsNotASnapshot() {
+        for body in ["", "[]", #"{"jobId":"x"}"#, #"{"state":"done"}"#, #"{"jobId":1,"state":"done"}"#, "{oops"] {
+            #expect(JobSnapshot.decode(Array(body.utf8)) == nil, "\(body)")
+        }
     }
 }

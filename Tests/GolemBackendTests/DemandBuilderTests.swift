@@ -1,5 +1,6 @@
 import Foundation
 import GolemJobs
+import JSONModel
 import Testing
 import Yagna
 @testable import GolemBackend
@@ -16,12 +17,12 @@ import Yagna
         let package = PackageSpec(imageHash: "ab", imageUrl: "http://x/i.gvmi", minCpuCores: 2, minCpuThreads: 4, minMemGib: 1.5, minStorageGib: 10, capabilities: ["vpn"])
         let now = Date(timeIntervalSince1970: 1_000)
         let demand = builder.demand(package: package, taskPackage: "hash:sha3:ab:http://x/i.gvmi", market: MarketSpec(rentHours: 1), decorations: decorations, now: now)
-        #expect(demand.properties["golem.srv.comp.task_package"] == YagnaJSON.string("hash:sha3:ab:http://x/i.gvmi"))
-        #expect(demand.properties["golem.srv.comp.expiration"] == YagnaJSON.int((1_000 + 3600) * 1000))
-        #expect(demand.properties["golem.node.debug.subnet"] == YagnaJSON.string("public"))
-        #expect(demand.properties["golem.srv.caps.multi-activity"] == YagnaJSON.bool(true))
-        #expect(demand.properties["golem.com.payment.debit-notes.accept-timeout?"] == YagnaJSON.int(240))
-        #expect(demand.properties["golem.com.payment.platform.erc20-holesky-tglm.address"] == YagnaJSON.string("0xabc"))
+        #expect(demand.properties["golem.srv.comp.task_package"] == JSONValue.string("hash:sha3:ab:http://x/i.gvmi"))
+        #expect(demand.properties["golem.srv.comp.expiration"] == JSONValue.int((1_000 + 3600) * 1000))
+        #expect(demand.properties["golem.node.debug.subnet"] == JSONValue.string("public"))
+        #expect(demand.properties["golem.srv.caps.multi-activity"] == JSONValue.bool(true))
+        #expect(demand.properties["golem.com.payment.debit-notes.accept-timeout?"] == JSONValue.int(240))
+        #expect(demand.properties["golem.com.payment.platform.erc20-holesky-tglm.address"] == JSONValue.string("0xabc"))
         #expect(demand.properties["golem.com.payment.chosen-platform"] == nil)
         #expect(demand.constraints == """
             (&(golem.com.pricing.model=linear)
@@ -48,7 +49,7 @@ import Yagna
     @Test func theCounterNamesTheChosenPlatform() {
         let demand = builder.demand(package: PackageSpec(imageTag: "t/t:1"), taskPackage: "p", market: MarketSpec(), decorations: decorations, now: Date())
         let counter = builder.counter(demand)
-        #expect(counter.properties["golem.com.payment.chosen-platform"] == YagnaJSON.string("erc20-holesky-tglm"))
+        #expect(counter.properties["golem.com.payment.chosen-platform"] == JSONValue.string("erc20-holesky-tglm"))
         #expect(counter.constraints == demand.constraints)
     }
 

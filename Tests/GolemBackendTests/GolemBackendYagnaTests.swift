@@ -1,6 +1,7 @@
 import Foundation
 import GolemLocalTestSupport
 import GolemJobs
+import JSONModel
 import Logging
 import Testing
 import Yagna
@@ -125,7 +126,7 @@ let testLogger = Logger(label: "golem-backend-test")
 
     /// Demands on the requestor node in this test's subnet (other suites may have their own).
     func ourDemands() async throws -> [String] {
-        struct Demand: Decodable { var demandId: String; var properties: [String: YagnaJSON] }
+        struct Demand: Decodable { var demandId: String; var properties: [String: JSONValue] }
         return try await requestor.json(.GET, "/market-api/v1/demands", as: [Demand].self)
             .filter { $0.properties["golem.node.debug.subnet"] == .string(subnet) }.map(\.demandId)
     }

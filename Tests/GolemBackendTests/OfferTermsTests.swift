@@ -1,11 +1,12 @@
 import Foundation
 import GolemJobs
+import JSONModel
 import Testing
 import Yagna
 @testable import GolemBackend
 
 @Suite struct OfferTermsTests {
-    static func offer(coeffs: [Double], vector: [String] = ["golem.usage.cpu_sec", "golem.usage.duration_sec"], threads: Int64 = 4) -> [String: YagnaJSON] {
+    static func offer(coeffs: [Double], vector: [String] = ["golem.usage.cpu_sec", "golem.usage.duration_sec"], threads: Int64 = 4) -> [String: JSONValue] {
         [
             "golem.com.pricing.model": .string("linear"),
             "golem.com.pricing.model.linear.coeffs": .array(coeffs.map { .double($0) }),
@@ -35,7 +36,7 @@ import Yagna
     }
 
     @Test func anOfferWithAnImpossibleThreadCountIsRefusedNotTrapped() throws {
-        for threads: YagnaJSON in [.double(1e300), .double(-1), .int(0), .double(2.5), .string("4")] {
+        for threads: JSONValue in [.double(1e300), .double(-1), .int(0), .double(2.5), .string("4")] {
             var properties = Self.offer(coeffs: [0.1, 0.2, 0.3])
             properties["golem.inf.cpu.threads"] = threads
             let error = #expect(throws: OfferTermsError.self, "\(threads)") { try OfferTerms(properties: properties) }

@@ -1,5 +1,6 @@
 import Foundation
 import GolemLocalTestSupport
+import JSONModel
 import Logging
 import Yagna
 
@@ -32,7 +33,7 @@ actor PlayedProvider {
 
     struct ActivityEvent: Decodable {
         var activityId: String
-        var eventType: [String: YagnaJSON]
+        var eventType: [String: JSONValue]
         var eventDate: String
     }
 

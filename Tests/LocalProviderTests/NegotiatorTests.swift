@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Testing
 import Yagna
 @testable import LocalProvider
@@ -7,8 +8,8 @@ import Yagna
     let configuration = ProviderConfiguration(yagna: YagnaConfiguration(appKey: "k"), subnet: "public", paymentPlatform: "erc20-holesky-tglm")
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func demand(_ extra: [String: YagnaJSON] = [:], expiresIn seconds: Double = 1800) -> [String: YagnaJSON] {
-        var properties: [String: YagnaJSON] = [
+    func demand(_ extra: [String: JSONValue] = [:], expiresIn seconds: Double = 1800) -> [String: JSONValue] {
+        var properties: [String: JSONValue] = [
             "golem.node.debug.subnet": .string("public"),
             "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + seconds) * 1000)),
             "golem.com.payment.platform.erc20-holesky-tglm.address": .string("0xabc"),
@@ -81,8 +82,11 @@ import Yagna
         #expect(terms(2, 3).acceptTimeout == .seconds(3))
         #expect(terms(0.001, 0.5).debitNoteInterval == .seconds(1))
         #expect(terms(0.001, 0.5).acceptTimeout == .seconds(1))
-        #expect(terms(1e300, .infinity).debitNoteInterval == .seconds(86_400))
-        #expect(terms(1e300, .infinity).acceptTimeout == .seconds(86_400))
+        #expect(terms(1e300, 1e300).debitNoteInterval == .seconds(86_400))
+        #expect(terms(1e300, 1e300).acceptTimeout == .seconds(86_400))
+        // 1e400 is valid JSON and reads as infinity.
+        let huge = PaymentTerms(demand: demand(["golem.com.payment.debit-notes.accept-timeout?": .number("1e400")]), configuration: configuration)
+        #expect(huge.acceptTimeout == .seconds(86_400))
         #expect(terms(0, -5).debitNoteInterval == configuration.debitNoteInterval, "not negotiated: the agent's default")
         #expect(terms(0, -5).acceptTimeout == configuration.debitNoteAcceptTimeout)
     }

@@ -1,4 +1,5 @@
 import GolemJobs
+import JSONModel
 
 /// An event as a consumer reads it: the CloudEvent attributes, the common `data` fields, and the
 /// whole `data` JSON for everything else.
@@ -35,14 +36,14 @@ public struct EventDecodingError: Error, Sendable, Hashable, CustomStringConvert
 extension EventCodec {
     /// Decodes an event body. Unknown members are ignored, so newer bridges stay readable.
     public static func decode(_ body: [UInt8]) throws(EventDecodingError) -> DecodedEvent {
-        guard let json = JSONValue.parse(body, maxDepth: 256), case .object = json else {
+        guard let json = try? JSONValue.parse(body, maxDepth: 256), case .object = json else {
             throw EventDecodingError("the event is not a JSON object")
         }
         func string(_ v: JSONValue?, _ name: String) throws(EventDecodingError) -> String {
-            guard let s = v?.stringValue else { throw EventDecodingError("\(name) must be a string") }
+            guard let s = v?.string else { throw EventDecodingError("\(name) must be a string") }
             return s
         }
-        guard json["specversion"]?.stringValue == "1.0" else { throw EventDecodingError("specversion must be \"1.0\"") }
+        guard json["specversion"]?.string == "1.0" else { throw EventDecodingError("specversion must be \"1.0\"") }
         guard let data = json["data"], case .object = data else { throw EventDecodingError("data must be an object") }
         let sequenceText = try string(json["sequence"], "sequence")
         guard let sequence = Int(sequenceText) else { throw EventDecodingError("sequence must be a decimal string") }
@@ -50,10 +51,10 @@ extension EventCodec {
         guard let kind = JobEvent.Kind(rawValue: eventName) else {
             throw EventDecodingError("data.event \"\(eventName)\" is not a known event")
         }
-        guard let attempt = data["attempt"]?.intValue else { throw EventDecodingError("data.attempt must be an integer") }
+        guard let attempt = data["attempt"]?.int else { throw EventDecodingError("data.attempt must be an integer") }
         var labels: [String: String] = [:]
         if case .object(let members)? = data["labels"] {
-            for m in members { if let s = m.value.stringValue { labels[m.key] = s } }
+            for m in members { if let s = m.value.string { labels[m.key] = s } }
         }
         return DecodedEvent(
             id: try string(json["id"], "id"),
@@ -67,10 +68,10 @@ extension EventCodec {
             state: try string(data["state"], "data.state"),
             attempt: attempt,
             labels: labels,
-            errorCode: data["error"]?["code"]?.stringValue,
-            errorMessage: data["error"]?["message"]?.stringValue,
-            errorStep: data["error"]?["step"]?.intValue,
-            output: data["result"]?["output"]?.stringValue,
+            errorCode: data["error"]?["code"]?.string,
+            errorMessage: data["error"]?["message"]?.string,
+            errorStep: data["error"]?["step"]?.int,
+            output: data["result"]?["output"]?.string,
             data: data
         )
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GolemJobs
+import JSONModel
 
 /// Encodes job events as CloudEvents 1.0 structured JSON (contract v1, `golem.events`), and
 /// decodes them back for the CLI's `watch` and for tests.
@@ -96,10 +97,10 @@ public enum EventCodec {
         if let stderr = step.stderr { members.append(JSONMember("stderr", .string(stderr))) }
         if step.outputTruncated { members.append(JSONMember("truncated", .bool(true))) }
         if let data = step.data {
-            if step.kind == .downloadJson, let value = JSONValue.parse(data, maxDepth: maxDownloadedJSONDepth) {
+            if step.kind == .downloadJson, let value = try? JSONValue.parse(data, maxDepth: maxDownloadedJSONDepth) {
                 members.append(JSONMember("value", value))
             } else {
-                members.append(JSONMember("base64", .string(Base64.encode(data))))
+                members.append(JSONMember("base64", .string(Data(data).base64EncodedString())))
             }
         }
         return .object(members)

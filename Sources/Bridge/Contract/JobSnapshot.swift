@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 
 /// A job's current state, the reply to a status request (and to a duplicate submit with `reply_to`).
 ///
@@ -54,4 +55,20 @@ public struct JobSnapshot: Sendable, Hashable {
 
     /// UTF-8 JSON, deterministic.
     public func encoded() -> [UInt8] { json.encoded() }
+
+    /// Reads a snapshot as ``encoded()`` writes it (a status reply); `nil` when `body` is not one.
+    /// Unknown members are ignored, so newer bridges stay readable.
+    public static func decode(_ body: [UInt8]) -> JobSnapshot? {
+        guard let json = try? JSONValue.parse(body, maxDepth: 256),
+            let jobId = json["jobId"]?.string, let state = json["state"]?.string
+        else { return nil }
+        var snapshot = JobSnapshot(
+            jobId: jobId, state: state, attempt: json["attempt"]?.int,
+            createdAt: json["createdAt"]?.string.flatMap(Timestamp.date),
+            updatedAt: json["updatedAt"]?.string.flatMap(Timestamp.date),
+            lastEvent: json["lastEvent"]?.string)
+        snapshot.result = json["result"]
+        snapshot.error = json["error"]
+        return snapshot
+    }
 }

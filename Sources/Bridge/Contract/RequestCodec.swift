@@ -1,4 +1,5 @@
 import GolemJobs
+import JSONModel
 
 /// Decodes and validates job requests (contract v1, `golem.jobs` / `submit`).
 ///
@@ -34,7 +35,7 @@ public enum RequestCodec {
     /// valid job ID contains, so a damaged ID is never taken for another.
     static func jobIdOfInvalidUTF8(_ body: [UInt8], maxDepth: Int) -> String? {
         let repaired = Array(String(decoding: body, as: UTF8.self).utf8)
-        guard let json = try? JSONParser.parse(repaired, maxDepth: maxDepth),
+        guard let json = try? JSONValue.parse(repaired, maxDepth: maxDepth),
               case .string(let id) = json["jobId"], isValidJobId(id) else { return nil }
         return id
     }
@@ -50,16 +51,15 @@ public enum RequestCodec {
                 .tooLarge, "the request is \(body.count) bytes, more than the limit of \(limits.maxBytes) bytes",
                 jobId: fallbackId)
         }
-        guard String(validating: body, as: UTF8.self) != nil else {
-            throw RequestRejection(
-                .notUTF8, "the request is not valid UTF-8",
-                jobId: jobIdOfInvalidUTF8(body, maxDepth: limits.maxDepth) ?? fallbackId)
-        }
         let json: JSONValue
         do {
-            json = try JSONParser.parse(body, maxDepth: limits.maxDepth)
+            json = try JSONValue.parse(body, maxDepth: limits.maxDepth)
         } catch {
             switch error {
+            case .notUTF8:
+                throw RequestRejection(
+                    .notUTF8, "the request is not valid UTF-8",
+                    jobId: jobIdOfInvalidUTF8(body, maxDepth: limits.maxDepth) ?? fallbackId)
             case .syntax(let what):
                 throw RequestRejection(.notJSON, "the request is not valid JSON: \(what)", jobId: fallbackId)
             case .tooDeep(let limit):

@@ -1,4 +1,5 @@
 import GolemJobs
+import JSONModel
 
 /// Reads a parsed request object into a `JobSpec`, naming the field in every rejection.
 struct RequestReader {
@@ -149,7 +150,7 @@ struct RequestReader {
             try fields(body, at: at, required: ["to", "base64"])
             let to = try golemPath(body["to"]!, at: "\(at).to")
             guard case .string(let text) = body["base64"]! else { throw reject("\(at).base64 must be a string") }
-            guard let bytes = Base64.decode(text) else {
+            guard let bytes = Self.decodeBase64(text) else {
                 throw reject("\(at).base64 must be standard padded base64 (A-Z a-z 0-9 + / and =, no whitespace)")
             }
             return .uploadData(to: to, bytes: bytes)
@@ -319,7 +320,7 @@ struct RequestReader {
     }
 
     func number(_ value: JSONValue, at path: String) throws(RequestRejection) -> Double {
-        guard let d = value.doubleValue, d.isFinite else { throw reject("\(path) must be a number, not \(value.typeName)") }
+        guard let d = value.number, d.isFinite else { throw reject("\(path) must be a number, not \(value.typeName)") }
         return d
     }
 
@@ -344,7 +345,7 @@ struct RequestReader {
     }
 
     func integer(_ value: JSONValue, at path: String, in range: ClosedRange<Int>) throws(RequestRejection) -> Int {
-        guard case .number = value, let i = value.intValue, range.contains(i) else {
+        guard case .number = value, let i = value.int, range.contains(i) else {
             throw reject("\(path) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return i

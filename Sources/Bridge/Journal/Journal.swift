@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GolemJobs
+import JSONModel
 
 /// The bridge's durable memory: accepted jobs, their events until the broker confirmed them, and
 /// cancel requests. One SQLite file in WAL mode.
@@ -84,8 +85,8 @@ public final class Journal: Sendable {
                 createdAt: Date(timeIntervalSince1970: row["createdAt"]),
                 updatedAt: Date(timeIntervalSince1970: row["updatedAt"]),
                 lastEvent: row["lastEvent"],
-                result: result.flatMap { JSONValue.parse(Array($0), maxDepth: 256) },
-                error: error.flatMap { JSONValue.parse(Array($0), maxDepth: 256) })
+                result: result.flatMap { try? JSONValue.parse(Array($0), maxDepth: 256) },
+                error: error.flatMap { try? JSONValue.parse(Array($0), maxDepth: 256) })
         }
     }
 
@@ -186,8 +187,8 @@ public final class Journal: Sendable {
             return try rows.map { row in
                 let headersData: Data = row["headers"]
                 var headers: [String: String] = [:]
-                if case .object(let members)? = JSONValue.parse(Array(headersData)) {
-                    for m in members { if let s = m.value.stringValue { headers[m.key] = s } }
+                if case .object(let members)? = try? JSONValue.parse(Array(headersData)) {
+                    for m in members { if let s = m.value.string { headers[m.key] = s } }
                 }
                 let kindName: String = row["kind"]
                 guard let kind = JobEvent.Kind(rawValue: kindName) else {

@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import NIOHTTP1
 import Resilience
 import Yagna
@@ -30,10 +31,10 @@ public struct ProviderAPI: Sendable {
         try await client.send(.DELETE, "/market-api/v1/offers/\(offerId)")
     }
 
-    public func offerEvents(_ offerId: String, timeout: Duration) async throws -> [YagnaJSON] {
+    public func offerEvents(_ offerId: String, timeout: Duration) async throws -> [JSONValue] {
         try await client.json(
             .GET, "/market-api/v1/offers/\(offerId)/events",
-            query: [("timeout", Self.seconds(timeout)), ("maxEvents", "20")], wait: timeout, as: [YagnaJSON].self
+            query: [("timeout", Self.seconds(timeout)), ("maxEvents", "20")], wait: timeout, as: [JSONValue].self
         )
     }
 
@@ -56,11 +57,11 @@ public struct ProviderAPI: Sendable {
         try await client.send(.POST, "/market-api/v1/agreements/\(agreementId)/terminate", body: Message(message: reason))
     }
 
-    public func agreementEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [YagnaJSON] {
+    public func agreementEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [JSONValue] {
         try await client.json(
             .GET, "/market-api/v1/agreementEvents",
             query: [("afterTimestamp", after), ("appSessionId", appSessionId), ("timeout", Self.seconds(timeout)), ("maxEvents", "50")],
-            wait: timeout, as: [YagnaJSON].self
+            wait: timeout, as: [JSONValue].self
         )
     }
 
@@ -68,12 +69,12 @@ public struct ProviderAPI: Sendable {
 
     /// Activity events after `after`; an empty list when the long poll ends without any (yagna
     /// answers that with 408).
-    public func activityEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [YagnaJSON] {
+    public func activityEvents(after: String, appSessionId: String, timeout: Duration) async throws -> [JSONValue] {
         do {
             return try await client.json(
             .GET, "/activity-api/v1/events",
                 query: [("appSessionId", appSessionId), ("afterTimestamp", after), ("timeout", Self.seconds(timeout)), ("maxEvents", "20")],
-                wait: timeout, as: [YagnaJSON].self
+                wait: timeout, as: [JSONValue].self
             )
         } catch let error as YagnaError where error.code == .http(408) {
             return []
@@ -133,11 +134,11 @@ public struct ProviderAPI: Sendable {
         return id
     }
 
-    public func debitNoteEvents(after: String, timeout: Duration) async throws -> [YagnaJSON] {
+    public func debitNoteEvents(after: String, timeout: Duration) async throws -> [JSONValue] {
         try await client.json(
             .GET, "/payment-api/v1/debitNoteEvents",
             query: [("afterTimestamp", after), ("timeout", Self.seconds(timeout)), ("maxEvents", "100")],
-            wait: timeout, as: [YagnaJSON].self
+            wait: timeout, as: [JSONValue].self
         )
     }
 

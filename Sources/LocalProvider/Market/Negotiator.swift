@@ -1,4 +1,5 @@
 import Foundation
+import JSONModel
 import Resilience
 import Yagna
 
@@ -20,7 +21,7 @@ public struct Negotiator: Sendable {
     }
 
     /// `properties` are the demand's (flat keys, as yagna returns them).
-    public func decide(on properties: [String: YagnaJSON], now: Date = Date()) -> Decision {
+    public func decide(on properties: [String: JSONValue], now: Date = Date()) -> Decision {
         let subnet = properties["golem.node.debug.subnet"]?.string
         if subnet != configuration.subnet {
             return .reject("subnet \(subnet ?? "(none)") is not \(configuration.subnet)")
@@ -57,7 +58,7 @@ public struct PaymentTerms: Sendable, Hashable {
     /// with notes, and a value the demand makes up (1e300, infinity) must not reach `Duration`.
     public static let bounds = 1.0...86_400.0
 
-    public init(demand properties: [String: YagnaJSON], configuration: ProviderConfiguration) {
+    public init(demand properties: [String: JSONValue], configuration: ProviderConfiguration) {
         func seconds(_ key: String) -> Duration? {
             guard let value = properties[key]?.number, value > 0 else { return nil }
             let clamped = min(max(value, Self.bounds.lowerBound), Self.bounds.upperBound)

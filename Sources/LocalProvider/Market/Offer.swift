@@ -1,11 +1,12 @@
 import Foundation
+import JSONModel
 import Resilience
 import Yagna
 
 /// The offer the agent subscribes: what ya-provider publishes for a `vm` runtime, with a nonce in
 /// `golem.node.id.name` so a requestor never matches an offer of an earlier run.
 public struct Offer: Sendable, Hashable, Encodable {
-    public var properties: [String: YagnaJSON]
+    public var properties: [String: JSONValue]
     public var constraints: String
 
     /// Builds the offer for `identity` (the payment address) from the configuration.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import JSONModel
 import Logging
 import Resilience
 import Sandbox
@@ -96,7 +97,7 @@ public final class LocalProviderService: Service {
             let renewAt = ContinuousClock.now + configuration.offerExpiration - .seconds(min(60, configuration.offerExpiration.components.seconds / 10))
             await withDiscardingTaskGroup { group in
                 while !Task.isCancelled, ContinuousClock.now < renewAt {
-                    let events: [YagnaJSON]
+                    let events: [JSONValue]
                     do {
                         events = try await api.offerEvents(subscription, timeout: configuration.pollTimeout)
                         backoff.reset()
@@ -121,11 +122,11 @@ public final class LocalProviderService: Service {
         }
     }
 
-    private func handleMarketEvent(_ event: YagnaJSON, offerId: String, offer: Offer, negotiator: Negotiator) async {
+    private func handleMarketEvent(_ event: JSONValue, offerId: String, offer: Offer, negotiator: Negotiator) async {
         switch event["eventType"]?.string {
         case "ProposalEvent":
             guard let proposal = event["proposal"], let proposalId = proposal["proposalId"]?.string else { return }
-            let properties = proposal["properties"]?.object ?? [:]
+            let properties = proposal["properties"]?.dictionary ?? [:]
             var log = logger
             log[metadataKey: "proposal.id"] = "\(proposalId)"
             log[metadataKey: "requestor.id"] = "\(proposal["issuerId"]?.string ?? "?")"
@@ -145,7 +146,7 @@ public final class LocalProviderService: Service {
             guard let agreement = event["agreement"], let agreementId = agreement["agreementId"]?.string else { return }
             var log = logger
             log[metadataKey: "agreement.id"] = "\(agreementId)"
-            let demand = agreement["demand"]?["properties"]?.object ?? [:]
+            let demand = agreement["demand"]?["properties"]?.dictionary ?? [:]
             if case .reject(let reason) = negotiator.decide(on: demand) {
                 log.info("agreement not approved", metadata: ["reason": "\(reason)"])
                 return
@@ -172,7 +173,7 @@ public final class LocalProviderService: Service {
         var after = ProviderAPI.timestamp(started)
         var backoff = Backoff().pauses()
         while !Task.isCancelled {
-            let events: [YagnaJSON]
+            let events: [JSONValue]
             do {
                 events = try await api.agreementEvents(after: after, appSessionId: appSessionId, timeout: configuration.pollTimeout)
                 backoff.reset()
@@ -218,7 +219,7 @@ public final class LocalProviderService: Service {
         var backoff = Backoff().pauses()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
-                let events: [YagnaJSON]
+                let events: [JSONValue]
                 do {
                     events = try await api.activityEvents(after: after, appSessionId: appSessionId, timeout: configuration.pollTimeout)
                     backoff.reset()
@@ -231,7 +232,7 @@ public final class LocalProviderService: Service {
                 for event in events {
                     if let date = event["eventDate"]?.string { after = date }
                     guard let activityId = event["activityId"]?.string, let agreementId = event["agreementId"]?.string else { continue }
-                    let kind = event["eventType"]?.object?.keys.first ?? event["eventType"]?.string
+                    let kind = event["eventType"]?.object?.first?.key ?? event["eventType"]?.string
                     switch kind {
                     case "CreateActivity":
                         group.addTask { await self.create(activityId: activityId, agreementId: agreementId) }

@@ -7,7 +7,7 @@ extension JSONValue {
         return out
     }
 
-    func write(to out: inout [UInt8]) {
+    private func write(to out: inout [UInt8]) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -32,7 +32,7 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ s: String, to out: inout [UInt8]) {
+    private static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {
@@ -49,12 +49,5 @@ extension JSONValue {
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// Parses a JSON document (UTF-8 bytes), nested at most `maxDepth` deep.
-    /// Returns `nil` when the bytes are not valid UTF-8 JSON.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) -> JSONValue? {
-        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
-        return try? JSONParser.parse(bytes, maxDepth: maxDepth)
     }
 }

