@@ -3,6 +3,7 @@ import PackageDescription
 
 // Modules, from the inside out (README "Architecture" lists them with their dependencies;
 // scripts/check-package.py keeps the two in step):
+//   Resilience      the one backoff and the Duration conversions. No dependencies, no I/O.
 //   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
 //   JSONModel       the one JSON model (ordered members, exact numbers), its strict parser and writer. No I/O.
 //   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
@@ -61,10 +62,12 @@ let package = Package(
             pkgConfig: "librabbitmq",
             providers: [.apt(["librabbitmq-dev"])]
         ),
+        // The one backoff (retries, reconnects, polls) and Duration conversions that never trap.
+        .target(name: "Resilience", swiftSettings: strict),
         .target(
             name: "AMQP",
             dependencies: [
-                "CRabbitMQ",
+                "CRabbitMQ", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -72,6 +75,7 @@ let package = Package(
         .target(
             name: "GolemJobs",
             dependencies: [
+                "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
@@ -91,7 +95,12 @@ let package = Package(
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
         .target(
             name: "Sandbox",
-            dependencies: ["CSandboxSpawn", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CSandboxSpawn", "Resilience",
+                .product(name: "Logging", package: "swift-log"),
+                // BlockingIO: file work on NIOThreadPool.singleton, off the cooperative pool.
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .target(
@@ -120,7 +129,7 @@ let package = Package(
         .target(
             name: "GolemBackend",
             dependencies: [
-                "GolemJobs", "Yagna", "JSONModel",
+                "GolemJobs", "Yagna", "JSONModel", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -134,7 +143,7 @@ let package = Package(
         .target(
             name: "LocalProvider",
             dependencies: [
-                "Yagna", "Sandbox", "FlexBuffers", "JSONModel",
+                "Yagna", "Sandbox", "FlexBuffers", "JSONModel", "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -183,9 +192,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "amqp-bench",
-            dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["AMQP", "Resilience", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .testTarget(name: "ResilienceTests", dependencies: ["Resilience"], swiftSettings: strict),
         .testTarget(
             name: "AMQPTests",
             dependencies: ["AMQP", .product(name: "Logging", package: "swift-log")],

@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 
 /// Where and how to connect. Build it from a URL, then adjust fields.
 public struct AMQPConfiguration: Sendable, Hashable {
@@ -97,7 +98,7 @@ public struct AMQPConfiguration: Sendable, Hashable {
                 guard let s = Double(value), s >= 0, s.isFinite else {
                     throw invalid("query parameter '\(item.name)' must be a number of seconds, got '\(value)'")
                 }
-                return .milliseconds(Int64((s * 1000).rounded()))
+                return .seconds(saturating: s)
             }
             func bool() throws -> Bool {
                 switch value.lowercased() {

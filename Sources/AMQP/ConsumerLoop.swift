@@ -1,6 +1,7 @@
 import CRabbitMQ
 import Foundation
 import Logging
+import Resilience
 
 /// The consumer's connection thread: state confined to that thread (not Sendable).
 final class ConsumerLoop {
@@ -220,7 +221,7 @@ final class ConsumerLoop {
             if closing || now >= deadline { return }
             let remaining = min(deadline - now, .seconds(1))
             var fd = pollfd(fd: setup.mailbox.eventFD, events: Int16(POLLIN), revents: 0)
-            if poll(&fd, 1, Int32(max(1, remaining.wholeMilliseconds))) > 0 { setup.mailbox.clearWakeup() }
+            if poll(&fd, 1, Int32(clamping: max(1, remaining.wholeMilliseconds))) > 0 { setup.mailbox.clearWakeup() }
         }
     }
 }

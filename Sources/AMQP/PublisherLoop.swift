@@ -1,6 +1,7 @@
 import CRabbitMQ
 import Foundation
 import Logging
+import Resilience
 
 /// The publisher's connection thread: state confined to that thread (not Sendable).
 final class PublisherLoop {
@@ -321,7 +322,7 @@ final class PublisherLoop {
             if closing || now >= deadline { return }
             let remaining = min(deadline - now, .seconds(1))
             var fd = pollfd(fd: mailbox.eventFD, events: Int16(POLLIN), revents: 0)
-            if poll(&fd, 1, Int32(max(1, remaining.wholeMilliseconds))) > 0 { mailbox.clearWakeup() }
+            if poll(&fd, 1, Int32(clamping: max(1, remaining.wholeMilliseconds))) > 0 { mailbox.clearWakeup() }
         }
     }
 }

@@ -1,6 +1,7 @@
 import CRabbitMQ
 import Foundation
 import Logging
+import Resilience
 
 /// One rabbitmq-c connection with one channel. Deliberately not Sendable: it is created, used and
 /// destroyed on one dedicated connection thread, and the compiler rejects any attempt to capture it in
@@ -75,7 +76,7 @@ final class RabbitConnection {
             "platform": "Swift",
         ]
         if let name = c.connectionName { properties["connection_name"] = .string(name) }
-        let heartbeat = Int32(c.heartbeat.components.seconds)
+        let heartbeat = Int32(clamping: c.heartbeat.components.seconds)
         let reply = crmq_login_plain(
             state, arena.cString(c.vhost), Int32(AMQP_DEFAULT_MAX_CHANNELS), Int32(AMQP_DEFAULT_FRAME_SIZE), heartbeat,
             arena.table(properties), arena.cString(c.user), arena.cString(c.password))
@@ -211,7 +212,7 @@ final class RabbitConnection {
     /// The poll timeout that keeps heartbeats serviced: half the heartbeat (1 s when heartbeats are off).
     var idleTimeoutMilliseconds: Int32 {
         let hb = configuration.heartbeat.wholeMilliseconds
-        return Int32(hb > 0 ? Swift.max(hb / 2, 100) : 1000)
+        return Int32(clamping: hb > 0 ? Swift.max(hb / 2, 100) : 1000)
     }
 
     /// Best-effort graceful close (channel.close, connection.close) with a short RPC bound, then destroy.

@@ -1,4 +1,7 @@
-/// Exponential reconnect backoff with full jitter between `min` and `max`.
+import Resilience
+
+/// Exponential reconnect backoff with equal jitter between `min` and `max`: the AMQP client's
+/// settings for a ``Resilience/Backoff``.
 public struct ReconnectBackoff: Sendable, Hashable {
     public var min: Duration
     public var max: Duration
@@ -8,27 +11,15 @@ public struct ReconnectBackoff: Sendable, Hashable {
         self.max = max
     }
 
-    /// The delay before reconnect attempt `attempt` (0-based): min * 2^attempt capped at max, then
-    /// uniformly jittered into [ceiling/2, ceiling] so many clients do not reconnect in lockstep.
+    /// The backoff these settings describe: doubling from `min` (at least 1 ms) up to `max` (at least
+    /// `min`), each pause drawn from its upper half so that many clients do not reconnect in lockstep.
+    public var backoff: Backoff {
+        let first = Swift.max(min, .milliseconds(1))
+        return Backoff(initial: first, maximum: Swift.max(max, first), multiplier: 2, jitter: .equal)
+    }
+
+    /// The delay before reconnect attempt `attempt` (0-based).
     public func delay(attempt: Int) -> Duration {
-        let minS = Swift.max(min.seconds, 0.001)
-        let ceiling = Swift.min(minS * pow2(Swift.min(attempt, 30)), Swift.max(max.seconds, minS))
-        let jittered = Double.random(in: (ceiling / 2)...ceiling)
-        return .milliseconds(Int64(jittered * 1000))
-    }
-
-    private func pow2(_ n: Int) -> Double { Double(1 << n) }
-}
-
-extension Duration {
-    /// The duration in (fractional) seconds.
-    var seconds: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) / 1e18
-    }
-
-    /// The duration in whole milliseconds (rounded).
-    var wholeMilliseconds: Int {
-        Int((seconds * 1000).rounded())
+        backoff.delay(afterFailures: Swift.max(attempt, 0) + 1)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import GolemJobs
 import Logging
+import Resilience
 import Yagna
 
 extension GolemBackend {
@@ -21,7 +22,7 @@ extension GolemBackend {
     }
 
     func openSession() async throws -> Session {
-        let lifetime = Date().addingTimeInterval(Double(configuration.allocationLifetime.components.seconds))
+        let lifetime = Date().addingTimeInterval(configuration.allocationLifetime.seconds)
         let total = "\(configuration.budget)"
         var allocation: Allocation?
         if let recorded = try await store.allocationId() {
@@ -51,7 +52,7 @@ extension GolemBackend {
     /// session cannot be had it does nothing, a failed amend is logged, and the next call tries again.
     func renewAllocation() async {
         guard let session = try? await session() else { return }
-        let lifetime = Date().addingTimeInterval(Double(configuration.allocationLifetime.components.seconds))
+        let lifetime = Date().addingTimeInterval(configuration.allocationLifetime.seconds)
         do {
             let allocation = try await client.allocation(session.allocationId)
             _ = try await client.amendAllocation(session.allocationId, totalAmount: allocation.totalAmount, timeout: lifetime)

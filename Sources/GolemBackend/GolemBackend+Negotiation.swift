@@ -1,6 +1,7 @@
 import Foundation
 import GolemJobs
 import Logging
+import Resilience
 import Yagna
 
 extension GolemBackend {
@@ -126,7 +127,8 @@ extension GolemBackend {
     /// Subscribes `demand`. While yagna is unreachable or failing (a restart), tries again with a
     /// growing pause until `deadline`; then, or on a non-transient refusal, `provider_failed`.
     private func subscribe(_ demand: DemandOfferBase, until deadline: ContinuousClock.Instant) async throws -> String {
-        var pause = Duration.milliseconds(250)
+        var pauses = Backoff(initial: .milliseconds(250), maximum: .seconds(5)).pauses()
+        var pause = pauses.next()
         while true {
             do {
                 // Not cancelled with the caller: once the POST is sent yagna may hold the demand, and
@@ -137,7 +139,7 @@ extension GolemBackend {
             } catch let error as YagnaError where error.isTransient && ContinuousClock.now + pause < deadline {
                 logger.debug("demand subscription failed; trying again", metadata: ["error": "\(error)"])
                 try await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(5))
+                pause = pauses.next()
             } catch let error as YagnaError {
                 throw JobError(.providerFailed, "cannot subscribe a demand: \(error)")
             }
@@ -189,7 +191,7 @@ extension GolemBackend {
             }
             let lease = Lease(
                 agreementId: id, activityId: activity, provider: provider, key: key,
-                expires: .now + .milliseconds(Int64(hours * 3_600_000))
+                expires: .now + .seconds(saturating: hours * 3600)
             )
             state.withLock { $0.leases[id] = lease }
             log.debug("activity ready", metadata: ["activity": "\(activity)"])

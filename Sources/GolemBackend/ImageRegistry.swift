@@ -33,7 +33,7 @@ struct ImageRegistry: Sendable {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(Int64(timeout.components.seconds)))
+            response = try await HTTPClient.shared.execute(request, timeout: TimeAmount(timeout))
             body = try await response.body.collect(upTo: 1 << 20)
         } catch is CancellationError {
             throw CancellationError()

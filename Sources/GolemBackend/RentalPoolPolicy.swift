@@ -1,3 +1,5 @@
+import Resilience
+
 /// How many rentals the pool keeps and for how long (golem-js 3 `manyOf` `poolSize` + idle eviction).
 public struct RentalPoolPolicy: Sendable, Hashable {
     /// Rentals kept at most, borrowed and idle together. 0 turns reuse off: one agreement per job.
@@ -35,9 +37,6 @@ public struct RentalPoolPolicy: Sendable, Hashable {
 
     /// The wait before the next pre-fill after `failures` failed in a row (0: none).
     public func fillBackoff(failures: Int) -> Duration {
-        guard failures > 0 else { return .zero }
-        var delay = fillRetryDelay
-        for _ in 1..<min(failures, 32) where delay < fillRetryMaxDelay { delay *= 2 }
-        return min(delay, fillRetryMaxDelay)
+        Backoff(initial: fillRetryDelay, maximum: fillRetryMaxDelay).delay(afterFailures: failures)
     }
 }

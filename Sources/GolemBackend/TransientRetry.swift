@@ -1,3 +1,5 @@
+import Resilience
+
 /// When to try a yagna call again after transient failures (yagna restarting, a provider's node
 /// rejoining the net): a pause that doubles from `firstPause` up to `maxPause`, for as long as
 /// `window` has not passed since the first failure in a row. Pure: the caller gives the times.
@@ -21,7 +23,7 @@ struct TransientRetry: Sendable {
         let since = failingSince ?? started
         failingSince = since
         failures += 1
-        let pause = min(firstPause * (1 << min(failures - 1, 20)), maxPause)
+        let pause = Backoff(initial: firstPause, maximum: maxPause).delay(afterFailures: failures)
         return now + pause - since <= window ? pause : nil
     }
 

@@ -4,9 +4,9 @@ import Sandbox
 extension LocalBackend {
     /// Checks, before any job runs, that the sandbox can use the work root: it exists (created if
     /// needed) and the sandbox's unprivileged user can reach it (``Sandbox/prepareWorkRoot(_:)``).
-    public func preflight() throws {
+    public func preflight() async throws {
         do {
-            try Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
+            try await Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
         } catch let error as SandboxError {
             throw LocalBackendError(error.description)
         }

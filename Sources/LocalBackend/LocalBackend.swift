@@ -22,12 +22,15 @@ public struct LocalBackend: JobBackend {
         try Task.checkCancellation()
         let safeId = String(jobId.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }.prefix(128))
         let directory = "\(configuration.workRoot)/\(safeId)-\(attempt)-\(UUID().uuidString.prefix(8))"
+        let workRoot = configuration.workRoot
         do {
             // Searchable by the sandbox's unprivileged uid, whatever the umask: bwrap binds from inside it.
-            try FileManager.default.createDirectory(
-                atPath: configuration.workRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]
-            )
-            try sandbox.prepareWorkDirectory(directory)
+            try await BlockingIO.run {
+                try FileManager.default.createDirectory(
+                    atPath: workRoot, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]
+                )
+            }
+            try await sandbox.prepareWorkDirectory(directory)
         } catch {
             throw JobError(.providerFailed, "local backend cannot create a work directory: \(error)")
         }

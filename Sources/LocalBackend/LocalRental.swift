@@ -19,22 +19,22 @@ struct LocalRental: JobRental {
         case .run(let run):
             return try await runCommand(run, index: index, logger: logger)
         case .uploadData(let to, let bytes):
-            try write(bytes, to: to, index: index, kind: .uploadData)
+            try await write(bytes, to: to, index: index, kind: .uploadData)
             return StepResult(index: index, kind: .uploadData)
         case .uploadJson(let to, let json):
-            try write(json, to: to, index: index, kind: .uploadJson)
+            try await write(json, to: to, index: index, kind: .uploadJson)
             return StepResult(index: index, kind: .uploadJson)
         case .downloadData(let from):
-            return StepResult(index: index, kind: .downloadData, data: try read(from, index: index, kind: .downloadData))
+            return StepResult(index: index, kind: .downloadData, data: try await read(from, index: index, kind: .downloadData))
         case .downloadJson(let from):
-            return StepResult(index: index, kind: .downloadJson, data: try read(from, index: index, kind: .downloadJson))
+            return StepResult(index: index, kind: .downloadJson, data: try await read(from, index: index, kind: .downloadJson))
         case .transfer(let from, _):
             throw JobError(.commandFailed, "step \(index) (transfer): cannot fetch \(from): transfer needs network; the local backend has none", step: index)
         }
     }
 
     func release(healthy: Bool) async {
-        sandbox.releaseWorkDirectory(workDirectory)
+        await sandbox.releaseWorkDirectory(workDirectory)
     }
 
     // MARK: - Steps
@@ -64,25 +64,25 @@ struct LocalRental: JobRental {
 
     /// Writes `bytes` to a path inside `/golem/work`, creating directories; never follows a symlink
     /// (the job may have planted one to reach the host).
-    private func write(_ bytes: [UInt8], to path: String, index: Int, kind: StepKind) throws {
+    private func write(_ bytes: [UInt8], to path: String, index: Int, kind: StepKind) async throws {
         let label = "step \(index) (\(kind.rawValue))"
         guard bytes.count <= configuration.uploadLimit else {
             throw JobError(.invalidRequest, "\(label): \(bytes.count) bytes exceed the upload limit of \(configuration.uploadLimit)", step: index)
         }
         let components = try WorkPath.components(of: path, label: label, step: index)
         do {
-            try WorkFiles(root: workDirectory).write(bytes, to: components) { try sandbox.handOver($0) }
+            try await WorkFiles(root: workDirectory).write(bytes, to: components) { [sandbox] in try sandbox.handOver($0) }
         } catch {
             throw JobError(.commandFailed, "\(label): \(error)", step: index)
         }
     }
 
     /// Reads a file inside `/golem/work`, bounded, never through a symlink.
-    private func read(_ path: String, index: Int, kind: StepKind) throws -> [UInt8] {
+    private func read(_ path: String, index: Int, kind: StepKind) async throws -> [UInt8] {
         let label = "step \(index) (\(kind.rawValue))"
         let components = try WorkPath.components(of: path, label: label, step: index)
         do {
-            return try WorkFiles(root: workDirectory).read(components, limit: configuration.downloadLimit)
+            return try await WorkFiles(root: workDirectory).read(components, limit: configuration.downloadLimit)
         } catch {
             throw JobError(.commandFailed, "\(label): \(error)", step: index)
         }

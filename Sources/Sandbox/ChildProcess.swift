@@ -3,6 +3,7 @@ import CSandboxSpawn
 import Glibc
 #endif
 import Foundation
+import Resilience
 import Synchronization
 
 /// A spawned process whose stdout and stderr are captured (bounded) and whose exit is awaited on a
@@ -206,7 +207,7 @@ final class ChildProcess: Sendable {
             var wait: Int32 = -1
             if let deadline, !timedOut {
                 let remaining = ContinuousClock.now.duration(to: deadline)
-                wait = Int32(max(0, min(Double(Int32.max), (Double(remaining.components.seconds) * 1000 + Double(remaining.components.attoseconds) / 1e15).rounded(.up))))
+                wait = Int32(clamping: max(0, remaining.milliseconds(rounded: .up)))
             }
             if killed != nil { wait = wait < 0 ? 20 : min(wait, 20) }
             let ready = poll(&pollFDs, nfds_t(pollFDs.count), wait)

@@ -10,8 +10,13 @@ extension Sandbox {
     /// every command with a bwrap error that names neither the folder nor the cause.
     ///
     /// Returns the standardized path. Throws a `SandboxError` that names the folder and the fix.
+    /// Runs on ``BlockingIO``.
     @discardableResult
-    public func prepareWorkRoot(_ root: String) throws -> String {
+    public func prepareWorkRoot(_ root: String) async throws -> String {
+        try await BlockingIO.run { try checkWorkRoot(root) }
+    }
+
+    private func checkWorkRoot(_ root: String) throws -> String {
         let path = URL(fileURLWithPath: root).standardizedFileURL.path
         do {
             try FileManager.default.createDirectory(

@@ -25,17 +25,9 @@ public struct Sandbox: Sendable {
     /// when it cannot start, `CancellationError` when the Task was cancelled (after the kill).
     public func run(_ command: SandboxCommand, logger: Logger) async throws -> SandboxResult {
         try Task.checkCancellation()
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: command.workDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw SandboxError("work directory \(command.workDirectory) does not exist")
-        }
-        let (uid, gid) = hostIds(for: command.workDirectory)
-        let process = try ChildProcess.spawn(
-            executable: configuration.bwrapPath, arguments: bwrapArguments(for: command),
-            environment: environment(for: command), limits: command.limits.resourceLimits,
-            dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil,
-            infoDescriptor: true
-        )
+        // stat, readlink and vfork + exec of bwrap block their thread: made on BlockingIO. A task
+        // cancelled meanwhile kills the process at once below.
+        let process = try await BlockingIO.run { try spawn(command) }
         logger.debug("sandbox started", metadata: ["sandbox.pid": "\(process.pid)", "sandbox.command": "\(command.executable)"])
         let termination = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcess.Termination, Never>) in
@@ -52,6 +44,20 @@ public struct Sandbox: Sendable {
             exitCode: termination.exitCode, stdout: termination.stdout, stderr: termination.stderr,
             stdoutTruncated: termination.stdoutTruncated, stderrTruncated: termination.stderrTruncated,
             timedOut: termination.timedOut
+        )
+    }
+
+    private func spawn(_ command: SandboxCommand) throws -> ChildProcess {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: command.workDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw SandboxError("work directory \(command.workDirectory) does not exist")
+        }
+        let (uid, gid) = hostIds(for: command.workDirectory)
+        return try ChildProcess.spawn(
+            executable: configuration.bwrapPath, arguments: bwrapArguments(for: command),
+            environment: environment(for: command), limits: command.limits.resourceLimits,
+            dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil,
+            infoDescriptor: true
         )
     }
 
@@ -74,8 +80,12 @@ public struct Sandbox: Sendable {
 
     /// Creates `path` (and its parents) if needed and, as root, hands it to a host uid of its own from
     /// the pool (so the job's process limit is its own), else to ``effectiveHostIds``. Give it back
-    /// with ``releaseWorkDirectory(_:)``.
-    public func prepareWorkDirectory(_ path: String) throws {
+    /// with ``releaseWorkDirectory(_:)``. Runs on ``BlockingIO``.
+    public func prepareWorkDirectory(_ path: String) async throws {
+        try await BlockingIO.run { try createWorkDirectory(path) }
+    }
+
+    private func createWorkDirectory(_ path: String) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         if geteuid() == 0, configuration.hostUid != nil, let uid = HostIdPool.shared.acquire() {
             guard lchown(path, uid, uid) == 0 else {
@@ -88,7 +98,12 @@ public struct Sandbox: Sendable {
     }
 
     /// Removes a work directory and returns its uid to the pool. Call it once nothing runs in it.
-    public func releaseWorkDirectory(_ path: String) {
+    /// Runs on ``BlockingIO``, also when the calling task is cancelled.
+    public func releaseWorkDirectory(_ path: String) async {
+        await BlockingIO.run { removeWorkDirectory(path) }
+    }
+
+    private func removeWorkDirectory(_ path: String) {
         var info = stat()
         let owner: UInt32? = stat(path, &info) == 0 ? info.st_uid : nil
         try? FileManager.default.removeItem(atPath: path)

@@ -7,7 +7,7 @@ import Glibc
 /// The job owns everything below the work directory and may plant symlinks there to reach the host;
 /// every path component is opened with `openat(…, O_NOFOLLOW)` from the one before, so neither a
 /// symlink nor a swap during the walk leads outside. Paths are given as components below the root
-/// (already checked to contain no `..`).
+/// (already checked to contain no `..`). The file work runs on ``BlockingIO``, off the cooperative pool.
 public struct WorkFiles: Sendable {
     public let root: String
 
@@ -16,7 +16,18 @@ public struct WorkFiles: Sendable {
     }
 
     /// Writes `bytes` to the file, creating missing directories (each handed to `handOver` by path).
-    public func write(_ bytes: [UInt8], to components: [String], handOver: (String) throws -> Void = { _ in }) throws(WorkFileError) {
+    public func write(
+        _ bytes: [UInt8], to components: [String], handOver: @escaping @Sendable (String) throws -> Void = { _ in }
+    ) async throws(WorkFileError) {
+        try await BlockingIO.run { () throws(WorkFileError) in try writeNow(bytes, to: components, handOver: handOver) }
+    }
+
+    /// Reads a regular file of at most `limit` bytes.
+    public func read(_ components: [String], limit: Int) async throws(WorkFileError) -> [UInt8] {
+        try await BlockingIO.run { () throws(WorkFileError) in try readNow(components, limit: limit) }
+    }
+
+    private func writeNow(_ bytes: [UInt8], to components: [String], handOver: (String) throws -> Void) throws(WorkFileError) {
         let directory = try openParent(of: components, create: true, handOver: handOver)
         defer { close(directory) }
         let name = components.last ?? ""
@@ -35,8 +46,7 @@ public struct WorkFiles: Sendable {
         try? handOver(path(components))
     }
 
-    /// Reads a regular file of at most `limit` bytes.
-    public func read(_ components: [String], limit: Int) throws(WorkFileError) -> [UInt8] {
+    private func readNow(_ components: [String], limit: Int) throws(WorkFileError) -> [UInt8] {
         let directory = try openParent(of: components, create: false, handOver: { _ in })
         defer { close(directory) }
         let fd = openat(directory, components.last ?? "", O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)

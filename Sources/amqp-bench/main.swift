@@ -4,6 +4,7 @@
 import AMQP
 import Foundation
 import Logging
+import Resilience
 
 var options: [String: String] = [:]
 var argv = CommandLine.arguments.dropFirst()
@@ -41,7 +42,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     try await group.waitForAll()
 }
 let publishElapsed = ContinuousClock.now - publishStart
-print("publish \(Int(Double(n) / publishElapsed.asSeconds)) \(perMessage(cpuMicroseconds() - publishCPU, n))")
+print("publish \(Int(Double(n) / publishElapsed.seconds)) \(perMessage(cpuMicroseconds() - publishCPU, n))")
 
 // (b) consume + ack (one cumulative ack per delivered batch), prefetch `prefetch`.
 let consumer = AMQPConsumer(configuration: configuration, topology: topology, queue: queue, prefetch: prefetch, logger: logger)
@@ -56,19 +57,13 @@ for try await batch in consumer.deliveries {
     if received >= n { break }
 }
 let consumeElapsed = ContinuousClock.now - consumeStart
-print("consume \(Int(Double(received) / consumeElapsed.asSeconds)) \(perMessage(cpuMicroseconds() - consumeCPU, received))")
+print("consume \(Int(Double(received) / consumeElapsed.seconds)) \(perMessage(cpuMicroseconds() - consumeCPU, received))")
 
 await consumer.close()
 _ = try? await consumerRun.value
 try await publisher.deleteQueue(queue)
 await publisher.close()
 _ = try? await publisherRun.value
-
-extension Duration {
-    var asSeconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
 
 /// User + system CPU time of this process, in microseconds.
 func cpuMicroseconds() -> Int {

@@ -74,7 +74,7 @@ struct Provider: AsyncParsableCommand {
         }
         let logger = Logger(label: "golem-bridge.provider")
         let service = LocalProviderService(configuration: configuration, logger: logger)
-        do { try service.preflight() } catch { throw CLIError("provider: \(error)") }
+        do { try await service.preflight() } catch { throw CLIError("provider: \(error)") }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: service)],

@@ -112,7 +112,7 @@ struct Serve: AsyncParsableCommand {
         switch resolved.golem {
         case nil:
             let local = LocalBackend(configuration: LocalBackendConfiguration(workRoot: resolved.workRoot), logger: logger)
-            do { try local.preflight() } catch { throw CLIError("local backend: \(error)") }
+            do { try await local.preflight() } catch { throw CLIError("local backend: \(error)") }
             jobBackend = local
         case let golemConfiguration?:
             let store: SQLiteRentalStore

@@ -14,11 +14,4 @@ import Testing
         #expect(LinearPricing.text(LinearPricing().amount(for: Usage(cpuSeconds: Usage.seconds(.milliseconds(1500)), durationSeconds: 3)))
             == "0.00021")
     }
-
-    @Test func backoffDoublesUpToItsMaximum() {
-        var backoff = Backoff(initial: .milliseconds(100), maximum: .milliseconds(350))
-        #expect([backoff.next(), backoff.next(), backoff.next(), backoff.next()] == [.milliseconds(100), .milliseconds(200), .milliseconds(350), .milliseconds(350)])
-        backoff.reset()
-        #expect(backoff.next() == .milliseconds(100))
-    }
 }

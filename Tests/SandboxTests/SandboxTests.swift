@@ -11,9 +11,15 @@ private let logger = Logger(label: "sandbox-test")
 /// A fresh host directory for one test, removed afterwards.
 private func withWorkDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-test-\(UUID().uuidString)").path
-    try Sandbox().prepareWorkDirectory(path)
-    defer { Sandbox().releaseWorkDirectory(path) }
-    return try await body(path)
+    try await Sandbox().prepareWorkDirectory(path)
+    do {
+        let value = try await body(path)
+        await Sandbox().releaseWorkDirectory(path)
+        return value
+    } catch {
+        await Sandbox().releaseWorkDirectory(path)
+        throw error
+    }
 }
 
 private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }

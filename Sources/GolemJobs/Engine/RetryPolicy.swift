@@ -1,7 +1,8 @@
-import Foundation
+import Resilience
 
 /// Exponential backoff between attempts: `initialBackoff * multiplier^(attempt-1)`, capped at
 /// `maxBackoff`, then spread by ±`jitter` (a fraction) so that jobs failing together do not retry together.
+/// The job engine's settings for a ``Resilience/Backoff``.
 public struct RetryPolicy: Sendable, Hashable {
     /// The wait after the first failed attempt.
     public var initialBackoff: Duration
@@ -24,24 +25,13 @@ public struct RetryPolicy: Sendable, Hashable {
         self.jitter = jitter
     }
 
-    /// The wait before the attempt after `afterAttempt` (1-based). Pure but for `random`.
-    public func delay(afterAttempt attempt: Int, random: inout some RandomNumberGenerator) -> Duration {
-        let cap = Self.seconds(maxBackoff)
-        let exponent = Double(max(attempt, 1) - 1)
-        var base = Self.seconds(initialBackoff) * pow(max(multiplier, 1), exponent)
-        if !base.isFinite || base > cap { base = cap }
-        let spread = min(max(jitter, 0), 1)
-        var wait = base
-        if spread > 0 {
-            let factor = Double.random(in: (1 - spread)...(1 + spread), using: &random)
-            wait = base * factor
-        }
-        wait = min(max(wait, 0), cap)
-        return .nanoseconds(Int64((wait * 1e9).rounded()))
+    /// The backoff these settings describe.
+    public var backoff: Backoff {
+        Backoff(initial: initialBackoff, maximum: maxBackoff, multiplier: multiplier, jitter: .proportional(jitter))
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
+    /// The wait before the attempt after `afterAttempt` (1-based; below 1 counts as 1). Pure but for `random`.
+    public func delay(afterAttempt attempt: Int, random: inout some RandomNumberGenerator) -> Duration {
+        backoff.delay(afterFailures: max(attempt, 1), using: &random)
     }
 }

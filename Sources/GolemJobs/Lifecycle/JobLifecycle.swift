@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 
 /// The whole lifecycle of one job as a value type: inputs in, actions out, no I/O.
 ///
@@ -370,7 +371,6 @@ public struct JobLifecycle: Sendable {
 
     static func describe(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
-        if attoseconds == 0 { return "\(seconds) s" }
-        return "\(Double(seconds) + Double(attoseconds) / 1e18) s"
+        return attoseconds == 0 ? "\(seconds) s" : "\(duration.seconds) s"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 
 /// The linear price model real providers publish: `golem.com.pricing.model.linear.coeffs` is
 /// `[cpu per second, environment per second, start]` for `golem.com.usage.vector`
@@ -51,8 +52,7 @@ public struct Usage: Sendable, Hashable {
 
     /// Seconds as whole milliseconds, so amounts do not carry binary-float noise.
     public static func seconds(_ duration: Duration) -> Decimal {
-        let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return Decimal(ms) / 1000
+        Decimal(duration.wholeMilliseconds) / 1000
     }
 
     /// The usage counter vector for debit notes.

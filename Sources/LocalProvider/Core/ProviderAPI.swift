@@ -1,6 +1,7 @@
 import Foundation
 import JSONModel
 import NIOHTTP1
+import Resilience
 import Yagna
 
 /// The provider side of yagna's REST API: market (offers, counters, approval), activity (events,
@@ -163,7 +164,7 @@ public struct ProviderAPI: Sendable {
     // MARK: Helpers
 
     static func seconds(_ duration: Duration) -> String {
-        String(Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+        String(duration.seconds)
     }
 
     public static func timestamp(_ date: Date) -> String {

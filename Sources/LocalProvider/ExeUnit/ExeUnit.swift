@@ -112,7 +112,7 @@ public actor ExeUnit {
         for task in running { await task.value }
         for id in batches.keys { batches[id]?.interrupt(message: "activity destroyed") }
         wakeAll()
-        sandbox.releaseWorkDirectory(workDirectory)
+        await sandbox.releaseWorkDirectory(workDirectory)
         logger.info("activity destroyed; work directory removed")
     }
 

@@ -2,6 +2,7 @@ import FlexBuffers
 import Foundation
 import HTTPTypes
 import Logging
+import Resilience
 import WSClient
 import Yagna
 
@@ -35,7 +36,7 @@ public struct GSBSession: Sendable {
     /// Serves until cancelled. `servicesId` is the first binding; a lost binding is replaced.
     public func serve(servicesId first: String, onRebind: @escaping @Sendable (String) async -> Void) async {
         var servicesId = first
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while !Task.isCancelled {
             do {
                 try await connect(servicesId)
@@ -128,7 +129,7 @@ public struct GSBSession: Sendable {
             guard let batchId = payload["batchId"]?.stringValue else { throw ExeUnitError.badRequest("GetExecBatchResults without batchId") }
             let seconds = min(max(payload["timeout"]?.doubleValue ?? 0, 0), 3600)
             let index = payload["commandIndex"]?.intValue
-            let results = try await exeUnit.results(batchId: batchId, commandIndex: index, timeout: .milliseconds(Int64(seconds * 1000)))
+            let results = try await exeUnit.results(batchId: batchId, commandIndex: index, timeout: .seconds(saturating: seconds))
             return GSBMessages.results(results)
         case "GetRunningCommand":
             return GSBMessages.running(try await exeUnit.runningCommands())

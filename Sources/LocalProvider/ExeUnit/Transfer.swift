@@ -21,11 +21,11 @@ struct Transfer {
         if from.hasPrefix("http://") || from.hasPrefix("https://") {
             bytes = try await download(from)
         } else if from.hasPrefix("container:") {
-            bytes = try WorkFiles(root: workDirectory).read(try Self.containerPath(from), limit: limit)
+            bytes = try await WorkFiles(root: workDirectory).read(try Self.containerPath(from), limit: limit)
         } else {
             throw TransferError("source \(from): only http(s):// and container: are supported (no GFTP in the local provider)")
         }
-        try WorkFiles(root: workDirectory).write(bytes, to: target, handOver: { try sandbox.handOver($0) })
+        try await WorkFiles(root: workDirectory).write(bytes, to: target, handOver: { [sandbox] in try sandbox.handOver($0) })
     }
 
     private func download(_ url: String) async throws -> [UInt8] {

@@ -1,5 +1,6 @@
 import Foundation
 import JSONModel
+import Resilience
 import Yagna
 
 /// Decides what to answer a requestor's demand proposal: counter with our offer, or reject with a
@@ -33,10 +34,10 @@ public struct Negotiator: Sendable {
         }
         if let ms = properties["golem.srv.comp.expiration"]?.number {
             let left = ms / 1000 - now.timeIntervalSince1970
-            if left < Double(minimumExpiration.components.seconds) {
+            if left < minimumExpiration.seconds {
                 return .reject("agreement expiration in \(Self.whole(left)) s is shorter than \(minimumExpiration.components.seconds) s")
             }
-            if left > Double(maximumExpiration.components.seconds) {
+            if left > maximumExpiration.seconds {
                 return .reject("agreement expiration in \(Self.whole(left)) s is longer than \(maximumExpiration.components.seconds) s")
             }
         } else {
@@ -61,7 +62,7 @@ public struct PaymentTerms: Sendable, Hashable {
         func seconds(_ key: String) -> Duration? {
             guard let value = properties[key]?.number, value > 0 else { return nil }
             let clamped = min(max(value, Self.bounds.lowerBound), Self.bounds.upperBound)
-            return .milliseconds(Int64(clamped * 1000))
+            return .seconds(saturating: clamped)
         }
         debitNoteInterval = seconds("golem.com.scheme.payu.debit-note.interval-sec?") ?? configuration.debitNoteInterval
         acceptTimeout = seconds("golem.com.payment.debit-notes.accept-timeout?") ?? configuration.debitNoteAcceptTimeout

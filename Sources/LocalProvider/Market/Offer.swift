@@ -1,5 +1,6 @@
 import Foundation
 import JSONModel
+import Resilience
 import Yagna
 
 /// The offer the agent subscribes: what ya-provider publishes for a `vm` runtime, with a nonce in
@@ -11,7 +12,7 @@ public struct Offer: Sendable, Hashable, Encodable {
     /// Builds the offer for `identity` (the payment address) from the configuration.
     public init(configuration: ProviderConfiguration, identity: String, nonce: String, now: Date = Date()) {
         let pricing = configuration.pricing
-        let expiration = now.addingTimeInterval(Double(configuration.offerExpiration.components.seconds))
+        let expiration = now.addingTimeInterval(configuration.offerExpiration.seconds)
         properties = [
             "golem.node.id.name": .string("\(configuration.nodeName)-\(nonce)"),
             "golem.node.debug.subnet": .string(configuration.subnet),

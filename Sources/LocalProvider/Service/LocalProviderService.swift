@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import JSONModel
 import Logging
+import Resilience
 import Sandbox
 import ServiceLifecycle
 import Yagna
@@ -33,7 +34,7 @@ public final class LocalProviderService: Service {
             "provider.id": "\(identity)", "yagna.api": "\(configuration.yagna.apiURL)", "provider.session": "\(appSessionId)",
             "provider.subnet": "\(configuration.subnet)", "provider.platform": "\(configuration.paymentPlatform)",
         ])
-        try preflight()
+        try await preflight()
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.marketLoop(identity: identity) }
@@ -49,12 +50,12 @@ public final class LocalProviderService: Service {
     /// Checks that activities can run: the work root exists (created if needed) and the sandbox's
     /// unprivileged user can reach it. Throws a `SandboxError` naming the folder; call it before
     /// offering anything, so a misconfigured agent refuses to start instead of failing every command.
-    public func preflight() throws {
-        try Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
+    public func preflight() async throws {
+        try await Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
     }
 
     private func waitForIdentity() async throws -> String {
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while true {
             do { return try await api.identity() } catch let error as YagnaError where error.isTransient {
                 logger.warning("yagna not reachable yet; retrying", metadata: ["error": "\(error)"])
@@ -77,7 +78,7 @@ public final class LocalProviderService: Service {
 
     private func marketLoop(identity: String) async {
         let negotiator = Negotiator(configuration: configuration)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while !Task.isCancelled {
             let nonce = String(UUID().uuidString.prefix(8)).lowercased()
             let offer = Offer(configuration: configuration, identity: identity, nonce: nonce)
@@ -170,7 +171,7 @@ public final class LocalProviderService: Service {
 
     private func agreementLoop() async {
         var after = ProviderAPI.timestamp(started)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while !Task.isCancelled {
             let events: [JSONValue]
             do {
@@ -215,7 +216,7 @@ public final class LocalProviderService: Service {
 
     private func activityLoop() async {
         var after = ProviderAPI.timestamp(started)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let events: [JSONValue]
@@ -260,7 +261,7 @@ public final class LocalProviderService: Service {
         let directory = "\(configuration.workRoot)/\(activityId)"
         let sandbox = Sandbox(configuration: configuration.sandbox)
         do {
-            try sandbox.prepareWorkDirectory(directory)
+            try await sandbox.prepareWorkDirectory(directory)
         } catch {
             log.error("cannot create the work directory", metadata: ["error": "\(error)"])
             try? await api.setState(activityId: activityId, .terminated, reason: "work directory: \(error)")
@@ -281,7 +282,7 @@ public final class LocalProviderService: Service {
             servicesId = try await session.bind()
         } catch {
             log.error("cannot bind the exe-unit's GSB services", metadata: ["error": "\(error)"])
-            sandbox.releaseWorkDirectory(directory)
+            await sandbox.releaseWorkDirectory(directory)
             try? await api.setState(activityId: activityId, .terminated, reason: "GSB bind failed: \(error)")
             return
         }
@@ -364,7 +365,7 @@ public final class LocalProviderService: Service {
 
     private func debitNoteEventLoop() async {
         var after = ProviderAPI.timestamp(started)
-        var backoff = Backoff()
+        var backoff = Backoff().pauses()
         while !Task.isCancelled {
             do {
                 let events = try await api.debitNoteEvents(after: after, timeout: configuration.pollTimeout)
