@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "Yagna",
             dependencies: [
-                "JSONModel",
+                "JSONModel", "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -157,7 +157,7 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "AMQP", "GolemJobs", "JSONModel",
+                "AMQP", "GolemJobs", "JSONModel", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import Foundation
+import Resilience
 
 /// The requestor side of the market API (`/market-api/v1`).
 extension YagnaClient {
@@ -76,8 +77,7 @@ extension YagnaClient {
 
     /// yagna's float-seconds query parameter.
     static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return String(format: "%.3f", value)
+        String(format: "%.3f", duration.seconds)
     }
 
     /// RFC 3339 with milliseconds, UTC.

@@ -49,7 +49,7 @@ public final class YagnaClient: Sendable {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await http.execute(request, timeout: .nanoseconds(Int64(bound.components.seconds) * 1_000_000_000 + bound.components.attoseconds / 1_000_000_000))
+            response = try await http.execute(request, timeout: TimeAmount(bound))
             bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
             throw YagnaError(.timeout, call: name, message: "no answer within \(bound)")

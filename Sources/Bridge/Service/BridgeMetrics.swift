@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import GolemJobs
+import Resilience
 
 /// The bridge's metrics, named by Prometheus conventions (`golem_bridge_` prefix, `_total` counters,
 /// durations in seconds); docs/metrics.md lists them. Labels take values from small fixed sets (reason
@@ -55,14 +56,14 @@ public struct BridgeMetrics: Sendable {
 
     /// From the job's acceptance to its `ended`.
     func jobDuration(from created: Date, to ended: Date) {
-        jobDurations.recordNanoseconds(Int64(max(0, ended.timeIntervalSince(created)) * 1e9))
+        jobDurations.recordSeconds(max(0, ended.timeIntervalSince(created)))
     }
 
     /// An event was confirmed by the broker on the events exchange; `kind` is its `job-event` header.
     func eventPublished(kind: String, confirmedAfter latency: Duration) {
         let kind = JobEvent.Kind(rawValue: kind)?.rawValue ?? "unknown"
         counter("events_published_total", [("event", kind)]).increment()
-        publishConfirms.recordNanoseconds(Int64(latency.seconds * 1e9))
+        publishConfirms.recordSeconds(latency.seconds)
     }
 
     /// An AMQP connection of this `role` (`publisher` or `consumer`) is up again after a loss.

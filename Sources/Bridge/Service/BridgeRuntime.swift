@@ -2,6 +2,7 @@ import AMQP
 import Foundation
 import GolemJobs
 import Logging
+import Resilience
 import Synchronization
 
 /// The bridge's working parts for one run: journal, engine, publisher, and the jobs in flight.
@@ -169,7 +170,7 @@ final class BridgeRuntime: Sendable {
         properties.correlationId = correlationId
         properties.timestamp = Date()
         properties.headers = envelope.headers.mapValues { FieldValue.string($0) }
-        var delay = Duration.milliseconds(100)
+        var pauses = Backoff(initial: .milliseconds(100), maximum: .seconds(5)).pauses()
         var eventsDone = false
         while !Task.isCancelled {
             do {
@@ -192,9 +193,9 @@ final class BridgeRuntime: Sendable {
                 }
                 return true
             } catch {
-                logger.warning("event publish failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
-                try? await Task.sleep(for: delay)
-                delay = min(delay * 2, .seconds(5))
+                let pause = pauses.next()
+                logger.warning("event publish failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(pause)"])
+                try? await Task.sleep(for: pause)
             }
         }
         return false
@@ -275,12 +276,4 @@ struct EventContext: Sendable {
     var skipCreated: Bool
     /// When the job was accepted, for its duration; `nil` where it is not known.
     var createdAt: Date? = nil
-}
-
-extension Duration {
-    /// This duration in seconds, as a `TimeInterval`.
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) / 1e18
-    }
 }
