@@ -242,7 +242,11 @@ let package = Package(
         .testTarget(name: "JSONModelTests", dependencies: ["JSONModel"], swiftSettings: strict),
         .testTarget(
             name: "BridgeSettingsTests",
-            dependencies: ["BridgeSettings", .product(name: "Logging", package: "swift-log")],
+            // Bridge, GolemBackend, LocalProvider, Yagna: the library defaults are held to the tables'.
+            dependencies: [
+                "BridgeSettings", "Bridge", "GolemBackend", "LocalProvider", "Yagna",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
