@@ -106,15 +106,29 @@ import GolemJobs
         #expect(ids.count == 2)
         #expect(first.acks[2] == .ack)
 
-        // Once confirmed, another redelivery sends nothing again.
+        // Once confirmed, another delivery of it sends them again, with the same ids.
         await first.flushMarks()
         await first.submit(3, Self.badBody)
-        #expect(first.events(of: "bad-1").map(\.id) == ids)
+        #expect(first.events(of: "bad-1").map(\.id) == ids + ids)
 
         // Another bridge makes the same ids for the same request.
         let other = try RuntimeHarness()
         await other.submit(1, Self.badBody)
         #expect(other.events(of: "bad-1").map(\.id) == ids)
+    }
+
+    @Test func resentBadRequestIsToldAgainOnItsNewReplyQueue() async throws {
+        let harness = try RuntimeHarness()
+        await harness.submit(1, Self.badBody, replyTo: "first-wait", correlationId: "c1")
+        await harness.flushMarks()
+        // The client gave up waiting and resends the same request, now waiting on another queue.
+        await harness.submit(2, Self.badBody, replyTo: "second-wait", correlationId: "c2")
+        let first = harness.replies(to: "first-wait")
+        let second = harness.replies(to: "second-wait")
+        #expect(second.map { RuntimeHarness.event($0).kind } == ["error", "ended"])
+        #expect(second.map { RuntimeHarness.event($0).id } == first.map { RuntimeHarness.event($0).id })
+        #expect(second.allSatisfy { $0.properties.correlationId == "c2" })
+        #expect(harness.acks[2] == .ack)
     }
 
     @Test func rejectedJobIdIsUnknownAndALaterValidRequestRuns() async throws {

@@ -51,7 +51,8 @@ import GolemJobs
         _ = try await record(journal, jobId: "unsent", body: "{}")
         try await journal.markPublished(eventIds: published.map(\.envelope.id))
         #expect(try await journal.unpublishedEvents().map(\.jobId) == ["unsent", "unsent"])
-        #expect(try await record(journal, jobId: "old", body: "{}").isEmpty)
+        // Already published: a repeat still gets them back, to send again with the same ids.
+        #expect(try await record(journal, jobId: "old", body: "{}").map(\.envelope.id) == published.map(\.envelope.id))
 
         try await journal.prune(finishedBefore: Self.t0 + 1)
         // Pruned: the same request would be told again (with the same ids); the unsent ones stay.

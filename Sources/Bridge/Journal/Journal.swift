@@ -199,9 +199,11 @@ public final class Journal: Sendable {
     // MARK: Rejected requests
 
     /// Journals the events that tell a rejected request's subscribers (`error`, `ended`), once per
-    /// `rejection` (one delivered request: its job ID and body). Returns those of them not yet
-    /// published: the ones just written, or the stored ones (same ids, same bytes) when the same
-    /// request came before. Returns none when `jobId` belongs to an accepted job, whose stream never
+    /// `rejection` (one delivered request: its job ID and body). Returns them all: the ones just
+    /// written, or the stored ones (same ids, same bytes) when the same request came before, published
+    /// or not, so that a repeat tells a subscriber who missed the first time (a client that resends
+    /// and waits on a new `reply_to`) and consumers drop the duplicate by its id. Returns none when
+    /// `jobId` belongs to an accepted job, whose stream never
     /// gets a second outcome. Rejections are not jobs: a status request still finds the ID unknown,
     /// and a later valid request with it is accepted.
     public func recordRejection(
@@ -228,7 +230,7 @@ public final class Journal: Sendable {
                 db,
                 sql: """
                     SELECT eventId, jobId, sequence, kind, routingKey, body, headers, contentType, replyTo, correlationId
-                    FROM rejectedEvent WHERE rejection = ? AND published = 0 ORDER BY sequence
+                    FROM rejectedEvent WHERE rejection = ? ORDER BY sequence
                     """,
                 arguments: [rejection]
             ).map(Self.storedEvent)

@@ -61,8 +61,9 @@ extension BridgeRuntime {
 
     /// Dead-letters a request that cannot be accepted, with `x-golem-error-code` and `x-golem-error`,
     /// and, when a job ID can be told and is not an accepted job's, tells its subscribers (`error`,
-    /// `ended`). Those events are journaled before the ack and go out like every other event; a
-    /// redelivery of the same request sends them with the same ids.
+    /// `ended`). Those events are journaled before the ack and go out like every other event; every
+    /// delivery of the same request (a redelivery, or the client resending it) sends them again with
+    /// the same ids, to that delivery's `reply_to`.
     func reject(_ delivery: Delivery, _ error: any Error, consumer: any DeliveryAcknowledging) async {
         let rejection = error as? RequestRejection
             ?? RequestRejection(.schema, "\(error)", jobId: nil)
@@ -107,7 +108,9 @@ extension BridgeRuntime {
 
         for stored in events {
             await deliver(
-                stored.envelope, replyTo: stored.replyTo, correlationId: stored.correlationId ?? stored.jobId, logger: rejectLogger
+                // To this delivery's reply_to: a resent request may wait on another queue than the first.
+                stored.envelope, replyTo: delivery.properties.replyTo,
+                correlationId: delivery.properties.correlationId ?? stored.jobId, logger: rejectLogger
             )
         }
     }
