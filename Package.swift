@@ -1,26 +1,8 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Modules, from the inside out (README "Architecture" lists them with their dependencies;
-// scripts/check-package.py keeps the two in step):
-//   Resilience      the one backoff and the Duration conversions. No dependencies, no I/O.
-//   GolemJobs       pure core: job spec, lifecycle state machine, engine, events, errors, retry policy. No I/O.
-//   JSONModel       the one JSON model (ordered members, exact numbers), its strict parser and writer. No I/O.
-//   FlexBuffers     FlexBuffers wire format (yagna's GSB WebSocket frames): value, encoder, decoder. No I/O.
-//   BridgeSettings  the commands' settings declared once (name, type, bounds, default, help), resolved
-//                   flag > GOLEM_BRIDGE_<NAME> > --config JSON file > default.
-//   CRabbitMQ       rabbitmq-c (librabbitmq) as a system library.
-//   AMQP            AMQP 0-9-1 client over rabbitmq-c, one OS thread per connection.
-//   CSandboxSpawn   vfork + rlimits + uid drop + exec, in C.
-//   Sandbox         bubblewrap process execution with limits.
-//   LocalBackend    a JobBackend that runs steps in the Sandbox on this machine.
-//   Yagna           yagna's REST API client (AsyncHTTPClient), shared by the Golem backend and provider.
-//   GolemBackend    a JobBackend that rents Golem providers through yagna: market, activity, payments, pool.
-//   LocalProvider   the provider agent for the local Golem network (market, exe-unit, payments).
-//   Bridge          contract v1: codecs, journal, consume -> engine -> publish, control messages.
-//   MetricsEndpoint the Prometheus scrape endpoint (Hummingbird), started only when asked for.
-//   golem-bridge    the executable: commands, ServiceGroup.
-//   amqp-bench      the AMQP client's benchmark (bench/).
+// What each module is for and which it depends on: README "Architecture" (one list, kept in step
+// with this file by scripts/check-package.py, which also fails on an import a target does not declare).
 //
 // No `platforms:`. The package builds on Linux only (bubblewrap, vfork and Glibc in the sandbox,
 // librabbitmq from apt), and that list names minimum versions of Apple platforms, which it does not
@@ -93,20 +75,24 @@ let package = Package(
         ),
         // vfork + rlimits + uid drop + exec in C: Swift cannot run code safely in a vfork child.
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
+        // Blocking file and SQLite work off Swift's cooperative pool, on NIO's blocking thread pool.
+        .target(
+            name: "BlockingWork",
+            dependencies: [.product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strict
+        ),
         .target(
             name: "Sandbox",
             dependencies: [
-                "CSandboxSpawn", "Resilience",
+                "CSandboxSpawn", "Resilience", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
-                // BlockingIO: file work on NIOThreadPool.singleton, off the cooperative pool.
-                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
         .target(
             name: "LocalBackend",
             dependencies: [
-                "GolemJobs", "Sandbox",
+                "GolemJobs", "Sandbox", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -157,7 +143,7 @@ let package = Package(
         .target(
             name: "Bridge",
             dependencies: [
-                "AMQP", "GolemJobs", "JSONModel", "Resilience",
+                "AMQP", "GolemJobs", "JSONModel", "Resilience", "BlockingWork",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -181,7 +167,7 @@ let package = Package(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
-                "MetricsEndpoint", "BridgeSettings", "JSONModel",
+                "MetricsEndpoint", "BridgeSettings", "JSONModel", "BlockingWork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -1,3 +1,4 @@
+import BlockingWork
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -29,7 +29,7 @@ struct Submit: AsyncParsableCommand {
             }
         }
         let jobId = try Self.jobId(of: body, messageId: UUID().uuidString.lowercased())
-        let (amqp, names) = try options.resolve()
+        let (amqp, names) = try await options.resolve()
         let session = try await ClientSession(
             amqp: amqp, names: names, bindings: watch ? [names.eventRoutingKey(jobId: jobId, event: "*")] : []
         )
@@ -110,7 +110,7 @@ struct Watch: AsyncParsableCommand {
     func validate() throws { try validateJobId(jobId) }
 
     func run() async throws {
-        let (amqp, names) = try options.resolve()
+        let (amqp, names) = try await options.resolve()
         let session = try await ClientSession(
             amqp: amqp, names: names, bindings: [names.eventRoutingKey(jobId: jobId, event: "*")]
         )
@@ -144,7 +144,7 @@ struct Cancel: AsyncParsableCommand {
     func validate() throws { try validateJobId(jobId) }
 
     func run() async throws {
-        let (amqp, names) = try options.resolve()
+        let (amqp, names) = try await options.resolve()
         let session = try await ClientSession(amqp: amqp, names: names, bindings: [])
         let body = ControlCodec.cancelBody(reason: reason)
         var properties = MessageProperties()
@@ -185,7 +185,7 @@ struct Status: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (amqp, names) = try options.resolve()
+        let (amqp, names) = try await options.resolve()
         let session = try await ClientSession(amqp: amqp, names: names, bindings: [])
         let snapshot = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))
         await session.close()

@@ -17,9 +17,10 @@ struct ClientOptions: ParsableArguments {
 
     /// The broker and the contract's names, from the flags, the environment and the config file named
     /// by `GOLEM_BRIDGE_CONFIG` (whose other keys, `serve`'s, it ignores).
-    func resolve() throws -> (AMQPConfiguration, ContractNames) {
+    func resolve() async throws -> (AMQPConfiguration, ContractNames) {
         let table = Self.settings
-        return try resolvingSettings {
+        let (amqpURL, prefix) = (amqpURL, prefix)
+        return try await resolvingSettings {
             let sources = try SettingSources.load(configFlag: nil)
             var amqp = try sources.value(table.amqpURL, flag: amqpURL) { try AMQPConfiguration(url: $0) }
             amqp.connectionName = "golem-bridge cli"

@@ -1,3 +1,4 @@
+import BlockingWork
 import ArgumentParser
 import BridgeSettings
 
@@ -10,10 +11,11 @@ extension Option where Value == String? {
 }
 
 /// Runs `body`, reporting a setting that cannot be used as ArgumentParser reports a bad flag: the
-/// message, the usage, exit status 64.
-func resolvingSettings<T>(_ body: () throws -> T) throws -> T {
+/// message, the usage, exit status 64. Resolving reads files (the `--config` file, the app key's), so
+/// `body` runs on the blocking pool, never on a cooperative thread.
+func resolvingSettings<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     do {
-        return try body()
+        return try await BlockingIO.run { () throws -> T in try body() }
     } catch let error as SettingError {
         throw ValidationError(error.description)
     }

@@ -66,7 +66,7 @@ struct Provider: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (configuration, level) = try resolvingSettings { try resolve() }
+        let (configuration, level) = try await resolvingSettings { [self] in try resolve() }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level

@@ -1,5 +1,6 @@
 import AMQP
 import ArgumentParser
+import BlockingWork
 import Bridge
 import BridgeSettings
 import CoreMetrics
@@ -92,7 +93,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let resolved = try resolvingSettings { try resolve() }
+        let resolved = try await resolvingSettings { [self] in try resolve() }
         let level = resolved.logLevel
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -116,7 +117,10 @@ struct Serve: AsyncParsableCommand {
             jobBackend = local
         case let golemConfiguration?:
             let store: SQLiteRentalStore
-            do { store = try SQLiteRentalStore(path: golemConfiguration.statePath) } catch {
+            do {
+                // Opening SQLite (and migrating) blocks: on the blocking pool.
+                store = try await BlockingIO.run { () throws -> SQLiteRentalStore in try SQLiteRentalStore(path: golemConfiguration.statePath) }
+            } catch {
                 throw CLIError("golem backend: cannot open its state file \(golemConfiguration.statePath): \(error)")
             }
             let golemBackend = GolemBackend(configuration: golemConfiguration, store: store, logger: logger)

@@ -1,4 +1,5 @@
 import AMQP
+import BlockingWork
 import Foundation
 import GolemJobs
 import Logging
@@ -46,7 +47,9 @@ public final class BridgeService: Service {
     public var isConsuming: Bool { submitConsumer.withLock { $0?.isConsuming ?? false } }
 
     public func run() async throws {
-        let journal = try Journal(path: configuration.journalPath)
+        // Opening SQLite (and migrating) blocks: on the blocking pool, like all file work.
+        let journalPath = configuration.journalPath
+        let journal = try await BlockingIO.run { () throws -> Journal in try Journal(path: journalPath) }
         let engine = JobEngine(
             configuration: engineConfiguration, backend: backend, metrics: metrics.engine, logger: logger
         )
