@@ -47,8 +47,8 @@ final class BridgeRuntime: Sendable {
         self.now = now
         self.logger = logger
         self.metrics = metrics
-        self.marks = PublishedMarks(journal: journal, logger: logger)
-        self.gate = IntakeGate(permits: max(1, configuration.concurrency + configuration.backlog))
+        self.marks = PublishedMarks(journal: journal, clock: clock, logger: logger)
+        self.gate = IntakeGate(permits: max(1, configuration.concurrency + configuration.backlog), clock: clock)
         var limits = RequestLimits()
         limits.maxBytes = configuration.maxRequestBytes
         self.limits = limits
@@ -168,7 +168,7 @@ final class BridgeRuntime: Sendable {
         properties.deliveryMode = .persistent
         properties.messageId = envelope.id
         properties.correlationId = correlationId
-        properties.timestamp = Date()
+        properties.timestamp = now()
         properties.headers = envelope.headers.mapValues { FieldValue.string($0) }
         var pauses = Backoff(initial: .milliseconds(100), maximum: .seconds(5)).pauses()
         var eventsDone = false
@@ -195,7 +195,7 @@ final class BridgeRuntime: Sendable {
             } catch {
                 let pause = pauses.next()
                 logger.warning("event publish failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(pause)"])
-                try? await Task.sleep(for: pause)
+                try? await clock.sleep(for: pause)
             }
         }
         return false

@@ -16,9 +16,12 @@ final class IntakeGate: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Times ``acquire(timeout:)``: the bridge's injected clock.
+    private let clock: any Clock<Duration>
 
-    init(permits: Int) {
+    init(permits: Int, clock: any Clock<Duration> = ContinuousClock()) {
         state = Mutex(State(available: permits))
+        self.clock = clock
     }
 
     /// Takes a permit, waiting at most `timeout`. Returns false when none came in time, the task was
@@ -38,7 +41,7 @@ final class IntakeGate: Sendable {
             return state.nextId
         }
         let timer = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            guard (try? await self.clock.sleep(for: timeout)) != nil else { return }
             self.expire(id)
         }
         defer { timer.cancel() }

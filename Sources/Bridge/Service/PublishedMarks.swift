@@ -11,9 +11,11 @@ final class PublishedMarks: Sendable {
     private let pending = Mutex<[String]>([])
     private let journal: any JobJournal
     private let logger: Logger
+    private let clock: any Clock<Duration>
 
-    init(journal: any JobJournal, logger: Logger) {
+    init(journal: any JobJournal, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.journal = journal
+        self.clock = clock
         self.logger = logger
     }
 
@@ -36,7 +38,7 @@ final class PublishedMarks: Sendable {
     /// Flushes every `interval` until cancelled, then once more.
     func run(interval: Duration = .milliseconds(20)) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            try? await clock.sleep(for: interval)
             await flush()
         }
         await flush()
