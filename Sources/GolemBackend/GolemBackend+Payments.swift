@@ -69,26 +69,15 @@ extension GolemBackend {
                 let note = try await client.debitNote(id)
                 guard note.status == "RECEIVED", isOurs(note.agreementId) else { return }
                 let usage = note.usageCounterVector?.array.map { $0.compactMap(\.number) }
-                switch try await verdict(note.totalAmountDue, agreementId: note.agreementId, at: event.eventDate, usage: usage) {
-                case nil:
+                try await settle(kind, id: id, agreementId: note.agreementId, amount: note.totalAmountDue, at: event.eventDate, usage: usage) {
                     try await client.acceptDebitNote(id, amount: note.totalAmountDue, allocationId: session.allocationId)
-                    paymentMetrics.accepted(kind)
-                    logger.debug("debit note accepted", metadata: ["agreement": "\(note.agreementId)", "amount": "\(note.totalAmountDue)"])
-                case let why?:
-                    await reject(kind, id: id, agreementId: note.agreementId, amount: note.totalAmountDue, why: why)
                 }
             case .invoice:
                 guard let id = event.invoiceId else { return }
                 let invoice = try await client.invoice(id)
                 guard invoice.status == "RECEIVED", isOurs(invoice.agreementId) else { return }
-                let activities = invoice.activityIds?.count ?? 1
-                switch try await verdict(invoice.amount, agreementId: invoice.agreementId, at: event.eventDate, activities: activities) {
-                case nil:
+                try await settle(kind, id: id, agreementId: invoice.agreementId, amount: invoice.amount, at: event.eventDate, activities: invoice.activityIds?.count ?? 1) {
                     try await client.acceptInvoice(id, amount: invoice.amount, allocationId: session.allocationId)
-                    paymentMetrics.accepted(kind)
-                    logger.info("invoice accepted", metadata: ["agreement": "\(invoice.agreementId)", "amount": "\(invoice.amount)"])
-                case let why?:
-                    await reject(kind, id: id, agreementId: invoice.agreementId, amount: invoice.amount, why: why)
                 }
                 // Paid or refused, the agreement is settled: a provider issues one invoice per agreement.
                 state.withLock { state in
@@ -101,6 +90,20 @@ extension GolemBackend {
         } catch {
             logger.error("could not settle a payment document", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
         }
+    }
+
+    /// Accepts the document with `accept` when its amount fits the agreed prices, else rejects it.
+    private func settle(
+        _ kind: PaymentKind, id: String, agreementId: String, amount: String, at eventDate: String,
+        usage: [Double]? = nil, activities: Int = 1, accept: () async throws -> Void
+    ) async throws {
+        if let why = try await verdict(amount, agreementId: agreementId, at: eventDate, usage: usage, activities: activities) {
+            await reject(kind, id: id, agreementId: agreementId, amount: amount, why: why)
+            return
+        }
+        try await accept()
+        paymentMetrics.accepted(kind)
+        logger.log(level: kind == .invoice ? .info : .debug, "\(kind == .invoice ? "invoice" : "debit note") accepted", metadata: ["agreement": "\(agreementId)", "amount": "\(amount)"])
     }
 
     /// Why `amount` does not fit the agreement's prices at the event's time, or `nil` when it does.
