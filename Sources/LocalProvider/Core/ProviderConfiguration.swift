@@ -22,6 +22,11 @@ public struct ProviderConfiguration: Sendable {
     /// How long the requestor has to accept a debit note when the demand does not say
     /// (`golem.com.payment.debit-notes.accept-timeout?`); after it the agreement is terminated.
     public var debitNoteAcceptTimeout: Duration
+    /// `golem.com.scheme.payu.payment-timeout-sec?` offered (ya-provider's 2 min); a demand's own,
+    /// within ``NegotiationLimits/paymentTimeout``, is taken instead.
+    public var paymentTimeout: Duration
+    /// ya-provider's negotiation bounds the agent holds demands to (``Negotiator``).
+    public var negotiation: NegotiationLimits
     /// How long a subscribed offer lives before it is re-subscribed.
     public var offerExpiration: Duration
     /// Where each activity's work directory is created (bound at `/golem/work`).
@@ -48,6 +53,8 @@ public struct ProviderConfiguration: Sendable {
         pricing: LinearPricing = LinearPricing(),
         debitNoteInterval: Duration = .seconds(120),
         debitNoteAcceptTimeout: Duration = .seconds(240),
+        paymentTimeout: Duration = .seconds(120),
+        negotiation: NegotiationLimits = NegotiationLimits(),
         offerExpiration: Duration = .seconds(3600),
         workRoot: String = NSTemporaryDirectory() + "golem-provider",
         sandbox: SandboxConfiguration = SandboxConfiguration(),
@@ -66,6 +73,8 @@ public struct ProviderConfiguration: Sendable {
         self.pricing = pricing
         self.debitNoteInterval = debitNoteInterval
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.paymentTimeout = paymentTimeout
+        self.negotiation = negotiation
         self.offerExpiration = offerExpiration
         self.workRoot = workRoot
         self.sandbox = sandbox
