@@ -9,7 +9,7 @@ public struct ProviderConfiguration: Sendable {
     public var yagna: YagnaConfiguration
     /// `golem.node.debug.subnet`: only demands in the same subnet match.
     public var subnet: String
-    /// The payment platform offered, e.g. `erc20-holesky-tglm`.
+    /// The payment platform offered, e.g. `erc20-hoodi-tglm`.
     public var paymentPlatform: String
     /// Advertised `golem.inf.*` resources.
     public var cpuThreads: Int
@@ -46,7 +46,7 @@ public struct ProviderConfiguration: Sendable {
     public init(
         yagna: YagnaConfiguration,
         subnet: String = "public",
-        paymentPlatform: String = "erc20-holesky-tglm",
+        paymentPlatform: String = "erc20-hoodi-tglm",
         cpuThreads: Int = 2,
         memoryGiB: Double = 4,
         storageGiB: Double = 20,
