@@ -93,6 +93,12 @@ def counter_offer(net, overrides, expires_in=timedelta(minutes=30)):
                              "offer": next(iter(counters.values()))}
 
 
+def withdraw(net, deal):
+    """Ends what counter_offer left: the demand and the allocation."""
+    net["req"].call("DELETE", f"/market-api/v1/demands/{deal['demand']}", 204)
+    net["req"].call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+
+
 # ya-provider's property types: a requestor library that type-checks offers drops an offer whose
 # floats are written as integers (the whole start price 0 as `0`, not `0.0`).
 OFFER_TYPES = {
@@ -112,8 +118,7 @@ def test_offer_has_ya_providers_json_types(net, agent):
     coeffs = offer["golem.com.pricing.model.linear.coeffs"]
     assert all(type(c) is float for c in coeffs) and coeffs[-1] == 0.0, f"whole prices are floats: {coeffs}"
     assert outcome == "draft", draft
-    net["req"].call("DELETE", f"/market-api/v1/demands/{deal['demand']}", 204)
-    net["req"].call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+    withdraw(net, deal)
 
 
 def test_agent_holds_demands_to_ya_providers_rules(net, agent):
@@ -132,26 +137,21 @@ def test_agent_holds_demands_to_ya_providers_rules(net, agent):
         expires = timedelta(hours=11) if "payment-timeout-sec?" in str(overrides) else timedelta(hours=1)
         outcome, reason, deal = counter_offer(net, overrides, expires_in=expires)
         assert outcome == "rejected" and fragment in reason, (overrides, outcome, reason)
-        req.call("DELETE", f"/market-api/v1/demands/{deal['demand']}", 204)
-        req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+        withdraw(net, deal)
     outcome, draft, deal = counter_offer(net, {"golem.com.scheme.payu.payment-timeout-sec?": 43200}, expires_in=timedelta(minutes=4))
     assert outcome == "rejected" and "less than 300 s" in draft, draft
-    req.call("DELETE", f"/market-api/v1/demands/{deal['demand']}", 204)
-    req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+    withdraw(net, deal)
     outcome, draft, deal = counter_offer(net, {"golem.com.scheme.payu.payment-timeout-sec?": 43200,
                                                "golem.com.payment.debit-notes.accept-timeout?": 120})
     assert outcome == "draft", draft
     assert draft["properties"]["golem.com.scheme.payu.payment-timeout-sec?"] == 43200, "the demand's terms are taken"
     assert draft["properties"]["golem.com.payment.debit-notes.accept-timeout?"] == 120
-    req.call("DELETE", f"/market-api/v1/demands/{deal['demand']}", 204)
-    req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+    withdraw(net, deal)
 
 
 def test_a_bare_entry_point_fails_as_on_a_vm(net, agent):
     req = net["req"]
-    deal = negotiate(net, interval_sec=120)
-    activity = create_activity(req, deal["agreement"])
-    deploy_start(req, activity)
+    deal, activity = rented_activity(net)
     res = exec_batch(req, activity, [{"run": {"entry_point": "echo", "args": ["hi"], "capture": CAPTURE}}])
     assert res[0]["result"] == "Error" and "No such file or directory" in res[0]["message"], res
     res = exec_batch(req, activity, [{"run": {"entry_point": "/bin/sh", "args": ["-c", 'exec "$0" "$@"', "echo", "hi"], "capture": CAPTURE}}])
@@ -189,6 +189,14 @@ def deploy_start(req, activity):
     res = exec_batch(req, activity, [{"deploy": {"env": {"GREETING": "hi"}}}, {"start": {}}])
     assert [r["result"] for r in res] == ["Ok", "Ok"], res
     assert req.call("GET", f"/activity-api/v1/activity/{activity}/state", 200)["state"][0] == "Ready"
+
+
+def rented_activity(net, interval_sec=120):
+    """An Approved agreement and one Ready activity under it."""
+    deal = negotiate(net, interval_sec=interval_sec)
+    activity = create_activity(net["req"], deal["agreement"])
+    deploy_start(net["req"], activity)
+    return deal, activity
 
 
 CAPTURE = {"stdout": {"atEnd": {"format": "string"}}, "stderr": {"atEnd": {"format": "string"}}}
@@ -278,9 +286,7 @@ def test_two_activities_at_once(net, agent):
 
 def test_terminated_agreement_cleans_up(net, agent):
     req = net["req"]
-    deal = negotiate(net, interval_sec=120)
-    activity = create_activity(req, deal["agreement"])
-    deploy_start(req, activity)
+    deal, activity = rented_activity(net)
     batch = req.call("POST", f"/activity-api/v1/activity/{activity}/exec", 200, json={"text": json.dumps([
         {"run": {"entry_point": "/bin/sleep", "args": ["600"], "capture": CAPTURE}}])})
     until("the sleep running", lambda: (agent["work"] / activity).is_dir() and req.call(
