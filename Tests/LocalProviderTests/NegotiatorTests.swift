@@ -31,7 +31,7 @@ import Yagna
     }
 
     func reason(_ demand: [String: JSONValue]) -> String? {
-        if case .reject(let why) = decide(demand) { return why }
+        if case .reject(let why, _) = decide(demand) { return why }
         return nil
     }
 
@@ -60,6 +60,16 @@ import Yagna
         #expect(reason(demand([Key.chosenPlatform: .string("erc20-polygon-glm")])) == "payment platform \"erc20-polygon-glm\" is not offered; use erc20-hoodi-tglm")
         #expect(reason(demand([Key.chosenPlatform: .null])) == "Missing fields: golem.com.payment.chosen-platform")
         #expect(reason(demand(["golem.com.payment.platform.erc20-hoodi-tglm.address": .null])) == "the demand has no address on erc20-hoodi-tglm")
+    }
+
+    @Test func onlyRefusalsAnotherProposalCannotFixAreFinal() {
+        #expect(decide(demand([Key.chosenPlatform: .null])) == .reject("Missing fields: golem.com.payment.chosen-platform", isFinal: false))
+        guard case .reject(_, let tooLong) = decide(demand([Key.acceptTimeout: .null], expiresIn: 3600)),
+              case .reject(_, let tooShort) = decide(demand(expiresIn: 60)),
+              case .reject(_, let range) = decide(demand([Key.debitNoteInterval: .int(0)])) else {
+            Issue.record("not refused"); return
+        }
+        #expect(!tooLong && tooShort && range)
     }
 
     @Test func expirationMustBeWithinYaProvidersBounds() {

@@ -71,7 +71,7 @@ def counter_offer(net, overrides, expires_in=timedelta(minutes=30)):
     def draft_answering_a_counter():
         for ev in req.call("GET", events, 200, params={"timeout": 2, "maxEvents": 20}):
             if ev.get("eventType") == "ProposalRejectedEvent" and ev.get("proposalId") in counters:
-                return ("rejected", (ev.get("reason") or {}).get("message", ""))
+                return ("rejected", ev.get("reason") or {})
             p = ev.get("proposal") or {}
             if (ev.get("eventType") != "ProposalEvent" or p.get("issuerId") != prov.identity
                     or not p["properties"].get("golem.node.id.name", "").startswith(OFFER_PREFIX)):
@@ -89,8 +89,10 @@ def counter_offer(net, overrides, expires_in=timedelta(minutes=30)):
                 return ("draft", p)
 
     outcome, answer = until("the agent's answer (Draft or rejection) to one of our counters", draft_answering_a_counter)
-    return outcome, answer, {"demand": demand_id, "allocation": alloc["allocationId"], "t": iso(now),
-                             "offer": next(iter(counters.values()))}
+    deal = {"demand": demand_id, "allocation": alloc["allocationId"], "t": iso(now), "offer": next(iter(counters.values()))}
+    if outcome == "rejected":
+        deal["reason"], answer = answer, answer.get("message", "")
+    return outcome, answer, deal
 
 
 def withdraw(net, deal):
@@ -137,6 +139,8 @@ def test_agent_holds_demands_to_ya_providers_rules(net, agent):
         expires = timedelta(hours=11) if "payment-timeout-sec?" in str(overrides) else timedelta(hours=1)
         outcome, reason, deal = counter_offer(net, overrides, expires_in=expires)
         assert outcome == "rejected" and fragment in reason, (overrides, outcome, reason)
+        # ya-provider's finality: an agreement that may come back shorter is not refused for good
+        assert deal["reason"].get("golem.proposal.rejection.is-final") is (fragment != "more than 1800 s from now"), deal["reason"]
         withdraw(net, deal)
     outcome, draft, deal = counter_offer(net, {"golem.com.scheme.payu.payment-timeout-sec?": 43200}, expires_in=timedelta(minutes=4))
     assert outcome == "rejected" and "less than 300 s" in draft, draft

@@ -52,8 +52,19 @@ public struct ProviderAPI: Sendable {
         }
     }
 
-    public func reject(offerId: String, proposalId: String, reason: String) async throws {
-        try await client.send(.POST, "/market-api/v1/offers/\(offerId)/proposals/\(proposalId)/reject", body: Message(message: reason))
+    /// Rejects a demand proposal with ya-provider's reason: the message and whether it is final
+    /// (`golem.proposal.rejection.is-final`, a member of yagna's `Reason` beside `message`).
+    public func reject(offerId: String, proposalId: String, reason: String, isFinal: Bool) async throws {
+        try await client.send(.POST, "/market-api/v1/offers/\(offerId)/proposals/\(proposalId)/reject", body: Rejection(message: reason, isFinal: isFinal))
+    }
+
+    private struct Rejection: Encodable {
+        var message: String
+        var isFinal: Bool
+        enum CodingKeys: String, CodingKey {
+            case message
+            case isFinal = "golem.proposal.rejection.is-final"
+        }
     }
 
     public func approve(agreementId: String, appSessionId: String, timeout: Duration) async throws {

@@ -18,7 +18,9 @@ public struct Negotiator: Sendable {
         case ready
         /// Counter with these offer properties: the demand's terms taken within our bounds.
         case negotiating([String: JSONValue])
-        case reject(String)
+        /// Refused, with the reason. `isFinal` false: the same requestor may succeed with another
+        /// proposal (ya-provider's `golem.proposal.rejection.is-final`).
+        case reject(String, isFinal: Bool = true)
     }
 
     public let configuration: ProviderConfiguration
@@ -39,7 +41,7 @@ public struct Negotiator: Sendable {
             try negotiateInterval(demand, &answer)
             try negotiatePaymentTimeout(demand, &answer, expiresIn: expiresIn)
         } catch {
-            return .reject(error.reason)
+            return .reject(error.reason, isFinal: error.isFinal)
         }
         return answer == offer ? .ready : .negotiating(answer)
     }
@@ -50,7 +52,7 @@ public struct Negotiator: Sendable {
         switch decide(on: demand, offer: offer, now: now) {
         case .ready: nil
         case .negotiating: "negotiation did not end: the agreement's offer differs from the terms its demand asks for"
-        case .reject(let reason): reason
+        case .reject(let reason, _): reason
         }
     }
 
@@ -63,7 +65,7 @@ public struct Negotiator: Sendable {
         }
         // DemandValidation: ya-provider's required field.
         guard let chosen = demand[Key.chosenPlatform] else {
-            throw Refusal("Missing fields: \(Key.chosenPlatform)")
+            throw Refusal("Missing fields: \(Key.chosenPlatform)", isFinal: false)
         }
         if chosen.string != configuration.paymentPlatform {
             throw Refusal("payment platform \(Self.text(chosen)) is not offered; use \(configuration.paymentPlatform)")
@@ -83,9 +85,11 @@ public struct Negotiator: Sendable {
         // Without an accept timeout the requestor promises nothing about debit notes: shorter rentals only.
         let maximum = demand[Key.acceptTimeout] == nil ? limits.maximumExpirationWithoutAcceptTimeout : limits.maximumExpiration
         if left < limits.minimumExpiration.seconds || left > maximum.seconds {
+            // ya-provider: final when it expires too soon; one too far away may come back shorter.
             throw Refusal(
                 "\(Key.expiration): the agreement expires in \(Self.whole(left)) s, which is less than "
-                    + "\(Self.whole(limits.minimumExpiration.seconds)) s or more than \(Self.whole(maximum.seconds)) s from now"
+                    + "\(Self.whole(limits.minimumExpiration.seconds)) s or more than \(Self.whole(maximum.seconds)) s from now",
+                isFinal: left < limits.minimumExpiration.seconds
             )
         }
         return left
@@ -159,7 +163,11 @@ public struct Negotiator: Sendable {
 
     struct Refusal: Error {
         let reason: String
-        init(_ reason: String) { self.reason = reason }
+        let isFinal: Bool
+        init(_ reason: String, isFinal: Bool = true) {
+            self.reason = reason
+            self.isFinal = isFinal
+        }
     }
 
     /// The property names the rules read.

@@ -136,9 +136,9 @@ public final class LocalProviderService: Service {
                 answer = offer
             case .negotiating(let terms):
                 answer = offer.with(properties: terms)
-            case .reject(let reason):
-                log.info("demand rejected", metadata: ["reason": "\(reason)"])
-                try? await api.reject(offerId: offerId, proposalId: proposalId, reason: reason)
+            case .reject(let reason, let isFinal):
+                log.info("demand rejected", metadata: ["reason": "\(reason)", "final": "\(isFinal)"])
+                try? await api.reject(offerId: offerId, proposalId: proposalId, reason: reason, isFinal: isFinal)
                 return
             }
             do {
