@@ -20,9 +20,11 @@ public struct GolemSettings: SettingsTable {
         type: .text, defaultNote: nil
     )
     public let paymentDriver = Setting<String>("payment-driver", "Payment driver.", type: .text, default: "erc20")
-    public let paymentNetwork = Setting<String>("payment-network", "Payment network.", type: .text, default: "holesky")
+    public let paymentNetwork = Setting<String>(
+        "payment-network", "Payment network: hoodi (testnet, tGLM) or polygon (mainnet, GLM and POL for gas).", type: .text, default: "hoodi"
+    )
     public let paymentPlatform = Setting<String?>(
-        "payment-platform", "Payment platform, overriding driver and network (e.g. erc20-holesky-tglm).",
+        "payment-platform", "Payment platform, overriding driver and network (e.g. erc20-hoodi-tglm).",
         type: .text, defaultNote: nil
     )
     public let subnet = Setting<String>("subnet", "Subnet tag of the demand.", type: .text, default: "public")
@@ -58,12 +60,12 @@ public struct GolemSettings: SettingsTable {
         type: .number(above: 0, atMost: 86_400), default: 30
     )
     public let rentHours = Setting<Double>(
-        "rent-hours", "Default rental hours per agreement (at most 30 days).",
-        type: .number(above: 0, atMost: 720), default: 0.5
+        "rent-hours", "Default rental hours per agreement: 5 minutes (0.0833) to 24, what providers accept.",
+        type: .number((5.0 / 60)...24), default: 0.5
     )
     public let debitNoteInterval = Setting<Int>(
-        "debit-note-interval", "Seconds between the provider's debit notes that the demand proposes.",
-        type: .integer(1...Int.max), default: 120
+        "debit-note-interval", "Seconds between the provider's debit notes that the demand proposes (providers take 1 to 86400).",
+        type: .integer(1...86_400), default: 120
     )
     public let golemState = Setting<String?>(
         "golem-state", "SQLite file recording rented agreements and activities for crash recovery.",

@@ -15,7 +15,7 @@ public struct ProviderSettings: SettingsTable {
     )
     public let subnet = GolemSettings().subnet.with(summary: "Subnet (golem.node.debug.subnet).")
     public let paymentPlatform = Setting<String>(
-        "payment-platform", "Payment platform.", type: .text, default: "erc20-holesky-tglm"
+        "payment-platform", "Payment platform (hoodi: the testnet golem-js and yagna 0.17 default to).", type: .text, default: "erc20-hoodi-tglm"
     )
     public let cpuThreads = Setting<Int>("cpu-threads", "Advertised CPU threads.", type: .integer(1...Int.max), default: 2)
     public let memoryGib = Setting<Double>("memory-gib", "Advertised memory in GiB.", type: .number(above: 0), default: 4)

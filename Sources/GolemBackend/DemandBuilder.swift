@@ -12,12 +12,25 @@ public struct DemandBuilder: Sendable {
     public var debitNoteAcceptTimeout: Int
     /// `golem.com.scheme.payu.debit-note.interval-sec?`: how often the provider bills while running.
     public var debitNoteInterval: Int
+    /// `golem.com.scheme.payu.payment-timeout-sec?`: how long after accepting a debit note it is
+    /// paid. Always sent, as golem-js does: ya-provider refuses an agreement of 10 h or more without
+    /// it, and one outside 1 s … 24 h. From 10 h on (``midAgreementPaymentsFrom``) at most half the
+    /// rental, so that such a rental is paid while it runs.
+    public var paymentTimeout: Int
 
-    public init(subnet: String, platform: String, debitNoteAcceptTimeout: Int, debitNoteInterval: Int = 120) {
+    /// ya-provider's threshold of enforcing mid-agreement payments.
+    public static let midAgreementPaymentsFrom: Double = 10 * 3600
+
+    /// The shortest expiration a demand carries: ya-provider refuses an agreement that expires in
+    /// less than 5 minutes when it approves it, so a 5-minute rental gets a minute for negotiating.
+    public static let minimumExpiration: Double = 6 * 60
+
+    public init(subnet: String, platform: String, debitNoteAcceptTimeout: Int, debitNoteInterval: Int = 120, paymentTimeout: Int = 12 * 3600) {
         self.subnet = subnet
         self.platform = platform
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
         self.debitNoteInterval = debitNoteInterval
+        self.paymentTimeout = paymentTimeout
     }
 
     /// The demand for `package` (already resolved to a task package) and `market`, decorated with the
@@ -25,17 +38,17 @@ public struct DemandBuilder: Sendable {
     public func demand(
         package: PackageSpec, taskPackage: String, market: MarketSpec, decorations: DemandDecorations, now: Date
     ) -> DemandOfferBase {
-        // The request codec allows at most 720 hours; a spec built in code is held to the same, so
-        // the millisecond arithmetic below cannot overflow Int64.
-        let rentHours = min(max(market.rentHours ?? 0.5, 1.0 / 3600), 720)
+        // The request codec allows 5 minutes to 24 hours; a spec built in code is held to at most the
+        // same, so the millisecond arithmetic below cannot overflow Int64.
+        let seconds = max(min(market.rentHours ?? 0.5, 24) * 3600, Self.minimumExpiration)
         var properties: [String: JSONValue] = [
             "golem.srv.caps.multi-activity": .bool(true),
             "golem.node.debug.subnet": .string(subnet),
-            "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + rentHours * 3600) * 1000)),
+            "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + seconds) * 1000)),
             "golem.srv.comp.vm.package_format": .string("gvmkit-squash"),
             "golem.srv.comp.task_package": .string(taskPackage),
             "golem.com.scheme.payu.debit-note.interval-sec?": .int(Int64(debitNoteInterval)),
-            "golem.com.scheme.payu.payment-timeout-sec?": .int(Int64(max(120, rentHours * 3600))),
+            "golem.com.scheme.payu.payment-timeout-sec?": .int(Int64(paymentTimeout(rental: seconds))),
             "golem.com.payment.debit-notes.accept-timeout?": .int(Int64(debitNoteAcceptTimeout)),
         ]
         for property in decorations.properties { properties[property.key] = property.value }
@@ -52,6 +65,11 @@ public struct DemandBuilder: Sendable {
         constraints += package.capabilities.map { "(golem.runtime.capabilities=\($0))" }
         constraints += decorations.constraints
         return DemandOfferBase(properties: properties, constraints: Self.join(constraints))
+    }
+
+    /// The payment timeout for a rental of `seconds`.
+    func paymentTimeout(rental seconds: Double) -> Int {
+        seconds < Self.midAgreementPaymentsFrom ? paymentTimeout : max(1, min(paymentTimeout, Int(seconds / 2)))
     }
 
     /// The counter-proposal: the demand plus the payment platform we chose.

@@ -58,7 +58,7 @@ public final class GolemBackend: JobBackend {
         self.builder = DemandBuilder(
             subnet: configuration.subnet, platform: configuration.platform,
             debitNoteAcceptTimeout: configuration.debitNoteAcceptTimeout,
-            debitNoteInterval: configuration.debitNoteInterval
+            debitNoteInterval: configuration.debitNoteInterval, paymentTimeout: configuration.paymentTimeout
         )
         self.logger = yagnaLogger
         self.appSessionId = "golem-bridge-\(UUID().uuidString.lowercased().prefix(13))"

@@ -9,9 +9,10 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var yagna: YagnaConfiguration
     /// `erc20`; the platform is `<driver>-<network>-<token>`.
     public var paymentDriver: String
-    /// e.g. `holesky`, `hoodi`, `polygon`.
+    /// `hoodi` (the testnet golem-js and yagna 0.17 default to, tGLM), `polygon` for mainnet GLM;
+    /// also `holesky` and the others yagna's erc20 driver knows.
     public var paymentNetwork: String
-    /// Overrides the platform derived from driver and network (e.g. `erc20-holesky-tglm`).
+    /// Overrides the platform derived from driver and network (e.g. `erc20-hoodi-tglm`).
     public var paymentPlatform: String?
     /// `golem.node.debug.subnet` of the demand; providers outside it never match.
     public var subnet: String
@@ -45,8 +46,12 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var cleanupPersistence: Duration
     /// The rental pool: most rentals kept (idle or busy), fewest kept idle, and how long an idle one lives.
     public var pool: RentalPoolPolicy
-    /// `golem.com.payment.debit-notes.accept-timeout?` we propose, in seconds.
+    /// `golem.com.payment.debit-notes.accept-timeout?` we propose, in seconds (golem-js: 120;
+    /// ya-provider refuses more than its own, 240 by default, and less than 5).
     public var debitNoteAcceptTimeout: Int
+    /// `golem.com.scheme.payu.payment-timeout-sec?` we propose (golem-js: 12 h; ya-provider takes
+    /// 1 s … 24 h): debit notes accepted during a longer rental are paid within it.
+    public var paymentTimeout: Int
     /// `golem.com.scheme.payu.debit-note.interval-sec?` we propose: seconds between debit notes.
     public var debitNoteInterval: Int
     /// How long a terminated agreement's budget stays reserved waiting for its invoice (a late
@@ -60,7 +65,7 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public init(
         yagna: YagnaConfiguration,
         paymentDriver: String = "erc20",
-        paymentNetwork: String = "holesky",
+        paymentNetwork: String = "hoodi",
         paymentPlatform: String? = nil,
         subnet: String = "public",
         budget: Decimal = 5,
@@ -78,7 +83,8 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         outageTolerance: Duration = .seconds(60),
         cleanupPersistence: Duration = .seconds(600),
         pool: RentalPoolPolicy = RentalPoolPolicy(),
-        debitNoteAcceptTimeout: Int = 240,
+        debitNoteAcceptTimeout: Int = 120,
+        paymentTimeout: Int = 12 * 3600,
         debitNoteInterval: Int = 120,
         invoiceWait: Duration = .seconds(3600),
         transferLimit: Int = 16 << 20,
@@ -103,6 +109,7 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
         self.cleanupPersistence = cleanupPersistence
         self.pool = pool
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.paymentTimeout = paymentTimeout
         self.debitNoteInterval = debitNoteInterval
         self.invoiceWait = invoiceWait
         self.transferLimit = transferLimit

@@ -7,7 +7,8 @@ import Yagna
 /// The provider has no GFTP: an upload is a `run` of `/bin/sh -c 'printf %s "$2" | base64 -d > "$1"'`
 /// with the data base64 in an argument (chunked below the kernel's per-argument limit), a download
 /// a `run` of `base64` reading stdout; `transfer` from http(s) is ExeScript `transfer`. Every `run`
-/// captures both streams whole (``ExeScriptCommand/Capture/whole``).
+/// captures both streams whole (``ExeScriptCommand/Capture/whole``). A bare command (no `/`) runs
+/// through `/bin/sh`, which looks it up on PATH: the VM's `run` does not.
 public enum StepScript {
     /// Base64 characters per upload command: well below Linux's 128 KiB per-argument limit.
     public static let uploadChunk = 96 * 1024
@@ -22,7 +23,12 @@ public enum StepScript {
             var (entryPoint, args): (String, [String])
             switch run.command {
             case .shell(let line): (entryPoint, args) = ("/bin/sh", ["-c", line])
-            case .exec(let command, let arguments): (entryPoint, args) = (command, arguments)
+            case .exec(let command, let arguments) where command.contains("/"): (entryPoint, args) = (command, arguments)
+            case .exec(let command, let arguments):
+                // A VM's init starts `entry_point` with execve: no PATH lookup, so a bare `python3`
+                // would fail there. The shell finds it on the image's PATH, as our sandbox does, and
+                // hands the arguments over untouched ("$0" is the command, "$@" its arguments).
+                (entryPoint, args) = ("/bin/sh", ["-c", #"exec "$0" "$@""#, command] + arguments)
             }
             // ExeScript `run` has no env field (REFERENCE.md §3.4): env(1) sets it. `--` ends env's
             // options; operands are then NAME=VALUE assignments up to the command (GNU and busybox).

@@ -53,6 +53,31 @@ import Yagna
         #expect(counter.constraints == demand.constraints)
     }
 
+    /// The terms the default configuration proposes, for every rental the codec lets through, are
+    /// within what ya-provider accepts (its negotiator defaults), and long rentals pay mid-agreement.
+    @Test func defaultTermsAreWithinWhatYaProviderAccepts() {
+        let configuration = GolemBackendConfiguration(yagna: YagnaConfiguration(appKey: "k"))
+        let builder = DemandBuilder(
+            subnet: "public", platform: configuration.platform, debitNoteAcceptTimeout: configuration.debitNoteAcceptTimeout,
+            debitNoteInterval: configuration.debitNoteInterval, paymentTimeout: configuration.paymentTimeout
+        )
+        let now = Date(timeIntervalSince1970: 1_000)
+        for hours in [5.0 / 60, 0.5, 10, 24] {
+            let demand = builder.demand(package: PackageSpec(imageTag: "t/t:1"), taskPackage: "p", market: MarketSpec(rentHours: hours), decorations: decorations, now: now)
+            func seconds(_ key: String) -> Int? { demand.properties[key]?.int }
+            let accept = seconds("golem.com.payment.debit-notes.accept-timeout?")
+            let interval = seconds("golem.com.scheme.payu.debit-note.interval-sec?")
+            let payment = seconds("golem.com.scheme.payu.payment-timeout-sec?")
+            let expiresIn = (seconds("golem.srv.comp.expiration") ?? 0) / 1000 - 1_000
+            #expect(accept == 120, "golem-js's accept timeout (ya-provider: 5 … 240 s)")
+            #expect(interval.map { (1...86_400).contains($0) } == true)
+            #expect(payment.map { (1...86_400).contains($0) } == true, "\(hours) h: payment timeout \(payment ?? -1) s")
+            if hours >= 10 { #expect(payment! < expiresIn, "\(hours) h: debit notes are paid during the rental") }
+            #expect(expiresIn >= 5 * 60 + 60, "\(hours) h: still 5 minutes left after a minute of negotiation")
+            #expect(expiresIn <= 24 * 3600)
+        }
+    }
+
     @Test func constraintJoiningFollowsGolemJs() {
         #expect(DemandBuilder.join([]) == "(&)")
         #expect(DemandBuilder.join(["(a=1)"]) == "(a=1)")
@@ -61,6 +86,8 @@ import Yagna
 
     @Test func thePlatformFollowsDriverNetworkAndToken() {
         var configuration = GolemBackendConfiguration(yagna: YagnaConfiguration(appKey: "k"))
+        #expect(configuration.platform == "erc20-hoodi-tglm", "hoodi, the testnet golem-js and yagna 0.17 default to")
+        configuration.paymentNetwork = "holesky"
         #expect(configuration.platform == "erc20-holesky-tglm")
         configuration.paymentNetwork = "polygon"
         #expect(configuration.platform == "erc20-polygon-glm")

@@ -11,6 +11,8 @@ actor PlayedProvider {
     let client: YagnaClient
     let id: String
     let subnet: String
+    /// The local network's payment platform (scripts/golem-local's env file).
+    let platform: String
     private(set) var offerId: String?
     private(set) var approved: [String] = []
     private(set) var activities: [String] = []
@@ -21,6 +23,7 @@ actor PlayedProvider {
         self.client = YagnaClient(configuration: net.provider, logger: testLogger)
         self.id = net.providerId
         self.subnet = subnet
+        self.platform = net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"] ?? "erc20-hoodi-tglm"
     }
 
     struct Event: Decodable {
@@ -51,7 +54,7 @@ actor PlayedProvider {
                 "golem.com.scheme": .string("payu"),
                 "golem.com.payment.debit-notes.accept-timeout?": .int(240),
                 "golem.com.payment.protocol.version": .string("3"),
-                "golem.com.payment.platform.erc20-holesky-tglm.address": .string(id),
+                "golem.com.payment.platform.\(platform).address": .string(id),
                 "golem.srv.caps.multi-activity": .bool(true),
             ],
             constraints: "(&(golem.srv.comp.expiration>0)(golem.node.debug.subnet=\(subnet)))"

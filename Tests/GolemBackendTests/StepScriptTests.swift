@@ -12,6 +12,15 @@ import Yagna
             == [.run(entryPoint: "/bin/echo", args: ["a b"], capture: .whole)])
     }
 
+    /// A VM runs `entry_point` with execve (no PATH lookup): a bare command goes through the shell,
+    /// its arguments passed as they are.
+    @Test func aBareCommandIsLookedUpByTheShell() {
+        #expect(StepScript.commands(for: .run(RunStep(.exec(command: "python3", args: ["-c", "print('a b')", "$HOME"]))))
+            == [.run(entryPoint: "/bin/sh", args: ["-c", #"exec "$0" "$@""#, "python3", "-c", "print('a b')", "$HOME"], capture: .whole)])
+        #expect(StepScript.commands(for: .run(RunStep(.exec(command: "./tool", args: []))))
+            == [.run(entryPoint: "./tool", args: [], capture: .whole)], "a path is the user's to get right")
+    }
+
     /// The text yagna gets for a shell step, pinned: keys sorted, slashes unescaped, `entry_point`.
     @Test func aRunStepsTextIsWhatYagnaReads() throws {
         let text = try ExeScriptCommand.text(StepScript.commands(for: .run(RunStep(.shell("echo hi")))))

@@ -5,41 +5,114 @@ import Yagna
 @testable import LocalProvider
 
 @Suite struct NegotiatorTests {
-    let configuration = ProviderConfiguration(yagna: YagnaConfiguration(appKey: "k"), subnet: "public", paymentPlatform: "erc20-holesky-tglm")
+    let configuration = ProviderConfiguration(yagna: YagnaConfiguration(appKey: "k"), subnet: "public", paymentPlatform: "erc20-hoodi-tglm")
     let now = Date(timeIntervalSince1970: 1_800_000_000)
+    typealias Key = Negotiator.Key
 
+    /// A demand as the bridge counters: golem-js's terms, equal to the offer's except the accept timeout.
     func demand(_ extra: [String: JSONValue] = [:], expiresIn seconds: Double = 1800) -> [String: JSONValue] {
         var properties: [String: JSONValue] = [
-            "golem.node.debug.subnet": .string("public"),
-            "golem.srv.comp.expiration": .int(Int64((now.timeIntervalSince1970 + seconds) * 1000)),
-            "golem.com.payment.platform.erc20-holesky-tglm.address": .string("0xabc"),
+            Key.subnet: .string("public"),
+            Key.expiration: .int(Int64((now.timeIntervalSince1970 + seconds) * 1000)),
+            Key.chosenPlatform: .string("erc20-hoodi-tglm"),
+            "golem.com.payment.platform.erc20-hoodi-tglm.address": .string("0xabc"),
+            Key.debitNoteInterval: .int(120),
+            Key.paymentTimeout: .int(120),
+            Key.acceptTimeout: .int(240),
         ]
         properties.merge(extra) { $1 }
-        return properties
+        return properties.filter { $0.value != .null }
     }
 
-    @Test func countersAMatchingDemand() {
-        #expect(Negotiator(configuration: configuration).decide(on: demand(), now: now) == .counter)
+    var offer: [String: JSONValue] { Offer(configuration: configuration, identity: "0xprov", nonce: "n1", now: now).properties }
+
+    func decide(_ demand: [String: JSONValue]) -> Negotiator.Decision {
+        Negotiator(configuration: configuration).decide(on: demand, offer: offer, now: now)
+    }
+
+    func reason(_ demand: [String: JSONValue]) -> String? {
+        if case .reject(let why, _) = decide(demand) { return why }
+        return nil
+    }
+
+    @Test func aDemandOnTheOffersTermsIsReady() {
+        #expect(decide(demand()) == .ready)
+    }
+
+    @Test func theDemandsShorterTermsAreTakenIntoTheCounter() {
+        let decision = decide(demand([Key.acceptTimeout: .int(120), Key.debitNoteInterval: .int(60), Key.paymentTimeout: .int(43_200)]))
+        guard case .negotiating(let counter) = decision else { Issue.record("\(decision)"); return }
+        #expect(counter[Key.acceptTimeout] == .int(120))
+        #expect(counter[Key.debitNoteInterval] == .int(60))
+        #expect(counter[Key.paymentTimeout] == .int(43_200))
+        #expect(Negotiator(configuration: configuration).decide(on: demand([Key.acceptTimeout: .int(120), Key.debitNoteInterval: .int(60), Key.paymentTimeout: .int(43_200)]), offer: counter, now: now) == .ready)
+    }
+
+    @Test func termsTheDemandLeavesOutLeaveTheOffer() {
+        guard case .negotiating(let counter) = decide(demand([Key.debitNoteInterval: .null, Key.paymentTimeout: .null, Key.acceptTimeout: .null], expiresIn: 600)) else {
+            Issue.record("not negotiating"); return
+        }
+        #expect(counter[Key.debitNoteInterval] == nil && counter[Key.paymentTimeout] == nil && counter[Key.acceptTimeout] == nil)
     }
 
     @Test func rejectsWhatItCannotServe() {
+        #expect(reason(demand([Key.subnet: .string("other")])) == "subnet other is not public")
+        #expect(reason(demand([Key.chosenPlatform: .string("erc20-polygon-glm")])) == "payment platform \"erc20-polygon-glm\" is not offered; use erc20-hoodi-tglm")
+        #expect(reason(demand([Key.chosenPlatform: .null])) == "Missing fields: golem.com.payment.chosen-platform")
+        #expect(reason(demand(["golem.com.payment.platform.erc20-hoodi-tglm.address": .null])) == "the demand has no address on erc20-hoodi-tglm")
+    }
+
+    @Test func onlyRefusalsAnotherProposalCannotFixAreFinal() {
+        #expect(decide(demand([Key.chosenPlatform: .null])) == .reject("Missing fields: golem.com.payment.chosen-platform", isFinal: false))
+        guard case .reject(_, let tooLong) = decide(demand([Key.acceptTimeout: .null], expiresIn: 3600)),
+              case .reject(_, let tooShort) = decide(demand(expiresIn: 60)),
+              case .reject(_, let range) = decide(demand([Key.debitNoteInterval: .int(0)])) else {
+            Issue.record("not refused"); return
+        }
+        #expect(!tooLong && tooShort && range)
+    }
+
+    @Test func expirationMustBeWithinYaProvidersBounds() {
+        #expect(reason(demand(expiresIn: 240))?.contains("expires in 240 s, which is less than 300 s") == true)
+        #expect(decide(demand(expiresIn: 301)) == .ready)
+        #expect(decide(demand(expiresIn: 30 * 86_400)) == .ready, "with an accept timeout there is no upper bound that matters")
+        // Without an accept timeout the requestor promises nothing: 30 minutes at most.
+        let withoutAccept: [String: JSONValue] = [Key.acceptTimeout: .null]
+        #expect(reason(demand(withoutAccept, expiresIn: 1801))?.contains("more than 1800 s from now") == true)
+        #expect(reason(demand([Key.expiration: .double(1.8e12)])) == "golem.srv.comp.expiration must be an integer of milliseconds, not 1800000000000.0")
+        #expect(reason(demand([Key.expiration: .null])) == "Missing expiration key in Proposal (golem.srv.comp.expiration)")
+    }
+
+    @Test func acceptTimeoutMayBeShorterNeverLonger() {
+        #expect(reason(demand([Key.acceptTimeout: .int(241)])) == "golem.com.payment.debit-notes.accept-timeout? 241 s: DebitNote acceptance deadline should be at most 240 s")
+        #expect(reason(demand([Key.acceptTimeout: .int(4)])) == "golem.com.payment.debit-notes.accept-timeout? 4 s: too low DebitNotes timeout (at least 5 s)")
+        #expect(reason(demand([Key.acceptTimeout: .double(120)])) == "golem.com.payment.debit-notes.accept-timeout? must be a whole number of seconds, not 120.0")
+    }
+
+    @Test func debitNoteIntervalAndPaymentTimeoutMustBeInRange() {
+        #expect(reason(demand([Key.debitNoteInterval: .int(0)])) == "golem.com.scheme.payu.debit-note.interval-sec? 0 s: Demand DebitNote interval not in acceptable range of [1 s; 86400 s]")
+        #expect(reason(demand([Key.debitNoteInterval: .int(86_401)]))?.contains("86401 s: Demand DebitNote interval not in acceptable range") == true)
+        // The bridge's old payment timeout for a 30-day rental: max(120, rentHours·3600).
+        #expect(reason(demand([Key.paymentTimeout: .int(720 * 3600)], expiresIn: 720 * 3600))
+            == "golem.com.scheme.payu.payment-timeout-sec? 2592000 s: Demand DebitNote payment timeout not in acceptable range of [1 s; 86400 s]")
+        #expect(reason(demand([Key.paymentTimeout: .string("60")]))?.contains("must be a whole number of seconds") == true)
+    }
+
+    @Test func longRentalsRequireMidAgreementPayments() {
+        #expect(reason(demand([Key.paymentTimeout: .null], expiresIn: 10 * 3600))?.contains("threshold of enforcing mid-agreement payments") == true)
+        if case .reject = decide(demand([Key.paymentTimeout: .null], expiresIn: 10 * 3600 - 60)) { Issue.record("a rental under 10 h needs no payment timeout") }
+    }
+
+    @Test func anAgreementIsApprovedOnlyWhenNegotiationEnded() {
         let negotiator = Negotiator(configuration: configuration)
-        #expect(negotiator.decide(on: demand(["golem.node.debug.subnet": .string("other")]), now: now) == .reject("subnet other is not public"))
-        #expect(negotiator.decide(on: demand(["golem.com.payment.chosen-platform": .string("erc20-polygon-glm")]), now: now)
-            == .reject("payment platform erc20-polygon-glm is not offered; use erc20-holesky-tglm"))
-        if case .counter = negotiator.decide(on: demand(expiresIn: 60), now: now) { Issue.record("a 1-minute agreement was countered") }
-        if case .counter = negotiator.decide(on: demand(expiresIn: 11 * 3600), now: now) { Issue.record("an 11-hour agreement was countered") }
-        var noAddress = demand()
-        noAddress["golem.com.payment.platform.erc20-holesky-tglm.address"] = nil
-        if case .counter = negotiator.decide(on: noAddress, now: now) { Issue.record("a demand without a payer address was countered") }
+        #expect(negotiator.approves(demand: demand(), offer: offer, now: now) == nil)
+        #expect(negotiator.approves(demand: demand([Key.acceptTimeout: .int(120)]), offer: offer, now: now)?.contains("negotiation did not end") == true)
+        #expect(negotiator.approves(demand: demand(expiresIn: 200), offer: offer, now: now)?.contains("less than 300 s") == true)
     }
 
     @Test func anAbsurdExpirationIsRejectedNotTrapped() {
-        let negotiator = Negotiator(configuration: configuration)
-        for ms in [1e300, -1e300] {
-            let decision = negotiator.decide(on: demand(["golem.srv.comp.expiration": .double(ms)]), now: now)
-            guard case .reject(let why) = decision else { Issue.record("expiration \(ms) ms was countered"); continue }
-            #expect(why.contains("agreement expiration in"))
+        for literal in ["9223372036854775807", "-9223372036854775808", "1e300"] {
+            #expect(reason(demand([Key.expiration: .number(literal)])) != nil, "expiration \(literal) ms was countered")
         }
     }
 
@@ -50,32 +123,11 @@ import Yagna
         #expect(defaults.debitNoteInterval == configuration.debitNoteInterval && defaults.acceptTimeout == configuration.debitNoteAcceptTimeout)
     }
 
-    @Test func offerCarriesLinearPricingAndTheNonce() {
-        let offer = Offer(configuration: configuration, identity: "0xprov", nonce: "n1", now: now)
-        #expect(offer.properties["golem.com.pricing.model"] == .string("linear"))
-        #expect(offer.properties["golem.com.usage.vector"] == .array([.string("golem.usage.cpu_sec"), .string("golem.usage.duration_sec")]))
-        #expect(offer.properties["golem.com.pricing.model.linear.coeffs"] == .array([.double(0.0001), .double(0.00002), .double(0)]))
-        #expect(offer.properties["golem.com.payment.platform.erc20-holesky-tglm.address"] == .string("0xprov"))
-        #expect(offer.properties["golem.runtime.name"] == .string("vm") && offer.properties["golem.com.scheme"] == .string("payu"))
-        #expect(offer.nodeName == "golem-bridge-local-provider-n1")
-    }
-
-    @Test func offerWritesCountsAsIntegers() throws {
-        let offer = Offer(configuration: configuration, identity: "0xprov", nonce: "n1", now: now)
-        #expect(offer.properties["golem.inf.cpu.threads"] == .int(2))
-        #expect(offer.properties["golem.com.scheme.payu.payment-timeout-sec?"] == .int(120))
-        #expect(offer.properties["golem.srv.comp.expiration"] == .int(1_800_003_600_000))
-        let text = String(decoding: try JSONEncoder().encode(offer), as: UTF8.self)
-        #expect(text.contains(#""golem.com.scheme.payu.debit-note.interval-sec?":120"#))
-        #expect(text.contains(#""golem.srv.comp.expiration":1800003600000"#))
-        #expect(text.contains(#""golem.inf.mem.gib":4"#), "a whole float as an integer too")
-    }
-
     @Test func paymentTermsKeepDemandValuesWithinBounds() {
         func terms(_ interval: Double, _ accept: Double) -> PaymentTerms {
             PaymentTerms(demand: demand([
-                "golem.com.scheme.payu.debit-note.interval-sec?": .double(interval),
-                "golem.com.payment.debit-notes.accept-timeout?": .double(accept),
+                Key.debitNoteInterval: .double(interval),
+                Key.acceptTimeout: .double(accept),
             ]), configuration: configuration)
         }
         #expect(terms(2, 3).debitNoteInterval == .seconds(2))

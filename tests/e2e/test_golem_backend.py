@@ -237,6 +237,29 @@ def test_lifecycle_with_result_on_a_provider(golem, provider, client):
     assert [i["status"] for i in invoices_of(golem["yagna"], golem["subnet"])] == ["ACCEPTED"]
 
 
+def test_the_strict_agent_takes_the_bridges_terms_and_bare_commands(golem, provider, client):
+    """The agent holds demands to ya-provider's rules and runs entry points without a PATH lookup, as
+    a VM does: the bridge's terms must fit those rules and a bare command must reach a shell."""
+    bridge = golem["start"]()
+    client.follow("job.*.*")
+    client.submit(job("g-strict", {"run": {"command": "echo", "args": ["bare $HOME"]}}, market={"rentHours": 0.1}))
+    events = client.events(until_ended=["g-strict"], timeout=60)
+    success = next((e for e in events if e["data"]["event"] == "success"), None)
+    assert success, [e["data"] for e in events]
+    assert success["data"]["result"]["output"] == "bare $HOME\n", "found on PATH, its argument untouched"
+    agreements = [a for a in golem["yagna"].get("/market-api/v1/agreements")
+                  if golem["yagna"].get(f"/market-api/v1/agreements/{a['id']}")["demand"]["properties"].get(
+                      "golem.node.debug.subnet") == golem["subnet"]]
+    assert len(agreements) == 1, agreements
+    terms = golem["yagna"].get(f"/market-api/v1/agreements/{agreements[0]['id']}")
+    demand, offer = terms["demand"]["properties"], terms["offer"]["properties"]
+    for key, value in [("golem.com.payment.debit-notes.accept-timeout?", 120),
+                       ("golem.com.scheme.payu.payment-timeout-sec?", 12 * 3600),
+                       ("golem.com.scheme.payu.debit-note.interval-sec?", 120)]:
+        assert demand[key] == value and offer[key] == value, (key, demand.get(key), offer.get(key))
+    assert bridge.terminate() == 0
+
+
 def test_cancel_while_running_terminates_the_rental(golem, provider, client):
     bridge = golem["start"]()
     client.follow("job.*.*")

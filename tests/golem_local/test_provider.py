@@ -19,6 +19,25 @@ OFFER_PREFIX = "golem-bridge-local-provider-"
 
 def negotiate(net, interval_sec=2, accept_timeout=240):
     """Allocation, demand, our offer as a proposal, counter, the agent's Draft, agreement Approved."""
+    outcome, draft, deal = counter_offer(net, {
+        "golem.com.scheme.payu.debit-note.interval-sec?": interval_sec,
+        "golem.com.payment.debit-notes.accept-timeout?": accept_timeout})
+    assert outcome == "draft", f"the agent refused the demand: {draft}"
+    req = net["req"]
+    agreement_id = req.call("POST", "/market-api/v1/agreements", (200, 201), json={
+        "proposalId": draft["proposalId"], "validTo": iso(datetime.now(timezone.utc) + timedelta(hours=1))})
+    session = f"test-{uuid.uuid4().hex[:8]}"
+    req.call("POST", f"/market-api/v1/agreements/{agreement_id}/confirm", 204, params={"appSessionId": session})
+    req.call("POST", f"/market-api/v1/agreements/{agreement_id}/wait", 204, params={"timeout": 30}, timeout=45)
+    assert req.call("GET", f"/market-api/v1/agreements/{agreement_id}", 200)["state"] == "Approved"
+    req.call("DELETE", f"/market-api/v1/demands/{deal['demand']}", 204)
+    return {"agreement": agreement_id, "allocation": deal["allocation"], "session": session, "t": deal["t"]}
+
+
+def counter_offer(net, overrides, expires_in=timedelta(minutes=30)):
+    """Allocation and demand (golem-js's terms, `overrides` on top; a None value drops the property),
+    our counter to the agent's offer. Returns ("draft", the agent's Draft, deal) or ("rejected",
+    the agent's reason, deal)."""
     req, prov, platform, subnet = net["req"], net["prov"], net["platform"], net["subnet"]
     now = datetime.now(timezone.utc)
     alloc = req.call("POST", "/payment-api/v1/allocations", 201, json={
@@ -28,14 +47,16 @@ def negotiate(net, interval_sec=2, accept_timeout=240):
     props = {
         "golem.srv.caps.multi-activity": True,
         "golem.node.debug.subnet": subnet,
-        "golem.srv.comp.expiration": int((now + timedelta(minutes=30)).timestamp() * 1000),
+        "golem.srv.comp.expiration": int((now + expires_in).timestamp() * 1000),
         "golem.srv.comp.vm.package_format": "gvmkit-squash",
         "golem.srv.comp.task_package": "hash:sha3:" + "d" * 56 + ":http://127.0.0.1:1/image.gvmi",
-        "golem.com.scheme.payu.debit-note.interval-sec?": interval_sec,
+        "golem.com.scheme.payu.debit-note.interval-sec?": 120,
         "golem.com.scheme.payu.payment-timeout-sec?": 120,
-        "golem.com.payment.debit-notes.accept-timeout?": accept_timeout,
+        "golem.com.payment.debit-notes.accept-timeout?": 120,
         **{p["key"]: p["value"] for p in deco["properties"]},
     }
+    props.update(overrides)
+    props = {k: v for k, v in props.items() if v is not None}
     cons = ("(&(golem.com.pricing.model=linear)(golem.node.debug.subnet=%s)(golem.runtime.name=vm)"
             "(golem.inf.mem.gib>=0.5)(golem.inf.storage.gib>=2)(golem.inf.cpu.threads>=1)%s)"
             % (subnet, "".join(deco["constraints"])))
@@ -49,6 +70,8 @@ def negotiate(net, interval_sec=2, accept_timeout=240):
 
     def draft_answering_a_counter():
         for ev in req.call("GET", events, 200, params={"timeout": 2, "maxEvents": 20}):
+            if ev.get("eventType") == "ProposalRejectedEvent" and ev.get("proposalId") in counters:
+                return ("rejected", ev.get("reason") or {})
             p = ev.get("proposal") or {}
             if (ev.get("eventType") != "ProposalEvent" or p.get("issuerId") != prov.identity
                     or not p["properties"].get("golem.node.id.name", "").startswith(OFFER_PREFIX)):
@@ -63,17 +86,84 @@ def negotiate(net, interval_sec=2, accept_timeout=240):
                                             "constraints": cons})
                 counters[counter_id] = p
             elif p.get("state") == "Draft" and p.get("prevProposalId") in counters:
-                return p
+                return ("draft", p)
 
-    draft = until("the agent's counter (Draft) to one of ours", draft_answering_a_counter)
-    agreement_id = req.call("POST", "/market-api/v1/agreements", (200, 201), json={
-        "proposalId": draft["proposalId"], "validTo": iso(datetime.now(timezone.utc) + timedelta(hours=1))})
-    session = f"test-{uuid.uuid4().hex[:8]}"
-    req.call("POST", f"/market-api/v1/agreements/{agreement_id}/confirm", 204, params={"appSessionId": session})
-    req.call("POST", f"/market-api/v1/agreements/{agreement_id}/wait", 204, params={"timeout": 30}, timeout=45)
-    assert req.call("GET", f"/market-api/v1/agreements/{agreement_id}", 200)["state"] == "Approved"
-    req.call("DELETE", f"/market-api/v1/demands/{demand_id}", 204)
-    return {"agreement": agreement_id, "allocation": alloc["allocationId"], "session": session, "t": iso(now)}
+    outcome, answer = until("the agent's answer (Draft or rejection) to one of our counters", draft_answering_a_counter)
+    deal = {"demand": demand_id, "allocation": alloc["allocationId"], "t": iso(now), "offer": next(iter(counters.values()))}
+    if outcome == "rejected":
+        deal["reason"], answer = answer, answer.get("message", "")
+    return outcome, answer, deal
+
+
+def withdraw(net, deal):
+    """Ends what counter_offer left: the demand and the allocation."""
+    net["req"].call("DELETE", f"/market-api/v1/demands/{deal['demand']}", 204)
+    net["req"].call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
+
+
+# ya-provider's property types: a requestor library that type-checks offers drops an offer whose
+# floats are written as integers (the whole start price 0 as `0`, not `0.0`).
+OFFER_TYPES = {
+    "golem.inf.cpu.cores": int, "golem.inf.cpu.threads": int, "golem.inf.mem.gib": float,
+    "golem.inf.storage.gib": float, "golem.com.scheme.payu.debit-note.interval-sec?": int,
+    "golem.com.scheme.payu.payment-timeout-sec?": int, "golem.com.payment.debit-notes.accept-timeout?": int,
+    "golem.com.payment.protocol.version": int, "golem.srv.comp.expiration": int,
+    "golem.srv.caps.multi-activity": bool, "golem.node.net.is-public": bool,
+}
+
+
+def test_offer_has_ya_providers_json_types(net, agent):
+    outcome, draft, deal = counter_offer(net, {})
+    offer = deal["offer"]["properties"]
+    for key, kind in OFFER_TYPES.items():
+        assert type(offer[key]) is kind, f"{key} = {offer[key]!r} is not {kind.__name__}"
+    coeffs = offer["golem.com.pricing.model.linear.coeffs"]
+    assert all(type(c) is float for c in coeffs) and coeffs[-1] == 0.0, f"whole prices are floats: {coeffs}"
+    assert outcome == "draft", draft
+    withdraw(net, deal)
+
+
+def test_agent_holds_demands_to_ya_providers_rules(net, agent):
+    """Each rule refuses with its name and the value; a demand within them gets the demand's terms."""
+    req = net["req"]
+    cases = [
+        ({"golem.com.payment.debit-notes.accept-timeout?": 241}, "accept-timeout? 241 s"),
+        ({"golem.com.payment.debit-notes.accept-timeout?": 4}, "too low DebitNotes timeout"),
+        ({"golem.com.scheme.payu.debit-note.interval-sec?": 86401}, "interval-sec? 86401 s"),
+        # the bridge's old payment timeout for a 30-day rental, max(120, rentHours*3600)
+        ({"golem.com.scheme.payu.payment-timeout-sec?": 720 * 3600}, "payment-timeout-sec? 2592000 s"),
+        ({"golem.com.payment.debit-notes.accept-timeout?": None}, "more than 1800 s from now"),
+        ({"golem.com.scheme.payu.payment-timeout-sec?": None}, "threshold of enforcing mid-agreement payments"),
+    ]
+    for overrides, fragment in cases:
+        expires = timedelta(hours=11) if "payment-timeout-sec?" in str(overrides) else timedelta(hours=1)
+        outcome, reason, deal = counter_offer(net, overrides, expires_in=expires)
+        assert outcome == "rejected" and fragment in reason, (overrides, outcome, reason)
+        # ya-provider's finality: an agreement that may come back shorter is not refused for good
+        assert deal["reason"].get("golem.proposal.rejection.is-final") is (fragment != "more than 1800 s from now"), deal["reason"]
+        withdraw(net, deal)
+    outcome, draft, deal = counter_offer(net, {"golem.com.scheme.payu.payment-timeout-sec?": 43200}, expires_in=timedelta(minutes=4))
+    assert outcome == "rejected" and "less than 300 s" in draft, draft
+    withdraw(net, deal)
+    outcome, draft, deal = counter_offer(net, {"golem.com.scheme.payu.payment-timeout-sec?": 43200,
+                                               "golem.com.payment.debit-notes.accept-timeout?": 120})
+    assert outcome == "draft", draft
+    assert draft["properties"]["golem.com.scheme.payu.payment-timeout-sec?"] == 43200, "the demand's terms are taken"
+    assert draft["properties"]["golem.com.payment.debit-notes.accept-timeout?"] == 120
+    withdraw(net, deal)
+
+
+def test_a_bare_entry_point_fails_as_on_a_vm(net, agent):
+    req = net["req"]
+    deal, activity = rented_activity(net)
+    res = exec_batch(req, activity, [{"run": {"entry_point": "echo", "args": ["hi"], "capture": CAPTURE}}])
+    assert res[0]["result"] == "Error" and "No such file or directory" in res[0]["message"], res
+    res = exec_batch(req, activity, [{"run": {"entry_point": "/bin/sh", "args": ["-c", 'exec "$0" "$@"', "echo", "hi"], "capture": CAPTURE}}])
+    assert res[0]["result"] == "Ok" and res[0]["stdout"] == "hi\n", res
+    req.call("DELETE", f"/activity-api/v1/activity/{activity}", 200, params={"timeout": 15}, timeout=30)
+    req.call("POST", f"/market-api/v1/agreements/{deal['agreement']}/terminate", (200, 204), json={"message": "done"})
+    payment_event(req, "invoiceEvents", "invoices", deal["agreement"], deal["t"])
+    req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
 
 
 def exec_batch(req, activity, commands, wait_s=60):
@@ -103,6 +193,14 @@ def deploy_start(req, activity):
     res = exec_batch(req, activity, [{"deploy": {"env": {"GREETING": "hi"}}}, {"start": {}}])
     assert [r["result"] for r in res] == ["Ok", "Ok"], res
     assert req.call("GET", f"/activity-api/v1/activity/{activity}/state", 200)["state"][0] == "Ready"
+
+
+def rented_activity(net, interval_sec=120):
+    """An Approved agreement and one Ready activity under it."""
+    deal = negotiate(net, interval_sec=interval_sec)
+    activity = create_activity(net["req"], deal["agreement"])
+    deploy_start(net["req"], activity)
+    return deal, activity
 
 
 CAPTURE = {"stdout": {"atEnd": {"format": "string"}}, "stderr": {"atEnd": {"format": "string"}}}
@@ -192,9 +290,7 @@ def test_two_activities_at_once(net, agent):
 
 def test_terminated_agreement_cleans_up(net, agent):
     req = net["req"]
-    deal = negotiate(net, interval_sec=120)
-    activity = create_activity(req, deal["agreement"])
-    deploy_start(req, activity)
+    deal, activity = rented_activity(net)
     batch = req.call("POST", f"/activity-api/v1/activity/{activity}/exec", 200, json={"text": json.dumps([
         {"run": {"entry_point": "/bin/sleep", "args": ["600"], "capture": CAPTURE}}])})
     until("the sleep running", lambda: (agent["work"] / activity).is_dir() and req.call(
@@ -225,9 +321,9 @@ def agreement_event(req, deal, kind):
 
 
 def test_unaccepted_debit_note_terminates_the_agreement(net, agent):
-    # ya-provider's bounds for these are 1 s .. 24 h; 2 s notes with 3 s to accept each
+    # ya-provider's bounds: notes every 1 s .. 24 h, at least 5 s to accept; 2 s notes with 5 s to accept each
     req = net["req"]
-    deal = negotiate(net, interval_sec=2, accept_timeout=3)
+    deal = negotiate(net, interval_sec=2, accept_timeout=5)
     activity = create_activity(req, deal["agreement"])
     deploy_start(req, activity)
     note = payment_event(req, "debitNoteEvents", "debitNotes", deal["agreement"], deal["t"])

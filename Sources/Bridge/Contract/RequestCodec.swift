@@ -13,8 +13,9 @@ public enum RequestCodec {
     public static let maxAttemptsLimit = 10
     /// The longest `timeoutSeconds` (job or step): 30 days.
     public static let maxTimeoutSeconds: Double = 30 * 24 * 3600
-    /// The longest rental a request may ask for (`market.rentHours`), as long as the longest job.
-    public static let maxRentHours: Double = 30 * 24
+    /// The rentals a request may ask for (`market.rentHours`): what ya-provider accepts, 5 minutes
+    /// (its shortest agreement) to 24 hours (its longest payment timeout and debit-note interval).
+    public static let rentHours: ClosedRange<Double> = (5.0 / 60)...24
     /// The longest label key and value, in characters (Unicode scalars).
     public static let maxLabelKeyLength = 64
     public static let maxLabelValueLength = 256

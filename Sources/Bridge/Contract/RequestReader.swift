@@ -82,9 +82,9 @@ struct RequestReader {
         try onlyKeys(members, ["rentHours", "pricing"], at: "market")
         var spec = MarketSpec()
         spec.rentHours = try value["rentHours"].map { v throws(RequestRejection) in
-            let hours = try positiveNumber(v, at: "market.rentHours")
-            guard hours <= RequestCodec.maxRentHours else {
-                throw reject("market.rentHours must be at most \(Int(RequestCodec.maxRentHours)) (30 days)")
+            let hours = try number(v, at: "market.rentHours")
+            guard RequestCodec.rentHours.contains(hours) else {
+                throw reject("market.rentHours must be from 0.0833 (5 minutes) to 24 hours, the agreements providers accept; got \(hours)")
             }
             return hours
         }

@@ -24,7 +24,7 @@ public struct ProviderAPI: Sendable {
     // MARK: Market
 
     public func subscribe(_ offer: Offer) async throws -> String {
-        try await client.json(.POST, "/market-api/v1/offers", body: offer, as: String.self)
+        try await post(offer, to: "/market-api/v1/offers")
     }
 
     public func unsubscribe(_ offerId: String) async throws {
@@ -39,11 +39,32 @@ public struct ProviderAPI: Sendable {
     }
 
     public func counter(offerId: String, proposalId: String, with offer: Offer) async throws -> String {
-        try await client.json(.POST, "/market-api/v1/offers/\(offerId)/proposals/\(proposalId)", body: offer, as: String.self)
+        try await post(offer, to: "/market-api/v1/offers/\(offerId)/proposals/\(proposalId)")
     }
 
-    public func reject(offerId: String, proposalId: String, reason: String) async throws {
-        try await client.send(.POST, "/market-api/v1/offers/\(offerId)/proposals/\(proposalId)/reject", body: Message(message: reason))
+    /// POSTs the offer's own JSON text (its floats stay floats) and reads the id yagna answers.
+    private func post(_ offer: Offer, to path: String) async throws -> String {
+        let answer = try await client.call(.POST, path, body: offer.json.encoded())
+        do {
+            return try YagnaClient.decoder.decode(String.self, from: Data(answer.body))
+        } catch {
+            throw YagnaError(.badResponse, call: "POST \(path)", message: "cannot read the proposal id: \(error)")
+        }
+    }
+
+    /// Rejects a demand proposal with ya-provider's reason: the message and whether it is final
+    /// (`golem.proposal.rejection.is-final`, a member of yagna's `Reason` beside `message`).
+    public func reject(offerId: String, proposalId: String, reason: String, isFinal: Bool) async throws {
+        try await client.send(.POST, "/market-api/v1/offers/\(offerId)/proposals/\(proposalId)/reject", body: Rejection(message: reason, isFinal: isFinal))
+    }
+
+    private struct Rejection: Encodable {
+        var message: String
+        var isFinal: Bool
+        enum CodingKeys: String, CodingKey {
+            case message
+            case isFinal = "golem.proposal.rejection.is-final"
+        }
     }
 
     public func approve(agreementId: String, appSessionId: String, timeout: Duration) async throws {
@@ -51,6 +72,11 @@ public struct ProviderAPI: Sendable {
             .POST, "/market-api/v1/agreements/\(agreementId)/approve",
             query: [("appSessionId", appSessionId), ("timeout", Self.seconds(timeout))], wait: timeout
         )
+    }
+
+    /// Refuses a pending agreement (ya-provider's RejectAgreement), with the reason the requestor reads.
+    public func rejectAgreement(_ agreementId: String, reason: String) async throws {
+        try await client.send(.POST, "/market-api/v1/agreements/\(agreementId)/reject", body: Message(message: reason))
     }
 
     public func terminate(agreementId: String, reason: String) async throws {

@@ -9,7 +9,7 @@ public struct ProviderConfiguration: Sendable {
     public var yagna: YagnaConfiguration
     /// `golem.node.debug.subnet`: only demands in the same subnet match.
     public var subnet: String
-    /// The payment platform offered, e.g. `erc20-holesky-tglm`.
+    /// The payment platform offered, e.g. `erc20-hoodi-tglm`.
     public var paymentPlatform: String
     /// Advertised `golem.inf.*` resources.
     public var cpuThreads: Int
@@ -22,6 +22,11 @@ public struct ProviderConfiguration: Sendable {
     /// How long the requestor has to accept a debit note when the demand does not say
     /// (`golem.com.payment.debit-notes.accept-timeout?`); after it the agreement is terminated.
     public var debitNoteAcceptTimeout: Duration
+    /// `golem.com.scheme.payu.payment-timeout-sec?` offered (ya-provider's 2 min); a demand's own,
+    /// within ``NegotiationLimits/paymentTimeout``, is taken instead.
+    public var paymentTimeout: Duration
+    /// ya-provider's negotiation bounds the agent holds demands to (``Negotiator``).
+    public var negotiation: NegotiationLimits
     /// How long a subscribed offer lives before it is re-subscribed.
     public var offerExpiration: Duration
     /// Where each activity's work directory is created (bound at `/golem/work`).
@@ -41,13 +46,15 @@ public struct ProviderConfiguration: Sendable {
     public init(
         yagna: YagnaConfiguration,
         subnet: String = "public",
-        paymentPlatform: String = "erc20-holesky-tglm",
+        paymentPlatform: String = "erc20-hoodi-tglm",
         cpuThreads: Int = 2,
         memoryGiB: Double = 4,
         storageGiB: Double = 20,
         pricing: LinearPricing = LinearPricing(),
         debitNoteInterval: Duration = .seconds(120),
         debitNoteAcceptTimeout: Duration = .seconds(240),
+        paymentTimeout: Duration = .seconds(120),
+        negotiation: NegotiationLimits = NegotiationLimits(),
         offerExpiration: Duration = .seconds(3600),
         workRoot: String = NSTemporaryDirectory() + "golem-provider",
         sandbox: SandboxConfiguration = SandboxConfiguration(),
@@ -66,6 +73,8 @@ public struct ProviderConfiguration: Sendable {
         self.pricing = pricing
         self.debitNoteInterval = debitNoteInterval
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout
+        self.paymentTimeout = paymentTimeout
+        self.negotiation = negotiation
         self.offerExpiration = offerExpiration
         self.workRoot = workRoot
         self.sandbox = sandbox

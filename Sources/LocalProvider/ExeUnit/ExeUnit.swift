@@ -164,6 +164,7 @@ public actor ExeUnit {
     }
 
     private func run(_ entryPoint: String, _ args: [String], _ capture: ExeScriptCommand.Capture, index: Int) async -> ExeScriptCommandResult {
+        if let refusal = Self.entryPointRefusal(entryPoint) { return .failed(index, refusal) }
         let command = SandboxCommand(
             executable: entryPoint, arguments: args, environment: environment, workDirectory: workDirectory,
             limits: configuration.limits, outputLimit: configuration.outputLimit
@@ -182,6 +183,14 @@ public actor ExeUnit {
         } catch {
             return .failed(index, "cannot run \(entryPoint): \(error)")
         }
+    }
+
+    /// A VM's init starts `entry_point` with execve: a bare name is not looked up on PATH (bwrap,
+    /// which runs our commands, would), so `python3` fails there as here. A path with a slash runs.
+    static func entryPointRefusal(_ entryPoint: String) -> String? {
+        guard !entryPoint.contains("/") else { return nil }
+        return "cannot run \(entryPoint): No such file or directory (os error 2): the VM starts entry_point with execve, "
+            + "which does no PATH lookup; give an absolute path or run it through /bin/sh -c"
     }
 
     private func setState(_ new: ActivityState) async {

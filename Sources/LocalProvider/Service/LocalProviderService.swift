@@ -130,25 +130,32 @@ public final class LocalProviderService: Service {
             var log = logger
             log[metadataKey: "proposal.id"] = "\(proposalId)"
             log[metadataKey: "requestor.id"] = "\(proposal["issuerId"]?.string ?? "?")"
-            switch negotiator.decide(on: properties) {
-            case .counter:
-                do {
-                    let counter = try await api.counter(offerId: offerId, proposalId: proposalId, with: offer)
-                    log.info("demand countered", metadata: ["proposal.state": "\(proposal["state"]?.string ?? "?")", "counter.id": "\(counter)"])
-                } catch {
-                    log.warning("counter-proposal failed", metadata: ["error": "\(error)"])
-                }
-            case .reject(let reason):
-                log.info("demand rejected", metadata: ["reason": "\(reason)"])
-                try? await api.reject(offerId: offerId, proposalId: proposalId, reason: reason)
+            let answer: Offer
+            switch negotiator.decide(on: properties, offer: offer.properties) {
+            case .ready:
+                answer = offer
+            case .negotiating(let terms):
+                answer = offer.with(properties: terms)
+            case .reject(let reason, let isFinal):
+                log.info("demand rejected", metadata: ["reason": "\(reason)", "final": "\(isFinal)"])
+                try? await api.reject(offerId: offerId, proposalId: proposalId, reason: reason, isFinal: isFinal)
+                return
+            }
+            do {
+                let counter = try await api.counter(offerId: offerId, proposalId: proposalId, with: answer)
+                log.info("demand countered", metadata: ["proposal.state": "\(proposal["state"]?.string ?? "?")", "counter.id": "\(counter)"])
+            } catch {
+                log.warning("counter-proposal failed", metadata: ["error": "\(error)"])
             }
         case "AgreementEvent":
             guard let agreement = event["agreement"], let agreementId = agreement["agreementId"]?.string else { return }
             var log = logger
             log[metadataKey: "agreement.id"] = "\(agreementId)"
             let demand = agreement["demand"]?["properties"]?.dictionary ?? [:]
-            if case .reject(let reason) = negotiator.decide(on: demand) {
-                log.info("agreement not approved", metadata: ["reason": "\(reason)"])
+            let agreed = agreement["offer"]?["properties"]?.dictionary ?? [:]
+            if let reason = negotiator.approves(demand: demand, offer: agreed) {
+                log.info("agreement rejected", metadata: ["reason": "\(reason)"])
+                try? await api.rejectAgreement(agreementId, reason: reason)
                 return
             }
             let terms = PaymentTerms(demand: demand, configuration: configuration)
