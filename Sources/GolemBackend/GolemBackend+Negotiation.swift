@@ -86,7 +86,7 @@ extension GolemBackend {
                 switch outcome {
                 case .success(let counterId):
                     book.countered(candidate, as: counterId)
-                case .failure(let error) where error.code == .notFound || error.code == .conflict:
+                case .failure(let error) where error.offerIsGone:
                     book.refused(candidate.providerId, .vanished)
                 case .failure(let error):
                     // timed out or failed: the provider counts as not answering; its offer stays ours
@@ -220,7 +220,7 @@ extension GolemBackend {
             let id: String
             do {
                 id = try await client.createAgreement(proposalId: draft.proposalId, validTo: Date().addingTimeInterval(hours * 3600))
-            } catch let error as YagnaError where error.code == .notFound || error.code == .conflict {
+            } catch let error as YagnaError where error.offerIsGone {
                 logger.info("the provider's Draft is gone", metadata: ["provider": "\(draft.providerId)", "error": "\(error)"])
                 cleanUpFailedSigning(agreementId: nil, activityId: nil, reservation: reservation, approved: false)
                 return .refused(.vanished)
@@ -284,5 +284,13 @@ extension GolemBackend {
                 }
             }
         }
+    }
+}
+
+extension YagnaError {
+    /// The provider's offer is no longer on the market: 404/410, or, measured on yagna 0.17.6 for a
+    /// counter to an unsubscribed offer, 400 "Subscription [...] was already unsubscribed."
+    var offerIsGone: Bool {
+        code == .notFound || code == .conflict || (code == .http(400) && (message.contains("unsubscribed") || message.contains("expired")))
     }
 }

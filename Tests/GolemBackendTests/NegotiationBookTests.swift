@@ -114,3 +114,12 @@ struct NegotiationBookTests {
         #expect(error.code == .timeout)
     }
 }
+
+extension NegotiationBookTests {
+    @Test func aCounterToAnUnsubscribedOfferReadsAsTheProviderGone() {
+        #expect(YagnaError(.http(400), call: "POST x", message: "Subscription [abc] was already unsubscribed.").offerIsGone)
+        #expect(YagnaError(.conflict, call: "POST x", message: "").offerIsGone)
+        #expect(!YagnaError(.http(400), call: "POST x", message: "bad demand").offerIsGone)
+        #expect(!YagnaError(.timeout, call: "POST x", message: "").offerIsGone)
+    }
+}
