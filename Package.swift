@@ -121,6 +121,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -201,7 +202,10 @@ let package = Package(
         ),
         .testTarget(
             name: "GolemBackendTests",
-            dependencies: ["GolemBackend", "GolemJobs", "Yagna", "JSONModel", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "GolemBackend", "GolemJobs", "Yagna", "JSONModel", "GolemLocalTestSupport",
+                .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "FlexBuffers", "Yagna", "JSONModel"], swiftSettings: strict),

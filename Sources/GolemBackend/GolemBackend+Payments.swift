@@ -4,8 +4,10 @@ import Logging
 import Yagna
 
 extension GolemBackend {
-    /// Accepts debit notes and invoices of our agreements as they arrive, until cancelled. Payment
-    /// events are persistent: the cursor (last `eventDate`) is stored, so a restart resumes where it was.
+    /// Checks and accepts, or rejects, debit notes and invoices of our agreements as they arrive,
+    /// until cancelled. Payment events are persistent: the cursor (last `eventDate`) is stored, so a
+    /// restart resumes where it was, and the first start begins at the store's first start rather
+    /// than replaying the node's history.
     func runPayments() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.paymentLoop(kind: .debitNote) }
@@ -13,11 +15,28 @@ extension GolemBackend {
         }
     }
 
-    enum PaymentKind: String, Sendable { case debitNote, invoice }
+    enum PaymentKind: String, Sendable, CaseIterable {
+        case debitNote, invoice
+
+        /// The metrics label.
+        var label: String { self == .debitNote ? "debit_note" : "invoice" }
+    }
 
     private func paymentLoop(kind: PaymentKind) async {
         let cursorName = "cursor.\(kind.rawValue)"
-        var cursor = try? await store.cursor(cursorName)
+        var cursor: String?
+        while cursor == nil, !Task.isCancelled {
+            do {
+                if let stored = try await store.cursor(cursorName) {
+                    cursor = stored
+                } else {
+                    cursor = try await store.firstStart()
+                }
+            } catch {
+                logger.warning("cannot read the payment cursor; retrying", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
         while !Task.isCancelled {
             let events: [PaymentEvent]
             do {
@@ -49,23 +68,85 @@ extension GolemBackend {
                 guard let id = event.debitNoteId else { return }
                 let note = try await client.debitNote(id)
                 guard note.status == "RECEIVED", isOurs(note.agreementId) else { return }
-                try await client.acceptDebitNote(id, amount: note.totalAmountDue, allocationId: session.allocationId)
-                logger.debug("debit note accepted", metadata: ["agreement": "\(note.agreementId)", "amount": "\(note.totalAmountDue)"])
+                let usage = note.usageCounterVector?.array.map { $0.compactMap(\.number) }
+                try await settle(kind, id: id, agreementId: note.agreementId, amount: note.totalAmountDue, at: event.eventDate, usage: usage) {
+                    try await client.acceptDebitNote(id, amount: note.totalAmountDue, allocationId: session.allocationId)
+                }
             case .invoice:
                 guard let id = event.invoiceId else { return }
                 let invoice = try await client.invoice(id)
                 guard invoice.status == "RECEIVED", isOurs(invoice.agreementId) else { return }
-                try await client.acceptInvoice(id, amount: invoice.amount, allocationId: session.allocationId)
+                try await settle(kind, id: id, agreementId: invoice.agreementId, amount: invoice.amount, at: event.eventDate, activities: invoice.activityIds?.count ?? 1) {
+                    try await client.acceptInvoice(id, amount: invoice.amount, allocationId: session.allocationId)
+                }
+                // Paid or refused, the agreement is settled: a provider issues one invoice per agreement.
                 state.withLock { state in
                     state.ledger.release(invoice.agreementId)
                     state.owed.remove(invoice.agreementId)
                     state.awaitingInvoice.removeValue(forKey: invoice.agreementId)
                 }
                 try? await store.forgetAgreement(invoice.agreementId)
-                logger.info("invoice accepted", metadata: ["agreement": "\(invoice.agreementId)", "amount": "\(invoice.amount)"])
             }
         } catch {
-            logger.error("could not accept a payment document", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+            logger.error("could not settle a payment document", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
+        }
+    }
+
+    /// Accepts the document with `accept` when its amount fits the agreed prices, else rejects it.
+    private func settle(
+        _ kind: PaymentKind, id: String, agreementId: String, amount: String, at eventDate: String,
+        usage: [Double]? = nil, activities: Int = 1, accept: () async throws -> Void
+    ) async throws {
+        if let why = try await verdict(amount, agreementId: agreementId, at: eventDate, usage: usage, activities: activities) {
+            await reject(kind, id: id, agreementId: agreementId, amount: amount, why: why)
+            return
+        }
+        try await accept()
+        paymentMetrics.accepted(kind)
+        logger.log(level: kind == .invoice ? .info : .debug, "\(kind == .invoice ? "invoice" : "debit note") accepted", metadata: ["agreement": "\(agreementId)", "amount": "\(amount)"])
+    }
+
+    /// Why `amount` does not fit the agreement's prices at the event's time, or `nil` when it does.
+    /// Reads the agreement from yagna (its offer and approval time), so it works after a restart too.
+    private func verdict(_ amount: String, agreementId: String, at eventDate: String, usage: [Double]? = nil, activities: Int = 1) async throws -> String? {
+        guard let due = Decimal(string: amount, locale: Locale(identifier: "en_US_POSIX")), due >= 0 else {
+            return "\(amount) is not a decimal amount"
+        }
+        let agreement = try await client.agreement(agreementId)
+        guard let approved = agreement.approvedDate.flatMap(YagnaClient.date) else {
+            return "the agreement was never approved"
+        }
+        let check: PaymentCheck
+        do {
+            check = try PaymentCheck(properties: agreement.offer.properties, start: approved, end: agreement.validTo.flatMap(YagnaClient.date))
+        } catch {
+            return "the agreement's prices cannot be read: \(error)"
+        }
+        // The requestor node's time of the event; our own clock if yagna wrote something else.
+        let at = YagnaClient.date(eventDate) ?? Date()
+        switch check.verdict(amount: due, at: at, usage: usage, activities: activities) {
+        case .fits: return nil
+        case .exceeds(let why): return why
+        }
+    }
+
+    /// Rejects a document whose amount does not fit (`INCORRECT_AMOUNT`), logs it with the agreement
+    /// and the figures, and counts it. yagna 0.17.6 does not implement rejecting debit notes (501):
+    /// such a note stays unaccepted, and the provider ends the agreement after its accept timeout.
+    private func reject(_ kind: PaymentKind, id: String, agreementId: String, amount: String, why: String) async {
+        paymentMetrics.rejected(kind)
+        let metadata: Logger.Metadata = ["kind": "\(kind.rawValue)", "agreement": "\(agreementId)", "document": "\(id)", "amount": "\(amount)", "reason": "\(why)"]
+        logger.warning("refusing a payment document whose amount does not fit the agreed prices", metadata: metadata)
+        let rejection = Rejection(.incorrectAmount, message: why)
+        do {
+            switch kind {
+            case .debitNote: try await client.rejectDebitNote(id, rejection)
+            case .invoice: try await client.rejectInvoice(id, rejection)
+            }
+        } catch let error as YagnaError where error.code == .http(501) {
+            logger.notice("yagna cannot reject debit notes; the note is left unaccepted", metadata: metadata)
+        } catch {
+            logger.error("could not send the rejection; the document is left unaccepted", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
     }
 

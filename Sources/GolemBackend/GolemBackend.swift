@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import GolemJobs
 import Logging
@@ -21,6 +22,7 @@ public final class GolemBackend: JobBackend {
     let logger: Logger
     /// One per process: agreements are confirmed with it (payment events can be told apart by it).
     let appSessionId: String
+    let paymentMetrics: PaymentMetrics
 
     struct Session: Sendable {
         var allocationId: String
@@ -45,7 +47,8 @@ public final class GolemBackend: JobBackend {
 
     let state: Mutex<State>
 
-    public init(configuration: GolemBackendConfiguration, store: any RentalStore, logger: Logger) {
+    /// `metrics` makes the payment counters (docs/metrics.md); the process's bootstrapped one by default.
+    public init(configuration: GolemBackendConfiguration, store: any RentalStore, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
         self.configuration = configuration
         var yagnaLogger = logger
         yagnaLogger[metadataKey: "backend"] = "golem"
@@ -59,6 +62,7 @@ public final class GolemBackend: JobBackend {
         )
         self.logger = yagnaLogger
         self.appSessionId = "golem-bridge-\(UUID().uuidString.lowercased().prefix(13))"
+        self.paymentMetrics = PaymentMetrics(factory: metrics)
         self.state = Mutex(State(pool: RentalPoolState(policy: configuration.pool), ledger: BudgetLedger(total: configuration.budget)))
     }
 

@@ -19,4 +19,7 @@ public protocol RentalStore: Sendable {
     func agreements() async throws -> [String]
     func cursor(_ name: String) async throws -> String?
     func setCursor(_ name: String, _ value: String) async throws
+    /// When this store was first opened (RFC 3339), where payment event cursors start: events
+    /// before it belong to no agreement of this bridge, and a node's history can be long.
+    func firstStart() async throws -> String
 }

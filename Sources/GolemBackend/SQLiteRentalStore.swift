@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Yagna
 
 /// ``RentalStore`` in a small SQLite file of its own (WAL), so the core and the Bridge journal stay
 /// unaware of Golem. Reads and writes run on GRDB's queue, not Swift's cooperative pool.
@@ -21,7 +22,19 @@ public final class SQLiteRentalStore: RentalStore {
                 CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """)
         }
+        // The first start, where payment cursors begin. A store from before this migration starts
+        // at its oldest agreement, whose payment events are still owed.
+        migrator.registerMigration("v2-first-start") { db in
+            let oldest = try Double.fetchOne(db, sql: "SELECT MIN(createdAt) FROM agreement")
+            let start = oldest.map { Date(timeIntervalSince1970: $0) } ?? Date()
+            try db.execute(sql: "INSERT OR IGNORE INTO setting (name, value) VALUES ('firstStart', ?)", arguments: [YagnaClient.timestamp(start)])
+        }
         try migrator.migrate(queue)
+    }
+
+    public func firstStart() async throws -> String {
+        guard let start = try await cursor("firstStart") else { throw DatabaseError(message: "the state store has no firstStart") }
+        return start
     }
 
     public func allocationId() async throws -> String? { try await cursor("allocation") }

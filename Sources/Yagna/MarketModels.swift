@@ -57,5 +57,7 @@ public struct Agreement: Sendable, Hashable, Decodable {
     public var agreementId: String
     public var state: String
     public var validTo: String?
+    /// When the provider approved it (RFC 3339, the provider node's clock); absent until then.
+    public var approvedDate: String?
     public var offer: Offer
 }

@@ -32,12 +32,17 @@ public struct DemandDecorations: Sendable, Hashable, Decodable {
     }
 }
 
-/// A debit note received from a provider (amounts are decimal strings).
+/// A debit note received from a provider (amounts are decimal strings). Its amount is the running
+/// total for its activity, not an increment.
 public struct DebitNote: Sendable, Hashable, Decodable {
     public var debitNoteId: String
     public var agreementId: String
     public var activityId: String?
     public var totalAmountDue: String
+    /// The activity's usage counters in the order of the offer's `golem.com.usage.vector`, as the
+    /// provider reports them (ya-provider sends an array of numbers); absent or anything else is
+    /// the provider's business, so it is kept as JSON.
+    public var usageCounterVector: JSONValue?
     public var paymentDueDate: String?
     public var status: String
 }
@@ -46,8 +51,30 @@ public struct DebitNote: Sendable, Hashable, Decodable {
 public struct Invoice: Sendable, Hashable, Decodable {
     public var invoiceId: String
     public var agreementId: String
+    public var activityIds: [String]?
     public var amount: String
     public var status: String
+}
+
+/// Why a debit note or invoice is rejected (the payment API's `RejectionReason`).
+public enum RejectionReason: String, Sendable, Hashable, Codable {
+    case unsolicitedService = "UNSOLICITED_SERVICE"
+    case badService = "BAD_SERVICE"
+    case incorrectAmount = "INCORRECT_AMOUNT"
+}
+
+/// The body of `POST /debitNotes|invoices/{id}/reject`.
+public struct Rejection: Sendable, Hashable, Encodable {
+    public var rejectionReason: RejectionReason
+    /// What of the document the requestor accepts, a decimal string ("0" for none of it).
+    public var totalAmountAccepted: String
+    public var message: String?
+
+    public init(_ reason: RejectionReason, totalAmountAccepted: String = "0", message: String?) {
+        self.rejectionReason = reason
+        self.totalAmountAccepted = totalAmountAccepted
+        self.message = message
+    }
 }
 
 /// One event of `/debitNoteEvents` or `/invoiceEvents`. Payment events are persistent: page them

@@ -73,6 +73,25 @@ extension YagnaClient {
         try await send(.POST, "/payment-api/v1/invoices/\(invoiceId)/accept", body: ["totalAmountAccepted": amount, "allocationId": allocationId])
     }
 
+    /// Rejects a received debit note. yagna 0.17.6 does not implement it: it answers 501
+    /// ("not implemented", a `YagnaError` with code `.http(501)`); the note then stays unaccepted,
+    /// and a provider ends the agreement once its accept timeout passes.
+    public func rejectDebitNote(_ debitNoteId: String, _ rejection: Rejection) async throws {
+        try await send(.POST, "/payment-api/v1/debitNotes/\(debitNoteId)/reject", body: rejection)
+    }
+
+    /// Rejects a received invoice; yagna tells the provider (`InvoiceRejectedEvent`). One already
+    /// rejected counts as done (yagna answers 200).
+    public func rejectInvoice(_ invoiceId: String, _ rejection: Rejection) async throws {
+        try await send(.POST, "/payment-api/v1/invoices/\(invoiceId)/reject", body: rejection)
+    }
+
+    /// Reads a yagna time (RFC 3339 as chrono writes it, with or without fractions); `nil` when it
+    /// is not one.
+    public static func date(_ text: String) -> Date? {
+        try? ExeScriptCommandResult.eventDateFormat.parse(text)
+    }
+
     /// The node's identity (its address on the payment platforms).
     public func identity() async throws -> String {
         struct Me: Decodable { var identity: String }

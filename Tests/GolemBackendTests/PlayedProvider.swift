@@ -106,8 +106,9 @@ actor PlayedProvider {
         }
     }
 
-    /// Issues and sends an invoice for an agreement, as a provider does after it ends.
-    func invoice(agreementId: String, activityIds: [String], amount: String) async throws {
+    /// Issues and sends an invoice for an agreement, as a provider does after it ends; returns its ID.
+    @discardableResult
+    func invoice(agreementId: String, activityIds: [String], amount: String) async throws -> String {
         struct Body: Encodable { var agreementId: String; var activityIds: [String]; var amount: String; var paymentDueDate: String }
         struct Created: Decodable { var invoiceId: String }
         let created = try await client.json(
@@ -116,5 +117,6 @@ actor PlayedProvider {
             as: Created.self
         )
         try await client.send(.POST, "/payment-api/v1/invoices/\(created.invoiceId)/send")
+        return created.invoiceId
     }
 }
