@@ -53,75 +53,122 @@ extension GolemBackend {
         log.debug("demand subscribed", metadata: ["package": "\(taskPackage)"])
 
         let counter = builder.counter(demand)
-        var countered: [String: OfferTerms] = [:]
-        var refusals: [String] = []
-        var budgetRefusal: JobError?
-        var offers = 0
+        var book = NegotiationBook(pricing: market.pricing, hours: hours)
 
         while clock.now < deadline {
             try Task.checkCancellation()
+            // every wait ends by the deadline: the long poll asks yagna for no more than what is left
             let wait = min(configuration.pollInterval, deadline - clock.now)
             let events: [MarketEvent]
             do {
-                events = try await client.demandEvents(subscription, timeout: max(wait, .milliseconds(100)))
+                events = try await client.demandEvents(subscription, timeout: wait)
             } catch let error as YagnaError where error.isTransient {
                 log.debug("demand events failed; polling again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(200))
+                try await Task.sleep(for: min(.milliseconds(200), max(deadline - clock.now, .zero)))
                 continue
             } catch let error as YagnaError where error.code == .notFound {
                 // yagna keeps demand subscriptions in memory: a restarted node answers 404 for ours.
                 // Nothing failed on the market's side, so subscribe again and keep negotiating until
                 // the same deadline (proposals countered on the lost subscription are gone with it).
                 log.notice("yagna forgot the demand (restarted?); subscribing it again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: .milliseconds(200))
+                try await Task.sleep(for: min(.milliseconds(200), max(deadline - clock.now, .zero)))
                 subscription = try await subscribe(demand, until: deadline)
                 log[metadataKey: "demand"] = "\(subscription)"
                 continue
             } catch let error as YagnaError {
                 throw JobError(.providerFailed, "cannot read the demand's events: \(error)")
             }
-            for event in events {
-                guard case .proposal(let proposal) = event else { continue }
-                if proposal.state == "Initial" {
-                    offers += 1
-                    let terms: OfferTerms
-                    do { terms = try OfferTerms(properties: proposal.properties) } catch {
-                        refusals.append("\(proposal.issuerId): \(error)")
-                        reject(subscription, proposal.proposalId, reason: "\(error)")
-                        continue
-                    }
-                    if let violation = terms.violation(of: market.pricing, hours: hours) {
-                        refusals.append("\(proposal.issuerId): \(violation)")
-                        reject(subscription, proposal.proposalId, reason: "price over the job's limit: \(violation)")
-                        continue
-                    }
-                    let cost = BudgetLedger.amount(terms.maxCost(hours: hours))
-                    let available = state.withLock { $0.ledger.available }
-                    if cost > available {
-                        budgetRefusal = JobError(.budgetExceeded, "the cheapest acceptable offer may cost up to \(cost) GLM for \(hours) h, but only \(available) GLM of the budget of \(configuration.budget) GLM is left")
-                        continue
-                    }
-                    do {
-                        let ours = try await client.counterProposal(subscription, proposalId: proposal.proposalId, demand: counter)
-                        countered[ours] = terms
-                    } catch let error as YagnaError {
-                        log.debug("counter-proposal failed", metadata: ["provider": "\(proposal.issuerId)", "error": "\(error)"])
-                    }
-                } else if proposal.state == "Draft", let previous = proposal.prevProposalId, let terms = countered[previous] {
-                    if let lease = try await sign(proposal, terms: terms, hours: hours, key: key, logger: log) {
-                        return lease
-                    }
+            let step = book.take(events, available: state.withLock { $0.ledger.available })
+            for rejection in step.rejections {
+                reject(subscription, rejection.proposalId, reason: rejection.reason)
+            }
+            for (candidate, outcome) in await sendCounters(step.counters, subscription: subscription, counter: counter, until: deadline) {
+                switch outcome {
+                case .success(let counterId):
+                    book.countered(candidate, as: counterId)
+                case .failure(let error) where error.offerIsGone:
+                    book.refused(candidate.providerId, .vanished)
+                case .failure(let error):
+                    // timed out or failed: the provider counts as not answering; its offer stays ours
+                    log.debug("counter-proposal failed", metadata: ["provider": "\(candidate.providerId)", "error": "\(error)"])
+                }
+            }
+            try Task.checkCancellation()
+            // Drafts as they arrive: the first that signs wins; the rest are left to expire with
+            // the demand (unsubscribed on return).
+            for draft in step.drafts where clock.now < deadline {
+                switch try await sign(draft, hours: hours, key: key, until: deadline, logger: log) {
+                case .lease(let lease): return lease
+                case .refused(let refusal): book.refused(draft.providerId, refusal)
                 }
             }
         }
-        if let budgetRefusal { throw budgetRefusal }
-        if offers > 0, countered.isEmpty, !refusals.isEmpty {
-            throw JobError(.budgetExceeded, "all \(offers) offers break the job's price limits (\(refusals.prefix(3).joined(separator: "; ")))")
+        if book.onlyPriceRefusals {
+            if let cost = book.cheapestOverBudgetCost {
+                let available = state.withLock { $0.ledger.available }
+                throw JobError(.budgetExceeded, "the cheapest acceptable offer may cost up to \(cost) GLM for \(hours) h, but only \(available) GLM of the budget of \(configuration.budget) GLM is left")
+            }
+            let violations = book.priceViolations
+            throw JobError(.budgetExceeded, "all \(violations.count) offers break the job's price limits (\(violations.prefix(3).joined(separator: "; ")))")
         }
         throw JobError(
             .noProvider,
-            "no provider agreed within \(configuration.negotiationTimeout) (subnet \(configuration.subnet), \(offers) offers seen, \(countered.count) countered)"
+            "no provider agreed within \(configuration.negotiationTimeout) (subnet \(configuration.subnet)): \(book.summary)"
         )
+    }
+
+    /// At most this many counter-proposals are in flight at once (each is one POST to our yagna,
+    /// which forwards it to the provider's node).
+    static let concurrentCounters = 8
+
+    /// Posts a counter to every candidate, at most `concurrentCounters` at once, each bounded by the
+    /// deadline. Results in the candidates' order (a timed-out call is a `.timeout` failure).
+    private func sendCounters(
+        _ candidates: [NegotiationBook.Candidate], subscription: String, counter: DemandOfferBase, until deadline: ContinuousClock.Instant
+    ) async -> [(NegotiationBook.Candidate, Result<String, YagnaError>)] {
+        guard !candidates.isEmpty else { return [] }
+        let client = self.client
+        var results = [Result<String, YagnaError>?](repeating: nil, count: candidates.count)
+        await withTaskGroup(of: (Int, Result<String, YagnaError>).self) { group in
+            var next = 0
+            func add() {
+                let index = next, candidate = candidates[index]
+                next += 1
+                group.addTask {
+                    let result = await Self.beforeDeadline(deadline) {
+                        try await client.counterProposal(subscription, proposalId: candidate.proposalId, demand: counter)
+                    }
+                    return (index, result)
+                }
+            }
+            while next < min(Self.concurrentCounters, candidates.count) { add() }
+            for await (index, result) in group {
+                results[index] = result
+                if next < candidates.count { add() }
+            }
+        }
+        return zip(candidates, results).map { ($0, $1 ?? .failure(YagnaError(.timeout, call: "counter", message: "not sent"))) }
+    }
+
+    /// Runs `work` until `deadline`: its result, or a `.timeout` failure when the deadline comes first
+    /// (the work is then cancelled).
+    static func beforeDeadline<T: Sendable>(
+        _ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async throws -> T
+    ) async -> Result<T, YagnaError> {
+        await withTaskGroup(of: Result<T, YagnaError>?.self) { group in
+            group.addTask {
+                do { return .success(try await work()) } catch let error as YagnaError { return .failure(error) } catch {
+                    return .failure(YagnaError(.timeout, call: "counter", message: "\(error)"))
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(YagnaError(.timeout, call: "counter", message: "the negotiation deadline passed"))
+        }
     }
 
     /// Subscribes `demand`. While yagna is unreachable or failing (a restart), tries again with a
@@ -152,9 +199,17 @@ extension GolemBackend {
         }
     }
 
-    /// Reserves the budget, signs the agreement and prepares its activity. `nil` when this provider
-    /// would not approve (try the next); throws on cancellation, budget or setup failure.
-    private func sign(_ draft: Proposal, terms: OfferTerms, hours: Double, key: String, logger: Logger) async throws -> Lease? {
+    enum Signing {
+        case lease(Lease)
+        /// This provider is out (it vanished or did not approve); try the next Draft.
+        case refused(NegotiationBook.Refusal)
+    }
+
+    /// Reserves the budget, signs the agreement and prepares its activity. `.refused` when this
+    /// provider is gone or would not approve by the deadline (try the next); throws on cancellation,
+    /// budget or setup failure.
+    private func sign(_ draft: NegotiationBook.Candidate, hours: Double, key: String, until deadline: ContinuousClock.Instant, logger: Logger) async throws -> Signing {
+        let terms = draft.terms
         let reservation = "negotiation-\(UUID())"
         try state.withLock { state throws(JobError) in
             try state.ledger.reserve(BudgetLedger.amount(terms.maxCost(hours: hours)), for: reservation)
@@ -162,22 +217,31 @@ extension GolemBackend {
         var agreementId: String?
         var activityId: String?
         do {
-            let id = try await client.createAgreement(proposalId: draft.proposalId, validTo: Date().addingTimeInterval(hours * 3600))
+            let id: String
+            do {
+                id = try await client.createAgreement(proposalId: draft.proposalId, validTo: Date().addingTimeInterval(hours * 3600))
+            } catch let error as YagnaError where error.offerIsGone {
+                logger.info("the provider's Draft is gone", metadata: ["provider": "\(draft.providerId)", "error": "\(error)"])
+                cleanUpFailedSigning(agreementId: nil, activityId: nil, reservation: reservation, approved: false)
+                return .refused(.vanished)
+            }
             agreementId = id
-            try await store.recordAgreement(id, providerId: draft.issuerId)
+            try await store.recordAgreement(id, providerId: draft.providerId)
             state.withLock { state in
                 state.ledger.rename(reservation, to: id)
                 state.owed.insert(id)
             }
             try await client.confirmAgreement(id, appSessionId: appSessionId)
             do {
-                try await client.waitForApproval(id, timeout: configuration.approvalTimeout)
+                // the approval wait ends by the negotiation's deadline too (yagna takes whole-ish seconds; at least 1)
+                let left = max(deadline - ContinuousClock.now, .seconds(1))
+                try await client.waitForApproval(id, timeout: min(configuration.approvalTimeout, left))
             } catch let error as YagnaError where !error.isTransient || error.code == .http(408) || error.code == .timeout {
-                logger.info("provider did not approve the agreement", metadata: ["provider": "\(draft.issuerId)", "error": "\(error)"])
+                logger.info("provider did not approve the agreement", metadata: ["provider": "\(draft.providerId)", "error": "\(error)"])
                 cleanUpFailedSigning(agreementId: id, activityId: nil, reservation: reservation, approved: false)
-                return nil
+                return .refused(.notApproved)
             }
-            let provider = ProviderInfo(id: draft.issuerId, name: terms.providerName.isEmpty ? draft.issuerId : terms.providerName)
+            let provider = ProviderInfo(id: draft.providerId, name: terms.providerName.isEmpty ? draft.providerId : terms.providerName)
             var log = logger
             log[metadataKey: "agreement"] = "\(id)"
             log.info("agreement approved", metadata: ["provider": "\(provider.id)", "provider.name": "\(provider.name)"])
@@ -195,12 +259,12 @@ extension GolemBackend {
             )
             state.withLock { $0.leases[id] = lease }
             log.debug("activity ready", metadata: ["activity": "\(activity)"])
-            return lease
+            return .lease(lease)
         } catch {
             cleanUpFailedSigning(agreementId: agreementId, activityId: activityId, reservation: reservation, approved: true)
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             if let error = error as? JobError { throw error }
-            throw JobError(.providerFailed, "renting provider \(draft.issuerId) failed: \(error)")
+            throw JobError(.providerFailed, "renting provider \(draft.providerId) failed: \(error)")
         }
     }
 
@@ -220,5 +284,13 @@ extension GolemBackend {
                 }
             }
         }
+    }
+}
+
+extension YagnaError {
+    /// The provider's offer is no longer on the market: 404/410, or, measured on yagna 0.17.6 for a
+    /// counter to an unsubscribed offer, 400 "Subscription [...] was already unsubscribed."
+    var offerIsGone: Bool {
+        code == .notFound || code == .conflict || (code == .http(400) && (message.contains("unsubscribed") || message.contains("expired")))
     }
 }

@@ -27,6 +27,22 @@ public struct GolemLocal: Sendable {
     public var provider: YagnaConfiguration { YagnaConfiguration(apiURL: values["GOLEM_LOCAL_PROVIDER_API_URL"] ?? "", appKey: values["GOLEM_LOCAL_PROVIDER_APPKEY"] ?? "") }
     public var requestorId: String { values["GOLEM_LOCAL_REQUESTOR_ID"] ?? "" }
     public var providerId: String { values["GOLEM_LOCAL_PROVIDER_ID"] ?? "" }
+
+    /// Provider nodes `scripts/golem-local start --providers N` ran (1 for an older env file).
+    public var providerCount: Int { Int(values["GOLEM_LOCAL_PROVIDERS"] ?? "") ?? 1 }
+
+    /// The same network seen from provider node `k` (1-based): `provider` and `providerId` name it.
+    public func asProvider(_ k: Int) -> GolemLocal {
+        var copy = self
+        for name in ["API_URL", "APPKEY", "ID", "GSB_URL", "DATADIR"] {
+            if let value = values["GOLEM_LOCAL_PROVIDER_\(k)_\(name)"] { copy.values["GOLEM_LOCAL_PROVIDER_\(name)"] = value }
+        }
+        return copy
+    }
+
+    /// How many provider nodes the env file at `GOLEM_LOCAL_DIR` lists, 0 when there is none
+    /// (for `.enabled(if:)` traits).
+    public static var providerCount: Int { (try? load())?.providerCount ?? 0 }
 }
 
 public struct GolemLocalMissing: Error, CustomStringConvertible {
