@@ -27,9 +27,11 @@ public struct FileDigest: Equatable, Sendable, CustomStringConvertible {
 /// ranges of ``downloadChunk`` bytes whose length is checked on arrival, and both directions compare the
 /// whole file's digest. Pure: GolemBackend+Execution runs the commands.
 public enum VerifiedTransfer {
-    /// File bytes read per download command: 4 MiB is ≈ 5.6 MiB of base64, a third of the client's
-    /// 16 MiB response limit, so one command's stdout stays bounded whatever the file's size.
-    public static let downloadChunk = 4 << 20
+    /// File bytes read per download command (one command per batch): 32 KiB is ≈ 43 KiB of base64.
+    /// The provider's reply to `GetExecBatchResults` travels as one GSB message, and on the local
+    /// network (real yagna, our agent) a reply with 64,000 characters of stdout arrived while one with
+    /// 200,000 failed the agent's GSB link (2026-12-03, 48,000 and 150,000 bytes read as base64).
+    public static let downloadChunk = 32 << 10
 
     /// Reads of one range, or writes of one upload, before the step fails.
     public static let attempts = 3
