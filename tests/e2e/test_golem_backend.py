@@ -278,6 +278,25 @@ def test_a_file_that_differs_from_its_measurement_fails_the_download_by_name(gol
     assert "/golem/work/changing" in error["message"] and "expected" in error["message"], error
 
 
+@pytest.mark.skipif(not os.environ.get("GOLEM_BENCH_TRANSFER_MIB"), reason="benchmark: set GOLEM_BENCH_TRANSFER_MIB")
+def test_bench_a_verified_round_trip(golem, provider, client):
+    """Uploads N MiB, has the provider check it, downloads it back: BENCHMARKS.md, *Verified transfers*."""
+    size = int(os.environ["GOLEM_BENCH_TRANSFER_MIB"]) << 20
+    golem["start"](extra=["--max-request-bytes", str(size * 3 // 2 + (1 << 20))])
+    client.follow("job.*.*")
+    payload = os.urandom(size)
+    started = time.time()
+    client.submit(job("g-bench", {"uploadData": {"to": "/golem/work/in.bin", "base64": base64.b64encode(payload).decode()}},
+                      {"downloadData": {"from": "/golem/work/in.bin"}}, maxAttempts=1))
+    events = client.events(until_ended=["g-bench"], timeout=1800)
+    elapsed = time.time() - started
+    kinds = [e["data"]["event"] for e in events if e["data"]["event"] != "progress"]
+    assert kinds == ["created", "started", "success", "ended"], kinds
+    steps = next(e for e in events if e["data"]["event"] == "success")["data"]["result"]["steps"]
+    assert base64.b64decode(steps[1]["base64"]) == payload
+    print(f"BENCH verified round trip of {size >> 20} MiB: {elapsed:.1f} s submit to ended")
+
+
 def test_the_strict_agent_takes_the_bridges_terms_and_bare_commands(golem, provider, client):
     """The agent holds demands to ya-provider's rules and runs entry points without a PATH lookup, as
     a VM does: the bridge's terms must fit those rules and a bare command must reach a shell."""
