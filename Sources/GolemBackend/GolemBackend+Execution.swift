@@ -8,16 +8,44 @@ extension GolemBackend {
     func execute(_ step: WorkStep, index: Int, on lease: Lease, logger: Logger) async throws -> StepResult {
         let label = "step \(index) (\(step.kind.rawValue))"
         switch step {
-        case .uploadData(_, let bytes), .uploadJson(_, let bytes):
+        case .uploadData(let to, let bytes), .uploadJson(let to, let bytes):
             guard bytes.count <= configuration.transferLimit else {
                 throw JobError(.invalidRequest, "\(label): \(bytes.count) bytes exceed the upload limit of \(configuration.transferLimit)", step: index)
             }
-        default:
+            try await upload(bytes, to: to, label: label, index: index, on: lease, logger: logger)
+            return StepResult(index: index, kind: step.kind)
+        case .downloadData(let from), .downloadJson(let from):
+            let bytes = try await download(from, label: label, index: index, on: lease, logger: logger)
+            return StepResult(index: index, kind: step.kind, data: bytes)
+        case .run, .transfer:
             break
         }
         let commands = StepScript.commands(for: step)
+        let results = try await runInBatches(commands, on: lease)
+        let failed = results.first(where: \.isError)
+        let last = results.last
+        if case .transfer = step {
+            if let failed { throw JobError(.commandFailed, "\(label) failed on provider \(lease.provider.name): \(Self.cause(of: failed))", step: index) }
+            guard results.count == commands.count else {
+                throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned \(results.count) of \(commands.count) results", step: index)
+            }
+            return StepResult(index: index, kind: step.kind)
+        }
+        guard let last, results.count == commands.count || failed != nil else {
+            throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned no result", step: index)
+        }
+        let exitCode: Int32 = failed == nil ? 0 : (StepScript.exitCode(fromMessage: failed?.message) ?? 1)
+        var stderr = last.stderr?.string ?? ""
+        if failed != nil, StepScript.exitCode(fromMessage: failed?.message) == nil, let message = failed?.message {
+            stderr += stderr.isEmpty ? message : "\n" + message
+        }
+        return StepResult(index: index, kind: .run, exitCode: exitCode, stdout: last.stdout?.string ?? "", stderr: stderr)
+    }
+
+    /// Runs commands in batches of at most 8 (large uploads: ≈ 768 KiB of base64 per exec call),
+    /// stopping at the first batch with an error or missing results.
+    func runInBatches(_ commands: [ExeScriptCommand], on lease: Lease) async throws -> [ExeScriptCommandResult] {
         var results: [ExeScriptCommandResult] = []
-        // Large uploads go in batches of at most 8 chunks (≈ 768 KiB of base64 per exec call).
         var start = 0
         while start < commands.count {
             let slice = Array(commands[start..<min(start + 8, commands.count)])
@@ -26,41 +54,88 @@ extension GolemBackend {
             if batch.contains(where: \.isError) || batch.count < slice.count { break }
             start += slice.count
         }
-        let failed = results.first(where: \.isError)
-        let last = results.last
-        switch step {
-        case .run:
-            guard let last, results.count == commands.count || failed != nil else {
-                throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned no result", step: index)
-            }
-            let exitCode: Int32 = failed == nil ? 0 : (StepScript.exitCode(fromMessage: failed?.message) ?? 1)
-            var stderr = last.stderr?.string ?? ""
-            if failed != nil, StepScript.exitCode(fromMessage: failed?.message) == nil, let message = failed?.message {
-                stderr += stderr.isEmpty ? message : "\n" + message
-            }
-            return StepResult(index: index, kind: .run, exitCode: exitCode, stdout: last.stdout?.string ?? "", stderr: stderr)
-        case .uploadData, .uploadJson, .transfer:
-            if let failed {
-                let cause = [failed.stderr?.string, failed.message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-                throw JobError(.commandFailed, "\(label) failed on provider \(lease.provider.name): \(cause.isEmpty ? "no message" : cause)", step: index)
+        return results
+    }
+
+    /// Writes the file in chunks, then has the provider measure it: size and SHA-256 must be what was
+    /// sent, else the whole file is written again, up to ``VerifiedTransfer/attempts`` times.
+    func upload(_ bytes: [UInt8], to path: String, label: String, index: Int, on lease: Lease, logger: Logger) async throws {
+        let commands = StepScript.upload(bytes, to: path) + [VerifiedTransfer.digestCommand(of: path)]
+        let sent = FileDigest(of: bytes)
+        for attempt in 1...VerifiedTransfer.attempts {
+            let results = try await runInBatches(commands, on: lease)
+            if let failed = results.first(where: \.isError) {
+                throw JobError(.commandFailed, "\(label) failed on provider \(lease.provider.name): \(Self.cause(of: failed))", step: index)
             }
             guard results.count == commands.count else {
                 throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned \(results.count) of \(commands.count) results", step: index)
             }
-            return StepResult(index: index, kind: step.kind)
-        case .downloadData(let from), .downloadJson(let from):
-            if let failed {
-                let cause = [failed.stderr?.string, failed.message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-                throw JobError(.commandFailed, "\(label): cannot read \(from): \(cause.isEmpty ? "no message" : cause)", step: index)
+            let written = VerifiedTransfer.parseDigest(results.last?.stdout?.string)
+            if written == sent { return }
+            let got = written?.description ?? "no size and hash (\(results.last?.stdout?.string.prefix(80) ?? ""))"
+            guard attempt < VerifiedTransfer.attempts else {
+                throw JobError(.providerFailed, "\(label): \(path) on provider \(lease.provider.name) is not what was sent after \(attempt) attempts: expected \(sent), got \(got)", step: index)
             }
-            guard let bytes = StepScript.decodeDownload(last?.stdout?.string) else {
-                throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned output that is not base64", step: index)
-            }
-            guard bytes.count <= configuration.transferLimit else {
-                throw JobError(.commandFailed, "\(label): \(from) is larger than the download limit of \(configuration.transferLimit) bytes", step: index)
-            }
-            return StepResult(index: index, kind: step.kind, data: bytes)
+            logger.info("an upload arrived altered; writing it again", metadata: ["path": "\(path)", "expected": "\(sent)", "got": "\(got)"])
         }
+    }
+
+    /// Measures the file on the provider, reads it range by range (a short range is read again, up
+    /// to ``VerifiedTransfer/attempts`` times) and checks the whole file's SHA-256; a file that does
+    /// not match is read again whole, as many times, then the step fails naming both digests.
+    func download(_ path: String, label: String, index: Int, on lease: Lease, logger: Logger) async throws -> [UInt8] {
+        let provider = lease.provider.name
+        let measured = try await runBatch([VerifiedTransfer.digestCommand(of: path)], on: lease.activityId, timeout: nil, provider: lease.provider)
+        if let failed = measured.first(where: \.isError) {
+            throw JobError(.commandFailed, "\(label): cannot read \(path): \(Self.cause(of: failed))", step: index)
+        }
+        guard let expected = VerifiedTransfer.parseDigest(measured.first?.stdout?.string) else {
+            throw JobError(.providerFailed, "\(label): provider \(provider) reported no size and hash of \(path) (is sha256sum in the image?)", step: index)
+        }
+        guard expected.size <= configuration.transferLimit else {
+            throw JobError(.commandFailed, "\(label): \(path) is larger than the download limit of \(configuration.transferLimit) bytes", step: index)
+        }
+        for attempt in 1...VerifiedTransfer.attempts {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(expected.size)
+            for range in VerifiedTransfer.ranges(size: expected.size) {
+                bytes += try await readRange(range, of: path, label: label, index: index, on: lease, logger: logger)
+            }
+            let got = FileDigest(of: bytes)
+            if got == expected { return bytes }
+            guard attempt < VerifiedTransfer.attempts else {
+                throw JobError(.providerFailed, "\(label): \(path) from provider \(provider) does not match its hash after \(attempt) attempts: expected \(expected), got \(got)", step: index)
+            }
+            logger.info("a download arrived altered; reading it again", metadata: ["path": "\(path)", "expected": "\(expected)", "got": "\(got)"])
+        }
+        preconditionFailure("the loop returns or throws")
+    }
+
+    /// One range of a download, in one batch of its own so one response stays bounded.
+    private func readRange(_ range: Range<Int>, of path: String, label: String, index: Int, on lease: Lease, logger: Logger) async throws -> [UInt8] {
+        for attempt in 1...VerifiedTransfer.attempts {
+            let results = try await runBatch([VerifiedTransfer.readCommand(of: path, range: range)], on: lease.activityId, timeout: nil, provider: lease.provider)
+            if let failed = results.first(where: \.isError) {
+                throw JobError(.commandFailed, "\(label): cannot read \(path): \(Self.cause(of: failed))", step: index)
+            }
+            let got: String
+            switch VerifiedTransfer.checkChunk(results.first?.stdout?.string, range: range) {
+            case .bytes(let bytes): return bytes
+            case .short(let count): got = "\(count) bytes"
+            case .notBase64(let characters): got = "\(characters) characters that are not base64"
+            }
+            guard attempt < VerifiedTransfer.attempts else {
+                throw JobError(.providerFailed, "\(label): bytes \(range.lowerBound)..<\(range.upperBound) of \(path) from provider \(lease.provider.name) arrived as \(got) after \(attempt) attempts: expected \(range.count) bytes", step: index)
+            }
+            logger.info("a download range arrived short; reading it again", metadata: ["path": "\(path)", "range": "\(range)", "got": "\(got)"])
+        }
+        preconditionFailure("the loop returns or throws")
+    }
+
+    /// A failed command's stderr and message, for a JobError.
+    static func cause(of failed: ExeScriptCommandResult) -> String {
+        let cause = [failed.stderr?.string, failed.message].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+        return cause.isEmpty ? "no message" : cause
     }
 
     /// Sends a batch and polls its results until every command reported or the batch finished.

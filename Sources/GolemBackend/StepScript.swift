@@ -6,7 +6,8 @@ import Yagna
 ///
 /// The provider has no GFTP: an upload is a `run` of `/bin/sh -c 'printf %s "$2" | base64 -d > "$1"'`
 /// with the data base64 in an argument (chunked below the kernel's per-argument limit), a download
-/// a `run` of `base64` reading stdout; `transfer` from http(s) is ExeScript `transfer`. Every `run`
+/// `run`s of `base64` over ranges of the file, read from stdout; both are verified by size and
+/// SHA-256 (``VerifiedTransfer``). `transfer` from http(s) is ExeScript `transfer`. Every `run`
 /// captures both streams whole (``ExeScriptCommand/Capture/whole``). A bare command (no `/`) runs
 /// through `/bin/sh`, which looks it up on PATH: the VM's `run` does not.
 public enum StepScript {
@@ -40,7 +41,9 @@ public enum StepScript {
         case .uploadData(let to, let bytes), .uploadJson(let to, let bytes):
             return upload(bytes, to: to)
         case .downloadData(let from), .downloadJson(let from):
-            return [.run(entryPoint: "/bin/sh", args: ["-c", #"base64 -- "$1" | tr -d '\n'"#, "sh", from], capture: .whole)]
+            // The first batch of a download measures the file; its ranges follow one batch each
+            // (``VerifiedTransfer``).
+            return [VerifiedTransfer.digestCommand(of: from)]
         case .transfer(let from, let to):
             return [.transfer(from: from, to: "container:" + to)]
         }
