@@ -25,7 +25,8 @@ public struct DemandBuilder: Sendable {
     /// less than 5 minutes when it approves it, so a 5-minute rental gets a minute for negotiating.
     public static let minimumExpiration: Double = 6 * 60
 
-    public init(subnet: String, platform: String, debitNoteAcceptTimeout: Int, debitNoteInterval: Int = 120, paymentTimeout: Int = 12 * 3600) {
+    /// The terms come from ``GolemBackendConfiguration``, where their defaults are (no second copy here).
+    public init(subnet: String, platform: String, debitNoteAcceptTimeout: Int, debitNoteInterval: Int, paymentTimeout: Int) {
         self.subnet = subnet
         self.platform = platform
         self.debitNoteAcceptTimeout = debitNoteAcceptTimeout

@@ -6,7 +6,9 @@ import Yagna
 @testable import GolemBackend
 
 @Suite struct DemandBuilderTests {
-    let builder = DemandBuilder(subnet: "public", platform: "erc20-holesky-tglm", debitNoteAcceptTimeout: 240)
+    let builder = DemandBuilder(
+        subnet: "public", platform: "erc20-holesky-tglm", debitNoteAcceptTimeout: 240, debitNoteInterval: 120, paymentTimeout: 12 * 3600
+    )
     let decorations = DemandDecorations(
         properties: [.init(key: "golem.com.payment.platform.erc20-holesky-tglm.address", value: .string("0xabc")),
                      .init(key: "golem.com.payment.protocol.version", value: .string("3"))],

@@ -192,7 +192,10 @@ let testLogger = Logger(label: "golem-backend-test")
     /// The requestor side by hand up to an Approved agreement (what a crashed bridge left behind).
     func negotiate(provider: PlayedProvider, allocationId: String) async throws -> String {
         let client = requestor
-        let builder = DemandBuilder(subnet: subnet, platform: net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"] ?? "", debitNoteAcceptTimeout: 240)
+        let builder = DemandBuilder(
+            subnet: subnet, platform: net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"] ?? "", debitNoteAcceptTimeout: 240,
+            debitNoteInterval: 120, paymentTimeout: 12 * 3600
+        )
         let decorations = try await client.demandDecorations(allocationIds: [allocationId])
         let demand = builder.demand(package: PackageSpec(imageTag: "x/y:z"), taskPackage: "hash:sha3:dd:http://127.0.0.1:1/i", market: MarketSpec(rentHours: 0.5), decorations: decorations, now: Date())
         let subscription = try await client.subscribeDemand(demand)
