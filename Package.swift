@@ -165,11 +165,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The live dashboard on the HTTP endpoint: jobs fed by the bridge's own events, the JSON API
+        // under /api/, server-sent events, and a page with no framework and no build step.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "GolemJobs", "JSONModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "golem-bridge",
             dependencies: [
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
-                "MetricsEndpoint", "BridgeSettings", "JSONModel", "BlockingWork",
+                "MetricsEndpoint", "Dashboard", "BridgeSettings", "JSONModel", "BlockingWork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -226,6 +238,16 @@ let package = Package(
                 "GolemJobs",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: [
+                "Dashboard", "GolemJobs", "JSONModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -58,10 +58,24 @@ public struct ServeSettings: SettingsTable {
     public let logLevel = Setting<Logger.Level>(
         "log-level", "Least severe level logged: \(ValueType<Logger.Level>.oneOf.expected).", type: .oneOf, default: .info
     )
-    public let metricsAddress = Setting<String?>(
-        "metrics-address",
-        "HOST:PORT for Prometheus: GET /metrics, and GET /healthz (200 while the bridge consumes requests, else 503). Names in docs/metrics.md.",
+    public let httpAddress = Setting<String?>(
+        "http-address",
+        "HOST:PORT of the HTTP endpoint: the dashboard at /, its JSON API under /api/, GET /metrics for Prometheus, and GET /healthz (200 while the bridge consumes requests, else 503). Use a loopback address (127.0.0.1) unless a proxy guards it. Names in docs/metrics.md.",
         type: .text, defaultNote: "off"
+    )
+    /// The old name of ``httpAddress``; still read (flag, environment, file key), with a warning.
+    public let metricsAddress = Setting<String?>(
+        "metrics-address", "Deprecated: the old name of --http-address.", type: .text, defaultNote: nil
+    )
+    public let dashboardToken = Setting<String?>(
+        "dashboard-token",
+        "Secret that enables the dashboard's cancel button: a cancel request must carry it (Authorization: Bearer <token>). Never logged. Prefer the environment or --dashboard-token-file over the flag, which ps shows.",
+        type: .matching("[\\x21-\\x7e]{16,256}", "16 to 256 printable ASCII characters, no spaces"),
+        defaultNote: "none: cancel is off", isSecret: true
+    )
+    public let dashboardTokenFile = Setting<String?>(
+        "dashboard-token-file", "File holding --dashboard-token (surrounding whitespace ignored).",
+        type: .text, defaultNote: nil
     )
     public let config = SettingSources.config
 

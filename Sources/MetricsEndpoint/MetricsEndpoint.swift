@@ -8,18 +8,20 @@ import Synchronization
 /// health check is given, `GET /healthz` (200 `ok` while it holds, else 503). A `Service`: it stops
 /// on graceful shutdown. If it cannot listen (the port is taken, the host is not local), `run()`
 /// throws a ``MetricsEndpointError`` that names the address; ``waitUntilListening()`` lets other
-/// services start only once it listens.
+/// services start only once it listens. `routes` adds more on the same server (the dashboard).
 public final class MetricsEndpoint: Service {
     public let address: MetricsAddress
     let registry: PrometheusCollectorRegistry
     let isHealthy: (@Sendable () -> Bool)?
+    let routes: (@Sendable (Router<BasicRequestContext>) -> Void)?
     let logger: Logger
     private let start = StartSignal()
 
     public init(
         address: MetricsAddress, registry: PrometheusCollectorRegistry, isHealthy: (@Sendable () -> Bool)? = nil,
-        logger: Logger
+        routes: (@Sendable (Router<BasicRequestContext>) -> Void)? = nil, logger: Logger
     ) {
+        self.routes = routes
         self.address = address
         self.registry = registry
         self.isHealthy = isHealthy
@@ -46,6 +48,7 @@ public final class MetricsEndpoint: Service {
                 )
             }
         }
+        routes?(router)
         let start = start
         // Hummingbird logs the address it listens on.
         let app = Application(

@@ -4,6 +4,7 @@ import BlockingWork
 import Bridge
 import BridgeSettings
 import CoreMetrics
+import Dashboard
 import Foundation
 import GolemBackend
 import GolemJobs
@@ -38,7 +39,10 @@ struct Serve: AsyncParsableCommand {
     @Option(Serve.settings.maxRequestBytes) var maxRequestBytes: String?
     @Option(Serve.settings.workRoot) var workRoot: String?
     @Option(Serve.settings.logLevel) var logLevel: String?
+    @Option(Serve.settings.httpAddress) var httpAddress: String?
     @Option(Serve.settings.metricsAddress) var metricsAddress: String?
+    @Option(Serve.settings.dashboardToken) var dashboardToken: String?
+    @Option(Serve.settings.dashboardTokenFile) var dashboardTokenFile: String?
 
     @OptionGroup(title: "Golem backend")
     var golem: GolemOptions
@@ -54,7 +58,12 @@ struct Serve: AsyncParsableCommand {
         var workRoot: String
         /// Only with `--backend golem`: its settings are checked only when they are used.
         var golem: GolemBackendConfiguration?
-        var metricsAddress: MetricsAddress?
+        /// The HTTP endpoint's address (`--http-address`, or its old name `--metrics-address`).
+        var httpAddress: MetricsAddress?
+        /// Enables the dashboard's cancel; never logged.
+        var dashboardToken: DashboardToken?
+        /// Warnings to log once logging is set up (a deprecated name was used).
+        var warnings: [String] = []
     }
 
     /// Resolves every setting, so that a typo is refused before anything starts.
@@ -79,6 +88,14 @@ struct Serve: AsyncParsableCommand {
             maxRequestBytes: try sources.value(table.maxRequestBytes, flag: maxRequestBytes)
         )
         let backend = try sources.value(table.backend, flag: backend)
+        var warnings: [String] = []
+        let parse = { (text: String?) throws -> MetricsAddress? in try text.map(MetricsAddress.init(parsing:)) }
+        var httpAddress = try sources.value(table.httpAddress, flag: httpAddress, as: parse)
+        if let old = try sources.value(table.metricsAddress, flag: metricsAddress, as: parse),
+           let source = sources.text(for: table.metricsAddress, flag: metricsAddress)?.source {
+            warnings.append("--metrics-address is deprecated: use --http-address (env GOLEM_BRIDGE_HTTP_ADDRESS, \"http-address\" in the config file)\(source)")
+            httpAddress = httpAddress ?? old
+        }
         return Resolved(
             logLevel: try sources.value(table.logLevel, flag: logLevel),
             bridge: bridge,
@@ -88,7 +105,9 @@ struct Serve: AsyncParsableCommand {
             golem: backend == .golem
                 ? try golem.configuration(sources: sources, concurrency: concurrency, journalPath: bridge.journalPath)
                 : nil,
-            metricsAddress: try sources.value(table.metricsAddress, flag: metricsAddress) { try $0.map(MetricsAddress.init(parsing:)) }
+            httpAddress: httpAddress,
+            dashboardToken: try Self.dashboardToken(sources: sources, flag: dashboardToken, fileFlag: dashboardTokenFile),
+            warnings: warnings
         )
     }
 
@@ -101,14 +120,16 @@ struct Serve: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "golem-bridge")
+        for warning in resolved.warnings { logger.warning("\(warning)") }
         let configuration = resolved.bridge
-        let metricsAt = resolved.metricsAddress
+        let metricsAt = resolved.httpAddress
 
         // Without an address the metrics stay swift-metrics' no-op default: nothing is kept.
         let registry = PrometheusCollectorRegistry()
         if metricsAt != nil { MetricsSystem.bootstrap(Self.metricsFactory(registry: registry)) }
 
         let jobBackend: any JobBackend
+        var panel: (@Sendable () -> BackendPanel?)?
         var backendServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         switch resolved.golem {
         case nil:
@@ -126,15 +147,28 @@ struct Serve: AsyncParsableCommand {
             let golemBackend = GolemBackend(configuration: golemConfiguration, store: store, logger: logger)
             logger.info("golem backend", metadata: ["configuration": "\(golemConfiguration)"])
             jobBackend = golemBackend
+            panel = { Self.panel(golemBackend.poolSnapshot()) }
             // Before the bridge: services stop in reverse order, so jobs drain before rentals end.
             backendServices.append(.init(service: GolemBackendService(backend: golemBackend)))
         }
 
-        let bridge = BridgeService(configuration: configuration, backend: jobBackend, metrics: BridgeMetrics(), logger: logger)
+        // The dashboard's board is fed only when the endpoint serves it.
+        let board = metricsAt.map { _ in JobBoard() }
+        let bridge = BridgeService(
+            configuration: configuration, backend: jobBackend, metrics: BridgeMetrics(),
+            observer: board.map { board -> JobEventObserver in { event, labels in board.record(event, labels: labels) } },
+            logger: logger
+        )
         var services = backendServices + [.init(service: bridge)]
-        if let metricsAt {
+        if let metricsAt, let board {
+            let dashboard = Dashboard(
+                board: board, token: resolved.dashboardToken,
+                cancel: { jobId in try await bridge.requestCancel(jobId: jobId, reason: "canceled from the dashboard") },
+                panel: panel, logger: logger
+            )
             let endpoint = MetricsEndpoint(
-                address: metricsAt, registry: registry, isHealthy: { bridge.isConsuming }, logger: logger
+                address: metricsAt, registry: registry, isHealthy: { bridge.isConsuming },
+                routes: { router in dashboard.register(on: router) }, logger: logger
             )
             // The endpoint first, so it stops last (scrapes see the drain to its end); the rest start
             // once it listens, so a taken port stops the bridge before it takes a request.
@@ -152,6 +186,32 @@ struct Serve: AsyncParsableCommand {
             )
         )
         try await group.run()
+    }
+
+    /// `--dashboard-token`, or the content of `--dashboard-token-file` (trimmed), or `nil` (cancel off).
+    /// Reads the file: call it from `resolve`, which runs on the blocking pool.
+    static func dashboardToken(sources: SettingSources, flag: String?, fileFlag: String?) throws -> DashboardToken? {
+        let table = settings
+        if let token = try sources.value(table.dashboardToken, flag: flag) { return DashboardToken(token) }
+        guard let path = try sources.value(table.dashboardTokenFile, flag: fileFlag) else { return nil }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw SettingError("--dashboard-token-file: cannot read \(path): \(error.localizedDescription)")
+        }
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard table.dashboardToken.type.parse(token) != nil else {
+            throw SettingError("--dashboard-token-file: the token in \(path) must be \(table.dashboardToken.type.expected)")
+        }
+        return DashboardToken(token)
+    }
+
+    /// The Golem backend's pool and budget as the dashboard shows them.
+    static func panel(_ snapshot: GolemBackend.PoolSnapshot) -> BackendPanel {
+        BackendPanel(
+            idle: snapshot.idle, lent: snapshot.lent, creating: snapshot.creating, agreements: snapshot.agreements,
+            budget: NSDecimalNumber(decimal: snapshot.budget).doubleValue,
+            reserved: NSDecimalNumber(decimal: snapshot.reserved).doubleValue, spent: nil
+        )
     }
 
     /// Prometheus behind swift-metrics, with histogram buckets that fit what the bridge times: jobs

@@ -31,12 +31,16 @@ final class BridgeRuntime: Sendable {
     let pumps = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
     /// Confirmed events, recorded in the journal in batches.
     let marks: PublishedMarks
+    /// Told every event once it is journaled (the dashboard); must return at once.
+    let observer: JobEventObserver?
 
     init(
         configuration: BridgeConfiguration, names: ContractNames, source: String, journal: any JobJournal,
         engine: JobEngine, publisher: any EventPublishing, clock: any Clock<Duration> = ContinuousClock(),
-        now: @escaping @Sendable () -> Date = { Date() }, metrics: BridgeMetrics, logger: Logger
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: BridgeMetrics, observer: JobEventObserver? = nil,
+        logger: Logger
     ) {
+        self.observer = observer
         self.configuration = configuration
         self.names = names
         self.source = source
@@ -145,6 +149,7 @@ final class BridgeRuntime: Sendable {
             logger.critical("journal write failed; event not sent", metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)"])
             return
         }
+        observer?(event, context.labels)
         // Counted once journaled: the journal keeps a job to one outcome and one `ended`.
         if event.kind.isTerminalOutcome { metrics.jobEnded(event) }
         if event.kind == .ended, let createdAt = context.createdAt { metrics.jobDuration(from: createdAt, to: event.time) }

@@ -21,16 +21,21 @@ public final class BridgeService: Service {
     let logger: Logger
     let source: String
     let metrics: BridgeMetrics
+    let observer: JobEventObserver?
     /// The consumer of the submit queue while `run()` runs.
     private let submitConsumer = Mutex<AMQPConsumer?>(nil)
+    /// The publisher while `run()` runs, for ``requestCancel(jobId:reason:)``.
+    private let controlPublisher = Mutex<AMQPPublisher?>(nil)
 
     public init(
         configuration: BridgeConfiguration,
         backend: any JobBackend,
         engineConfiguration: JobEngineConfiguration? = nil,
         metrics: BridgeMetrics = BridgeMetrics(),
+        observer: JobEventObserver? = nil,
         logger: Logger
     ) {
+        self.observer = observer
         self.configuration = configuration
         self.names = ContractNames(prefix: configuration.prefix)
         self.backend = backend
@@ -45,6 +50,9 @@ public final class BridgeService: Service {
     /// True while the bridge takes job requests: its consumer of the submit queue is consuming (not
     /// before it connected, during a reconnect, or after shutdown began).
     public var isConsuming: Bool { submitConsumer.withLock { $0?.isConsuming ?? false } }
+
+    /// The publisher of the current run, `nil` outside `run()`.
+    var controlPublisherNow: AMQPPublisher? { controlPublisher.withLock { $0 } }
 
     public func run() async throws {
         // Opening SQLite (and migrating) blocks: on the blocking pool, like all file work.
@@ -70,6 +78,8 @@ public final class BridgeService: Service {
         )
         self.submitConsumer.withLock { $0 = submitConsumer }
         defer { self.submitConsumer.withLock { $0 = nil } }
+        controlPublisher.withLock { $0 = publisher }
+        defer { controlPublisher.withLock { $0 = nil } }
         let controlConsumer = AMQPConsumer(
             configuration: configuration.amqp, topology: names.controlTopology(instance: configuration.instanceName),
             queue: names.cancelQueue(instance: configuration.instanceName), prefetch: 64, exclusive: true,
@@ -81,7 +91,7 @@ public final class BridgeService: Service {
         )
         let runtime = BridgeRuntime(
             configuration: configuration, names: names, source: source, journal: journal, engine: engine,
-            publisher: publisher, metrics: metrics, logger: logger
+            publisher: publisher, metrics: metrics, observer: observer, logger: logger
         )
         logger.info(
             "bridge starting",
