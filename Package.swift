@@ -183,6 +183,9 @@ let package = Package(
                 "Bridge", "LocalBackend", "GolemBackend", "LocalProvider", "Yagna", "AMQP", "GolemJobs",
                 "MetricsEndpoint", "Dashboard", "BridgeSettings", "JSONModel", "BlockingWork",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `golem-bridge jobs` reads the dashboard's API.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -45,7 +45,10 @@ public struct Dashboard: Sendable {
         router.get("/") { _, _ in Self.html(DashboardPage.html) }
         router.get("/jobs/:id") { _, _ in Self.html(DashboardPage.html) }
         router.get("/api/jobs") { request, _ in
-            let filter = try Self.filter(request.uri.queryParameters)
+            let filter: JobFilter
+            do { filter = try Self.filter(request.uri.queryParameters) } catch let error as QueryError {
+                return Self.json(DashboardJSON.error(error.message), status: .badRequest)
+            }
             let now = dashboard.now()
             return Self.json(.object([
                 JSONMember("jobs", .array(dashboard.board.jobs(filter).map { DashboardJSON.summary($0, now: now) })),
@@ -124,27 +127,33 @@ public struct Dashboard: Sendable {
         return Self.json(.object([JSONMember("jobId", .string(jobId)), JSONMember("cancelRequested", .bool(true))]), status: .accepted)
     }
 
-    static func filter(_ query: Parameters) throws -> JobFilter {
+    static func filter(_ query: Parameters) throws(QueryError) -> JobFilter {
         var filter = JobFilter()
         if let states = query.get("state"), !states.isEmpty {
             var phases = Set<JobEntry.Phase>()
             for name in states.split(separator: ",") {
                 guard let phase = JobEntry.Phase(rawValue: String(name)) else {
-                    throw HTTPError(.badRequest, message: "state must be one of \(JobEntry.Phase.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw QueryError("state must be one of \(JobEntry.Phase.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 phases.insert(phase)
             }
             filter.phases = phases
         }
         for label in query.getAll("label") where !label.isEmpty {
-            guard let equals = label.firstIndex(of: "=") else { throw HTTPError(.badRequest, message: "label must be KEY=VALUE") }
+            guard let equals = label.firstIndex(of: "=") else { throw QueryError("label must be KEY=VALUE") }
             filter.labels[String(label[..<equals])] = String(label[label.index(after: equals)...])
         }
         if let limit = query.get("limit") {
-            guard let value = Int(limit), (1...5000).contains(value) else { throw HTTPError(.badRequest, message: "limit must be 1 to 5000") }
+            guard let value = Int(limit), (1...5000).contains(value) else { throw QueryError("limit must be 1 to 5000") }
             filter.limit = value
         }
         return filter
+    }
+
+    /// A query parameter that cannot be used; the message names it.
+    struct QueryError: Error {
+        var message: String
+        init(_ message: String) { self.message = message }
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, extra: HTTPFields = [:]) -> Response {

@@ -23,7 +23,7 @@ main { padding:1rem 1.2rem; max-width:1200px; }
 svg { width:100%; height:90px; display:block; }
 table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); }
 th, td { text-align:left; padding:.35rem .6rem; border-bottom:1px solid var(--line); white-space:nowrap; }
-td.error { white-space:normal; color:var(--bad); max-width:28rem; }
+td.error, td.outcome { white-space:normal; max-width:28rem; } td.error { color:var(--bad); }
 th { font-size:.8rem; color:var(--muted); font-weight:600; }
 .phase { font-weight:600; }
 .phase.succeeded { color:var(--ok); } .phase.failed { color:var(--bad); } .phase.running { color:var(--run); }
@@ -115,7 +115,7 @@ function row(job) {
   const a = el("a", job.jobId); a.href = "/jobs/" + encodeURIComponent(job.jobId);
   const id = el("td"); id.append(a); tr.append(id);
   tr.append(el("td", job.phase, "phase " + job.phase), el("td", String(job.attempt)), el("td", job.provider || "–"),
-            el("td", fmtDuration(job.duration)), el("td", job.error || (job.phase === "succeeded" ? "success" : ""), "error"),
+            el("td", fmtDuration(job.duration)), el("td", job.error || (job.phase === "succeeded" ? "success" : ""), job.error ? "error" : "outcome"),
             el("td", Object.entries(job.labels).map(([k, v]) => k + "=" + v).join(" ")));
   return tr;
 }
@@ -131,7 +131,13 @@ async function loadList() {
   $("jobs").replaceChildren(...data.jobs.map(row));
 }
 function chart(svg, series, colors) {
-  const max = Math.max(1e-9, ...series.flat());
+  const max = Math.max(0, ...series.flat());
+  if (max === 0) {
+    svg.replaceChildren();
+    const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+    t.setAttribute("x", 300); t.setAttribute("y", 50); t.setAttribute("text-anchor", "middle"); t.setAttribute("font-size", 13); t.setAttribute("fill", "#6b6b70");
+    t.textContent = "no jobs ended in the last hour"; svg.append(t); return;
+  }
   const n = series[0].length, w = 600 / n;
   svg.replaceChildren();
   const ns = "http://www.w3.org/2000/svg";
@@ -197,6 +203,14 @@ async function cancelJob() {
   $("cancel-result").dataset.status = r.status;
 }
 
+// Counts and charts follow the feed too, at most once a second.
+let statsPending = false;
+function refreshStatsSoon() {
+  if (statsPending) return;
+  statsPending = true;
+  setTimeout(() => { statsPending = false; (jobPath ? getJSON("/api/stats").then(s => showCounts(s.counts)) : loadStats()).catch(console.error); }, 1000);
+}
+
 // ---------- live feed ----------
 function follow() {
   const src = new EventSource("/api/events" + (jobPath ? "?job=" + encodeURIComponent(jobPath) : ""));
@@ -204,6 +218,7 @@ function follow() {
   src.addEventListener("hello", () => { $("live").textContent = "live"; $("live").className = "live on"; (jobPath ? loadJob() : loadList()).catch(console.error); });
   src.addEventListener("job", (e) => {
     const u = JSON.parse(e.data);
+    refreshStatsSoon();
     if (jobPath) { if (u.job.jobId === jobPath) { showJob(Object.assign(job || {}, u.job)); addStep(u.step); } }
     else { upsertRow(u.job); }
   });

@@ -95,10 +95,10 @@ public final class JobBoard: Sendable {
         case .success: entry.phase = .succeeded
         case .error:
             entry.phase = .failed
-            entry.error = event.error?.description
+            entry.error = event.error.map(errorText)
         case .canceled:
             entry.phase = .canceled
-            entry.error = event.error?.description
+            entry.error = event.error.map(errorText)
         case .ended: entry.endedAt = event.time
         }
         if entry.timeline.count < timelineLength || event.kind != .progress {
@@ -122,9 +122,14 @@ public final class JobBoard: Sendable {
         case .started: event.provider.map { $0.name.isEmpty ? $0.id : "\($0.name) (\($0.id))" }
         case .progress:
             event.step.map { step in "step \(step.index) \(step.kind)" + (step.exitCode.map { ", exit \($0)" } ?? "") }
-        case .error, .canceled: event.error?.description
+        case .error, .canceled: event.error.map(errorText)
         default: nil
         }
+    }
+
+    /// `code: message`, without the code twice when the message starts with it.
+    static func errorText(_ error: JobError) -> String {
+        error.message.hasPrefix(error.code.rawValue) ? error.message : error.description
     }
 
     private static func evict(_ state: inout State, keeping limit: Int) {

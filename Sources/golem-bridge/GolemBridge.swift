@@ -13,7 +13,7 @@ struct GolemBridge: AsyncParsableCommand {
             (e.g. GOLEM_BRIDGE_AMQP_URL), or by its long name in a JSON file given with `serve --config` \
             or named by GOLEM_BRIDGE_CONFIG; flags win over the environment, which wins over the file.
             """,
-        subcommands: [Serve.self, Provider.self, Submit.self, Watch.self, Cancel.self, Status.self],
+        subcommands: [Serve.self, Provider.self, Submit.self, Watch.self, Cancel.self, Status.self, Jobs.self],
         defaultSubcommand: nil
     )
 }

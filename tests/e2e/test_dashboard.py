@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from conftest import ROOT, Bridge, Client, job
+from conftest import ROOT, Bridge, Client, bridge_binary, job
 
 SCREENSHOTS = os.path.join(ROOT, "test-output", "screenshots")
 TOKEN = "dash-" + uuid.uuid4().hex
@@ -214,6 +214,10 @@ def test_dashboard_shows_jobs_live_and_cancels_only_with_the_token(tmp_path, pre
         status, listing = api(port, "/api/jobs?state=succeeded,failed,canceled")
         assert status == 200
         assert {j["jobId"]: j["phase"] for j in listing["jobs"]} == {ok: "succeeded", bad: "failed", slow: "canceled"}
+        browser.open(base + "/")
+        browser.wait_for(f"{row_phase(slow)} === 'canceled' && document.querySelectorAll('#chart-rate rect').length > 0",
+                         "the list and the charts after the three jobs")
+        browser.screenshot("dashboard-list-after.png")
         assert TOKEN not in bridge.logs(), "the dashboard token was logged"
         # With the page still following the feed, the bridge stops cleanly.
         assert bridge.terminate(timeout=60) == 0
@@ -222,3 +226,45 @@ def test_dashboard_shows_jobs_live_and_cancels_only_with_the_token(tmp_path, pre
         if browser:
             browser.close()
         bridge.terminate()
+
+
+def run_cli(*args):
+    return subprocess.run([bridge_binary(), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_jobs_command_lists_recent_jobs_from_the_api_and_the_old_option_name_still_works(tmp_path, prefix):
+    port = free_port()
+    # --metrics-address is the old name of --http-address: it still serves the same endpoint.
+    bridge = Bridge(tmp_path, prefix, extra=["--metrics-address", f"127.0.0.1:{port}"]).start()
+    client = Client(prefix)
+    try:
+        ok, bad = f"ok-{uuid.uuid4().hex[:6]}", f"bad-{uuid.uuid4().hex[:6]}"
+        client.follow("job.#")
+        client.submit(job(ok, {"run": "echo hello"}))
+        client.submit(job(bad, {"run": "exit 3"}))
+        client.events(until_ended=[ok, bad], timeout=60)
+        url = f"http://127.0.0.1:{port}"
+
+        listed = run_cli("jobs", "--url", url)
+        assert listed.returncode == 0, listed.stderr
+        lines = listed.stdout.splitlines()
+        assert lines[0].split() == ["JOB", "STATE", "ATTEMPT", "PROVIDER", "DURATION", "OUTCOME"]
+        by_id = {line.split()[0]: line.split() for line in lines[1:]}
+        assert by_id[ok][1] == "succeeded" and by_id[ok][-1] == "success", lines
+        assert by_id[bad][1] == "failed" and "command_failed:" in lines[[l.split()[0] for l in lines].index(bad)], lines
+
+        failed = run_cli("jobs", "--url", url, "--state", "failed", "--json")
+        assert failed.returncode == 0, failed.stderr
+        assert [j["jobId"] for j in json.loads(failed.stdout)["jobs"]] == [bad]
+
+        refused = run_cli("jobs", "--url", url, "--state", "sleeping")
+        assert refused.returncode != 0 and "state must be one of" in refused.stderr, refused.stderr
+        # Without a token the dashboard refuses every cancel.
+        status, body = api(port, f"/api/jobs/{ok}/cancel", method="POST", headers={"Authorization": "Bearer " + TOKEN})
+        assert status == 403 and "no --dashboard-token" in body["error"], body
+        assert "--metrics-address is deprecated" in bridge.logs()
+    finally:
+        client.close()
+        bridge.terminate()
+    unreachable = run_cli("jobs", "--url", f"http://127.0.0.1:{port}")
+    assert unreachable.returncode != 0 and "cannot reach the dashboard" in unreachable.stderr, unreachable.stderr
