@@ -19,7 +19,7 @@ header h1 { font-size:1.1rem; margin:0; } header a { color:inherit; text-decorat
 main { padding:1rem 1.2rem; max-width:1200px; }
 .charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(300px, 1fr)); gap:1rem; margin-bottom:1rem; }
 .card { background:#fff; border:1px solid var(--line); border-radius:6px; padding:.6rem .8rem; }
-.card h2 { font-size:.85rem; margin:0 0 .4rem; color:var(--muted); font-weight:600; }
+.card h2 { font-size:.85rem; margin:0 0 .4rem; color:var(--muted); font-weight:600; } .peak { font-weight:400; }
 svg { width:100%; height:90px; display:block; }
 table { width:100%; border-collapse:collapse; background:#fff; border:1px solid var(--line); }
 th, td { text-align:left; padding:.35rem .6rem; border-bottom:1px solid var(--line); white-space:nowrap; }
@@ -49,9 +49,9 @@ dl.kv { display:grid; grid-template-columns:max-content 1fr; gap:.2rem 1rem; mar
 <main id="main"></main>
 <template id="list-view">
   <section class="charts">
-    <div class="card"><h2>Jobs/s, last hour</h2><svg id="chart-rate" viewBox="0 0 600 90" preserveAspectRatio="none"></svg></div>
-    <div class="card"><h2>Latency (mean, max), seconds</h2><svg id="chart-latency" viewBox="0 0 600 90" preserveAspectRatio="none"></svg></div>
-    <div class="card"><h2>Errors and cancels per minute</h2><svg id="chart-errors" viewBox="0 0 600 90" preserveAspectRatio="none"></svg></div>
+    <div class="card"><h2>Jobs/s, last hour <span class="peak" id="chart-rate-peak"></span></h2><svg id="chart-rate" viewBox="0 0 600 90" preserveAspectRatio="none"></svg></div>
+    <div class="card"><h2>Latency (mean, max), seconds <span class="peak" id="chart-latency-peak"></span></h2><svg id="chart-latency" viewBox="0 0 600 90" preserveAspectRatio="none"></svg></div>
+    <div class="card"><h2>Errors and cancels per minute <span class="peak" id="chart-errors-peak"></span></h2><svg id="chart-errors" viewBox="0 0 600 90" preserveAspectRatio="none"></svg></div>
     <div class="card" id="backend" hidden><h2>Golem rental pool</h2><dl class="kv" id="backend-kv"></dl></div>
   </section>
   <div class="filters">
@@ -132,12 +132,9 @@ async function loadList() {
 }
 function chart(svg, series, colors) {
   const max = Math.max(0, ...series.flat());
-  if (max === 0) {
-    svg.replaceChildren();
-    const t = document.createElementNS("http://www.w3.org/2000/svg", "text");
-    t.setAttribute("x", 300); t.setAttribute("y", 50); t.setAttribute("text-anchor", "middle"); t.setAttribute("font-size", 13); t.setAttribute("fill", "#6b6b70");
-    t.textContent = "no jobs ended in the last hour"; svg.append(t); return;
-  }
+  // Text goes beside the SVG, which is stretched to the card's width.
+  $(svg.id + "-peak").textContent = max === 0 ? "· none ended" : "· peak " + Number(max.toPrecision(3));
+  if (max === 0) { svg.replaceChildren(); return; }
   const n = series[0].length, w = 600 / n;
   svg.replaceChildren();
   const ns = "http://www.w3.org/2000/svg";
@@ -145,14 +142,11 @@ function chart(svg, series, colors) {
     if (v <= 0) return;
     const r = document.createElementNS(ns, "rect");
     const h = Math.max(1, v / max * 80);
-    r.setAttribute("x", i * w + si * w / series.length); r.setAttribute("width", Math.max(1, w / series.length - 1));
+    r.setAttribute("x", i * w + si * w / series.length); r.setAttribute("width", Math.max(2, w / series.length - 1));
     r.setAttribute("y", 88 - h); r.setAttribute("height", h); r.setAttribute("fill", colors[si]);
     const t = document.createElementNS(ns, "title"); t.textContent = v.toFixed(3); r.append(t);
     svg.append(r);
   }));
-  const label = document.createElementNS(ns, "text");
-  label.setAttribute("x", 4); label.setAttribute("y", 12); label.setAttribute("font-size", 11); label.setAttribute("fill", "#6b6b70");
-  label.textContent = "max " + max.toPrecision(3); svg.append(label);
 }
 async function loadStats() {
   const s = await getJSON("/api/stats");

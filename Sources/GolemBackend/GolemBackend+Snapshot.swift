@@ -17,7 +17,8 @@ extension GolemBackend {
         public var reserved: Decimal
     }
 
-    /// The pool and budget now; takes the backend's lock briefly.
+    /// The pool and budget now, read under one lock so the figures agree with each other (``poolSize``
+    /// and ``reserved`` read them one at a time).
     public func poolSnapshot() -> PoolSnapshot {
         state.withLock { state in
             let agreements = state.leases.count
