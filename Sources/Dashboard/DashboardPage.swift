@@ -112,10 +112,11 @@ function matchesFilter(job) {
 }
 function row(job) {
   const tr = el("tr"); tr.dataset.jobId = job.jobId; tr.dataset.phase = job.phase;
+  if (!job.endedAt) tr.dataset.since = String(Date.now() - job.duration * 1000);
   const a = el("a", job.jobId); a.href = "/jobs/" + encodeURIComponent(job.jobId);
   const id = el("td"); id.append(a); tr.append(id);
   tr.append(el("td", job.phase, "phase " + job.phase), el("td", String(job.attempt)), el("td", job.provider || "–"),
-            el("td", fmtDuration(job.duration)), el("td", job.error || (job.phase === "succeeded" ? "success" : ""), job.error ? "error" : "outcome"),
+            el("td", fmtDuration(job.duration), "duration"), el("td", job.error || (job.phase === "succeeded" ? "success" : ""), job.error ? "error" : "outcome"),
             el("td", Object.entries(job.labels).map(([k, v]) => k + "=" + v).join(" ")));
   return tr;
 }
@@ -229,6 +230,10 @@ if (jobPath) {
   $("filter-label").addEventListener("change", () => loadList().catch(console.error));
   loadStats().catch(console.error);
   setInterval(() => loadStats().catch(console.error), 5000);
+  // Jobs not ended yet: their duration runs on.
+  setInterval(() => {
+    for (const tr of document.querySelectorAll("#jobs tr[data-since]")) tr.querySelector("td.duration").textContent = fmtDuration((Date.now() - Number(tr.dataset.since)) / 1000);
+  }, 1000);
 }
 follow();
 </script>
