@@ -23,7 +23,7 @@ final class RuntimeHarness: Sendable {
     ///   - clock: the runtime's timers.
     init(
         concurrency: Int = 1, backlog: Int = 0, clock: any Clock<Duration> = ContinuousClock(),
-        journal wrap: (Journal) -> any JobJournal = { $0 }
+        journal wrap: (Journal) -> any JobJournal = { $0 }, observer: JobEventObserver? = nil
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("bridge-runtime-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -37,7 +37,7 @@ final class RuntimeHarness: Sendable {
         engine = JobEngine(configuration: JobEngineConfiguration(concurrency: concurrency), backend: backend, logger: logger)
         runtime = BridgeRuntime(
             configuration: configuration, names: names, source: "golem-bridge://test", journal: wrap(journal),
-            engine: engine, publisher: publisher, clock: clock, metrics: BridgeMetrics(), logger: logger
+            engine: engine, publisher: publisher, clock: clock, metrics: BridgeMetrics(), observer: observer, logger: logger
         )
         pumps = Task { [runtime] in await runtime.runPumps() }
     }
