@@ -64,13 +64,13 @@ public struct ServeSettings: SettingsTable {
         "work-root", "Local backend: folder for the jobs' working directories.",
         type: .text, defaultNote: "$TMPDIR/golem-bridge-work"
     )
-    public let logLevel = Setting<Logger.Level>(
-        "log-level", "Least severe level logged: \(ValueType<Logger.Level>.oneOf.expected).", type: .oneOf, default: .info
-    )
     public let logFormat = Setting<LogFormat>(
         "log-format",
         "How log lines look: text, or json (one object per line: time, level, label, source, message, then the metadata).",
         type: .oneOf, default: .text
+    )
+    public let logLevel = Setting<Logger.Level>(
+        "log-level", "Least severe level logged: \(ValueType<Logger.Level>.oneOf.expected).", type: .oneOf, default: .info
     )
     public let metricsAddress = Setting<String?>(
         "metrics-address",

@@ -37,8 +37,8 @@ struct Serve: AsyncParsableCommand {
     @Option(Serve.settings.retentionHours) var retentionHours: String?
     @Option(Serve.settings.maxRequestBytes) var maxRequestBytes: String?
     @Option(Serve.settings.workRoot) var workRoot: String?
-    @Option(Serve.settings.logLevel) var logLevel: String?
     @Option(Serve.settings.logFormat) var logFormat: String?
+    @Option(Serve.settings.logLevel) var logLevel: String?
     @Option(Serve.settings.metricsAddress) var metricsAddress: String?
 
     @OptionGroup(title: "Golem backend")
