@@ -1,0 +1,121 @@
+"""The deploy files, tested as far as they can be without a Docker engine or a cluster.
+
+scripts/check-deploy.py holds them to the real binary's `serve --help` and to CI's build; here the
+RabbitMQ definitions file is loaded into the real broker (a scratch vhost) and a bridge is started on
+it, which fails on any queue argument that differs from what the bridge declares; and the compose
+file's health check command is run against a real bridge's /healthz.
+"""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+import uuid
+
+import pika
+import pytest
+import yaml
+
+import conftest
+from conftest import AMQP_URL, ROOT, Bridge, bridge_binary, job
+
+
+def test_the_deploy_files_pass_their_checks():
+    p = subprocess.run([os.path.join(ROOT, "scripts", "check-deploy.py"), bridge_binary()],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def rabbitmqctl(*args):
+    p = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout + p.stderr
+    return p.stdout
+
+
+@pytest.fixture
+def scratch_vhost():
+    vhost = f"deploy-check-{uuid.uuid4().hex[:8]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield vhost
+    rabbitmqctl("delete_vhost", vhost)
+
+
+def http_option():
+    """The HTTP endpoint's option as `serve --help` names it now."""
+    text = subprocess.run([bridge_binary(), "serve", "--help"], capture_output=True, text=True).stdout
+    return "--http-address" if "--http-address" in text else "--metrics-address"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_definitions_file_is_the_topology_the_bridge_declares(scratch_vhost, tmp_path, monkeypatch):
+    definitions = json.load(open(os.path.join(ROOT, "deploy", "rabbitmq", "definitions.json")))
+    text = json.dumps(definitions).replace('"vhost": "/"', f'"vhost": "{scratch_vhost}"')
+    text = text.replace('"vhosts": [{"name": "/"}]', f'"vhosts": [{{"name": "{scratch_vhost}"}}]')
+    # In /tmp, readable by all: Debian's rabbitmqctl runs as the rabbitmq user, who cannot read pytest's
+    # folders (and RabbitMQ 3.10 reads no definitions from stdin).
+    with tempfile.NamedTemporaryFile("w", suffix=".json", dir="/tmp") as file:
+        file.write(text)
+        file.flush()
+        os.chmod(file.name, 0o644)
+        rabbitmqctl("import_definitions", file.name)
+    defined_queues = {q["name"]: q["arguments"] for q in definitions["queues"]}
+    defined_exchanges = {x["name"]: x["type"] for x in definitions["exchanges"]}
+
+    url = AMQP_URL.rsplit("/", 1)[0] + "/" + urllib.parse.quote(scratch_vhost, safe="")
+    def consumer_count(queue):  # Bridge.start's readiness, in the scratch vhost
+        conn = pika.BlockingConnection(pika.URLParameters(url))
+        try:
+            return conn.channel().queue_declare(queue, passive=True).method.consumer_count
+        finally:
+            conn.close()
+    monkeypatch.setattr(conftest, "consumer_count", consumer_count)
+    # The definitions use the default prefix; the scratch vhost keeps them apart from everything else.
+    bridge = Bridge(tmp_path, "golem", extra=["--amqp-url", url]).start()  # exits 1 on an inequivalent argument
+    try:
+        listed = rabbitmqctl("list_queues", "-p", scratch_vhost, "name", "arguments", "exclusive", "--formatter", "json")
+        queues = {q["name"]: q for q in json.loads(listed) if not q["exclusive"]}
+        assert set(queues) == set(defined_queues), "the bridge declared durable queues the file lacks, or not one it has"
+        exchanges = json.loads(rabbitmqctl("list_exchanges", "-p", scratch_vhost, "name", "type", "--formatter", "json"))
+        ours = {x["name"]: x["type"] for x in exchanges if x["name"] and not x["name"].startswith("amq.")}
+        assert ours == defined_exchanges
+        policies = json.loads(rabbitmqctl("list_policies", "-p", scratch_vhost, "--formatter", "json"))
+        assert {p["name"] for p in policies} == {p["name"] for p in definitions["policies"]}
+        # And a job runs through the pre-declared topology.
+        conn = pika.BlockingConnection(pika.URLParameters(url))
+        ch = conn.channel()
+        q = ch.queue_declare("", exclusive=True).method.queue
+        ch.queue_bind(q, "golem.events", "job.defs-1.*")
+        ch.basic_publish("golem.jobs", "submit", json.dumps(job("defs-1")).encode())
+        kinds, deadline = [], time.time() + 60
+        while "ended" not in kinds and time.time() < deadline:
+            method, _, body = ch.basic_get(q, auto_ack=True)
+            if method is None:
+                conn.sleep(0.05)
+                continue
+            kinds.append(json.loads(body)["data"]["event"])
+        conn.close()
+        assert "success" in kinds and kinds[-1] == "ended", kinds
+    finally:
+        assert bridge.terminate() == 0
+
+
+def test_the_compose_health_check_asks_healthz(tmp_path, prefix):
+    compose = yaml.safe_load(open(os.path.join(ROOT, "docker-compose.yml")))
+    check = compose["services"]["bridge"]["healthcheck"]["test"]
+    assert check[0] == "CMD"
+    port = free_port()
+    command = [part.replace("9464", str(port)) for part in check[1:]]
+    bridge = Bridge(tmp_path, prefix, extra=[http_option(), f"127.0.0.1:{port}"]).start()
+    try:
+        assert subprocess.run(command, timeout=30).returncode == 0
+    finally:
+        assert bridge.terminate() == 0
+    assert subprocess.run(command, timeout=30, capture_output=True).returncode != 0
