@@ -7,6 +7,9 @@ file's health check command is run against a real bridge's /healthz.
 """
 import json
 import os
+import random
+import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -119,3 +122,65 @@ def test_the_compose_health_check_asks_healthz(tmp_path, prefix):
     finally:
         assert bridge.terminate() == 0
     assert subprocess.run(command, timeout=30, capture_output=True).returncode != 0
+
+
+def yagna_binary():
+    for candidate in (os.environ.get("GOLEM_LOCAL_YAGNA"), os.path.join(ROOT, ".build", "golem-venv", "bin", "yagna"),
+                      shutil.which("yagna")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def free_short_port():
+    """A free port of at most 4 digits: yagna's CENTRAL_NET_HOST accepts no more."""
+    for port in random.sample(range(6000, 9999), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free 4-digit port")
+
+
+@pytest.mark.skipif(yagna_binary() is None and os.environ.get("CI") != "true",
+                    reason="no yagna (scripts/golem-local installs golem-node into .build/golem-venv)")
+def test_the_yagna_image_entrypoint_starts_yagna_with_the_app_key_from_its_secret_file(tmp_path):
+    yagna = yagna_binary()
+    entrypoint = os.path.join(ROOT, "deploy", "yagna", "entrypoint.sh")
+    key = uuid.uuid4().hex
+    (tmp_path / "appkey").write_text(key + "\n")  # as `openssl rand -hex 16 > file` writes it
+    api, gsb = free_port(), free_short_port()
+    env = {
+        "PATH": f"{os.path.dirname(yagna)}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8",
+        "YAGNA_APPKEY_FILE": str(tmp_path / "appkey"), "YAGNA_DATADIR": str(tmp_path / "data"),
+        "YAGNA_API_URL": f"http://127.0.0.1:{api}", "GSB_URL": f"tcp://127.0.0.1:{gsb}",
+        # Offline, as scripts/golem-local runs it: central net through its own GSB router, no relay.
+        "YA_NET_TYPE": "central", "CENTRAL_NET_HOST": f"127.0.0.1:{gsb}",
+        "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1",
+    }
+    log = open(tmp_path / "yagna.log", "wb")
+    node = subprocess.Popen([entrypoint, "service", "run", "--disable-metrics-push"], env=env, stdout=log, stderr=log,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while subprocess.run([entrypoint, "healthcheck"], env=env, capture_output=True).returncode != 0:
+            assert node.poll() is None, (tmp_path / "yagna.log").read_text()[-3000:]
+            assert time.time() < deadline, "the health check never passed: " + (tmp_path / "yagna.log").read_text()[-3000:]
+            time.sleep(0.5)
+        assert "YAGNA_AUTOCONF_APPKEY" not in " ".join(open(f"/proc/{node.pid}/cmdline").read().split("\0"))
+        wrong = dict(env, YAGNA_APPKEY_FILE=str(tmp_path / "wrong"))
+        (tmp_path / "wrong").write_text("0" * 32)
+        assert subprocess.run([entrypoint, "healthcheck"], env=wrong, capture_output=True).returncode != 0
+        (tmp_path / "empty").write_text("")
+        empty = subprocess.run([entrypoint, "service", "run"], env=dict(env, YAGNA_APPKEY_FILE=str(tmp_path / "empty")),
+                               capture_output=True, text=True, timeout=30)
+        assert empty.returncode == 1 and "is empty" in empty.stderr
+    finally:
+        os.killpg(node.pid, signal.SIGTERM)
+        try:
+            node.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(node.pid, signal.SIGKILL)
+            node.wait()
