@@ -10,7 +10,7 @@ import uuid
 import pika
 import pytest
 
-from conftest import Bridge, Client, connect, job
+from conftest import Bridge, Client, connect, event_kinds_until_ended, job, next_message
 
 
 def fresh_channel():
@@ -49,14 +49,7 @@ def test_a_client_that_declares_the_documented_topology_first_is_served_by_a_lat
                      pika.BasicProperties(delivery_mode=2, content_type="application/json"), mandatory=True)
     bridge = Bridge(tmp_path, prefix).start()  # would exit 1 on an inequivalent argument
     try:
-        kinds = []
-        deadline = time.time() + 60
-        while "ended" not in kinds and time.time() < deadline:
-            method, _, body = ch.basic_get(events, auto_ack=True)
-            if method is None:
-                conn.sleep(0.05)
-                continue
-            kinds.append(json.loads(body)["data"]["event"])
+        kinds = event_kinds_until_ended(conn, ch, events)
         assert kinds[0] == "created" and "success" in kinds and kinds[-1] == "ended", kinds
     finally:
         bridge.terminate()
@@ -102,12 +95,7 @@ def test_a_status_request_made_while_no_bridge_runs_is_answered_when_one_starts(
                                 pika.BasicProperties(reply_to=client.queue, correlation_id="c-later"))
         bridge = Bridge(tmp_path, prefix).start()
         try:
-            deadline = time.time() + 30
-            while time.time() < deadline:
-                method, props, body = client.ch.basic_get(client.queue, auto_ack=True)
-                if method is not None:
-                    break
-                client.conn.sleep(0.05)
+            method, props, body = next_message(client.conn, client.ch, client.queue, 30)
             assert method is not None, "the waiting status request was not answered"
             assert props.correlation_id == "c-later"
             assert json.loads(body) == {"jobId": "later", "state": "unknown"}
@@ -120,12 +108,7 @@ def test_a_status_request_made_while_no_bridge_runs_is_answered_when_one_starts(
 def test_a_status_reply_to_a_request_without_correlation_id_carries_the_job_id(bridge, client):
     client.ch.basic_publish(f"{bridge.prefix}.control", "job.no-cid.status", b"",
                             pika.BasicProperties(reply_to=client.queue))
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        method, props, body = client.ch.basic_get(client.queue, auto_ack=True)
-        if method is not None:
-            break
-        client.conn.sleep(0.05)
+    method, props, _ = next_message(client.conn, client.ch, client.queue, 10)
     assert method is not None
     assert props.correlation_id == "no-cid"
 
@@ -171,13 +154,10 @@ def test_the_prefix_renames_every_exchange_and_queue_and_keeps_routing_keys(brid
         queue = ch.queue_declare("", exclusive=True).method.queue
         ch.queue_bind(queue, f"{p}.events", "job.pfx-1.*")
         ch.basic_publish(f"{p}.jobs", "submit", json.dumps(job("pfx-1")).encode())
-        deadline = time.time() + 30
         keys = []
-        while time.time() < deadline and "job.pfx-1.ended" not in keys:
-            method, _, _ = ch.basic_get(queue, auto_ack=True)
-            if method is None:
-                conn.sleep(0.05)
-                continue
+        while "job.pfx-1.ended" not in keys:
+            method, _, _ = next_message(conn, ch, queue, 30)
+            assert method is not None, keys
             keys.append(method.routing_key)
         assert keys[0] == "job.pfx-1.created" and keys[-1] == "job.pfx-1.ended", keys
     finally:

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 import conftest
-from conftest import AMQP_URL, ROOT, Bridge, bridge_binary, job
+from conftest import AMQP_URL, ROOT, Bridge, bridge_binary, event_kinds_until_ended, job
 
 
 def test_the_deploy_files_pass_their_checks():
@@ -97,13 +97,7 @@ def test_the_definitions_file_is_the_topology_the_bridge_declares(scratch_vhost,
         q = ch.queue_declare("", exclusive=True).method.queue
         ch.queue_bind(q, "golem.events", "job.defs-1.*")
         ch.basic_publish("golem.jobs", "submit", json.dumps(job("defs-1")).encode())
-        kinds, deadline = [], time.time() + 60
-        while "ended" not in kinds and time.time() < deadline:
-            method, _, body = ch.basic_get(q, auto_ack=True)
-            if method is None:
-                conn.sleep(0.05)
-                continue
-            kinds.append(json.loads(body)["data"]["event"])
+        kinds = event_kinds_until_ended(conn, ch, q)
         conn.close()
         assert "success" in kinds and kinds[-1] == "ended", kinds
     finally:
