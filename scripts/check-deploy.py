@@ -10,6 +10,9 @@
 - deploy/Dockerfile builds as CI does: CI's Swift major.minor, the build packages scripts/bootstrap
   installs, the `swift build` of scripts/test in release mode (no flag CI needs is missing), and
   every folder Package.swift needs is copied;
+- every compose service has a health check; every Kubernetes container has resource requests and
+  limits and readiness and liveness probes, the bridge's on /healthz at the port its HTTP option
+  names; a bridge replica count above 1;
 - nothing in the repository (its files, not .build or .git) points at files outside it (/work/..., ../shared).
 Prints each problem and exits 1, or prints "ok".
 """
@@ -109,6 +112,49 @@ def check_options_and_environment(binary, documents, files):
     return len(commands)
 
 
+def http_port(arguments):
+    """The port of the bridge's --http-address (or --metrics-address) argument, if any."""
+    for index, argument in enumerate(arguments):
+        flag, _, value = argument.partition("=")
+        if flag in ("--http-address", "--metrics-address"):
+            value = value or (arguments[index + 1] if index + 1 < len(arguments) else "")
+            return int(value.rsplit(":", 1)[1]) if ":" in value else None
+    return None
+
+
+def check_health_and_limits(documents):
+    for path, docs in documents.items():
+        where = path.relative_to(ROOT)
+        for doc in docs:
+            if not isinstance(doc, dict):
+                continue
+            for name, service in (doc.get("services") or {}).items():
+                if not service.get("healthcheck"):
+                    problem(f"{where}: service {name} has no healthcheck")
+            if doc.get("kind") not in ("Deployment", "StatefulSet"):
+                continue
+            spec = doc["spec"]["template"]["spec"]
+            for container in spec["containers"]:
+                label = f"{where}: {doc['kind']} {doc['metadata']['name']} container {container['name']}"
+                resources = container.get("resources") or {}
+                if not (resources.get("requests") and resources.get("limits")):
+                    problem(f"{label} has no resource requests and limits")
+                for probe in ("readinessProbe", "livenessProbe"):
+                    if probe not in container:
+                        problem(f"{label} has no {probe}")
+                if not str(container.get("image", "")).startswith("golem-bridge:"):
+                    continue
+                if doc["kind"] == "Deployment" and doc["spec"].get("replicas", 1) < 2:
+                    problem(f"{label}: the bridge Deployment runs fewer than 2 replicas")
+                port = http_port((container.get("command") or []) + (container.get("args") or []))
+                ports = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
+                for probe in ("readinessProbe", "livenessProbe"):
+                    get = (container.get(probe) or {}).get("httpGet") or {}
+                    probed = ports.get(get.get("port"), get.get("port"))
+                    if get.get("path") != "/healthz" or probed != port:
+                        problem(f"{label}: {probe} asks {get.get('path')} on port {probed}, not /healthz on the HTTP port {port}")
+
+
 def check_dockerfile():
     text = (ROOT / "deploy" / "Dockerfile").read_text()
     stages = re.split(r"^(?=FROM )", text, flags=re.M)
@@ -176,6 +222,7 @@ def main(argv):
     files = deploy_files()
     documents = parsed_documents(files)
     count = check_options_and_environment(binary, documents, files)
+    check_health_and_limits(documents)
     check_dockerfile()
     check_self_contained()
     for text in problems:
