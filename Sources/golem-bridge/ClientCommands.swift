@@ -201,18 +201,22 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         let (amqp, names) = try await options.resolve()
-        let snapshot: JobSnapshot
-        do {
-            let session = try await ClientSession(amqp: amqp, names: names, bindings: [])
-            let reply = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))
-            await session.close()
-            guard let reply else { throw CLIError("no answer within \(timeout) s: is a bridge running?") }
-            snapshot = reply
-        } catch {
-            // No broker, no topology (no bridge ever ran with this prefix), or no bridge answering.
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-            throw Self.noAnswer
+        // No broker, no topology (no bridge ever ran with this prefix), or no bridge answering: exit 2.
+        func noAnswer(_ why: String) -> ExitCode {
+            FileHandle.standardError.write(Data("Error: \(why)\n".utf8))
+            return Self.noAnswer
         }
+        let session: ClientSession
+        do { session = try await ClientSession(amqp: amqp, names: names, bindings: []) } catch { throw noAnswer("\(error)") }
+        let reply: JobSnapshot?
+        do {
+            reply = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))
+        } catch {
+            await session.close()
+            throw noAnswer("\(error)")
+        }
+        await session.close()
+        guard let snapshot = reply else { throw noAnswer("no answer within \(timeout) s: is a bridge running?") }
         printSnapshot(snapshot, json: options.json)
         if snapshot.state == "unknown" { throw Self.unknownJob }
     }
