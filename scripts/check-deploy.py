@@ -3,7 +3,8 @@
 
     scripts/check-deploy.py [GOLEM_BRIDGE_BINARY]
 
-- every YAML and JSON file of docker-compose.yml and deploy/ parses;
+- every YAML and JSON file of docker-compose.yml and deploy/ parses, and docker-compose.yml is valid
+  under the Compose specification's JSON Schema (scripts/schemas/compose-spec.json);
 - every `--option` a bridge command uses (compose `command`, Kubernetes `args`, the systemd unit's
   ExecStart, the Dockerfile's CMD) and every GOLEM_BRIDGE_* name any deploy file uses exists in the
   binary's own `serve --help`, read now, so the check follows the options that exist;
@@ -23,6 +24,7 @@ import shlex
 import subprocess
 import sys
 
+import jsonschema
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -61,6 +63,16 @@ def parsed_documents(files):
         except (yaml.YAMLError, json.JSONDecodeError) as error:
             problem(f"{path.relative_to(ROOT)} does not parse: {error}")
     return documents
+
+
+def check_compose_schema(documents):
+    schema = json.loads((ROOT / "scripts" / "schemas" / "compose-spec.json").read_text())
+    # Its $schema names draft 2019-09 by a URL jsonschema does not know; it uses nothing past draft 7.
+    validator = jsonschema.Draft7Validator(schema)
+    for document in documents.get(ROOT / "docker-compose.yml", []):
+        for error in sorted(validator.iter_errors(document), key=lambda e: list(e.path)):
+            path = "/".join(str(part) for part in error.path)
+            problem(f"docker-compose.yml: {path}: {error.message[:200]} (compose specification)")
 
 
 def bridge_commands(documents):
@@ -223,6 +235,7 @@ def main(argv):
     documents = parsed_documents(files)
     count = check_options_and_environment(binary, documents, files)
     check_health_and_limits(documents)
+    check_compose_schema(documents)
     check_dockerfile()
     check_self_contained()
     for text in problems:
