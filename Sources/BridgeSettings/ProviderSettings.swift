@@ -44,6 +44,7 @@ public struct ProviderSettings: SettingsTable {
         defaultNote: "$TMPDIR/golem-provider", key: "provider-work-root"
     )
     public let logLevel = ServeSettings().logLevel
+    public let logFormat = ServeSettings().logFormat
 
     public init() {}
 }

@@ -8,6 +8,15 @@ public enum Backend: String, CaseIterable, Sendable {
     case golem
 }
 
+/// How log lines are written to standard error.
+public enum LogFormat: String, CaseIterable, Sendable {
+    /// swift-log's text lines, for people.
+    case text
+    /// One JSON object per line (`time`, `level`, `label`, `source`, `message`, then the metadata), for
+    /// log collectors.
+    case json
+}
+
 /// `golem-bridge serve`'s own settings (the Golem backend's are ``GolemSettings``). A setting whose
 /// default is a note (`default: the number of cores`) resolves to `nil` when unset, and `serve`
 /// computes it.
@@ -54,6 +63,11 @@ public struct ServeSettings: SettingsTable {
     public let workRoot = Setting<String?>(
         "work-root", "Local backend: folder for the jobs' working directories.",
         type: .text, defaultNote: "$TMPDIR/golem-bridge-work"
+    )
+    public let logFormat = Setting<LogFormat>(
+        "log-format",
+        "How log lines look: text, or json (one object per line: time, level, label, source, message, then the metadata).",
+        type: .oneOf, default: .text
     )
     public let logLevel = Setting<Logger.Level>(
         "log-level", "Least severe level logged: \(ValueType<Logger.Level>.oneOf.expected).", type: .oneOf, default: .info

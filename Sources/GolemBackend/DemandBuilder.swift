@@ -3,7 +3,7 @@ import GolemJobs
 import JSONModel
 import Yagna
 
-/// Builds a golem-js style demand from a job's package and market options (pure; REFERENCE.md §3.3).
+/// Builds a golem-js style demand from a job's package and market options (pure; docs/notes/yagna-requestor-api.md §3).
 ///
 /// Property and constraint names are golem-js 3's; constraints are joined as `(&c1\n\tc2…)`.
 public struct DemandBuilder: Sendable {

@@ -4,7 +4,7 @@ import GolemJobs
 import NIOCore
 
 /// Resolves an image tag (or a bare hash) to a task package through the registry's
-/// `/v1/image/info` (REFERENCE.md §4). `imageHash` + `imageUrl` never reach it.
+/// `/v1/image/info` (docs/notes/yagna-requestor-api.md §8). `imageHash` + `imageUrl` never reach it.
 struct ImageRegistry: Sendable {
     var baseURL: String
     var timeout: Duration

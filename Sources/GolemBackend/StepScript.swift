@@ -2,7 +2,7 @@ import Foundation
 import GolemJobs
 import Yagna
 
-/// The ExeScript commands for a job's steps (REFERENCE.md §3.4), and the reading of their results. Pure.
+/// The ExeScript commands for a job's steps (docs/notes/yagna-requestor-api.md §4), and the reading of their results. Pure.
 ///
 /// The provider has no GFTP: an upload is a `run` of `/bin/sh -c 'printf %s "$2" | base64 -d > "$1"'`
 /// with the data base64 in an argument (chunked below the kernel's per-argument limit), a download
@@ -31,7 +31,7 @@ public enum StepScript {
                 // hands the arguments over untouched ("$0" is the command, "$@" its arguments).
                 (entryPoint, args) = ("/bin/sh", ["-c", #"exec "$0" "$@""#, command] + arguments)
             }
-            // ExeScript `run` has no env field (REFERENCE.md §3.4): env(1) sets it. `--` ends env's
+            // ExeScript `run` has no env field (docs/notes/yagna-requestor-api.md §4): env(1) sets it. `--` ends env's
             // options; operands are then NAME=VALUE assignments up to the command (GNU and busybox).
             if !run.env.isEmpty {
                 args = ["--"] + run.env.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" } + [entryPoint] + args

@@ -48,6 +48,7 @@ struct Submit: AsyncParsableCommand {
             throw CLIError("request not accepted by the broker (is a bridge running with prefix \(names.prefix)?): \(error)")
         }
         print(options.json ? JSONValue.object([JSONMember("jobId", .string(jobId))]).text : jobId)
+        fflush(nil)
         guard watch else {
             await session.close()
             return
@@ -89,6 +90,8 @@ func follow(session: ClientSession, json: Bool) async throws -> Bool {
             } else {
                 print(event.line)
             }
+            // Each step's progress as it happens, also through a pipe (where stdout is block-buffered).
+            fflush(nil)
             if event.event == .success { succeeded = true }
             if event.event == .ended { return succeeded }
         }
@@ -150,10 +153,14 @@ struct Cancel: AsyncParsableCommand {
         var properties = MessageProperties()
         properties.contentType = "application/json"
         do {
+            // Mandatory: cancels reach only running bridges, so a return means that none heard it.
             try await session.publisher.publish(
                 exchange: names.controlExchange, routingKey: ControlCodec.routingKey(jobId: jobId, action: .cancel), body: body,
-                properties: properties
+                properties: properties, mandatory: true
             )
+        } catch let error as AMQPError where error.isReturned {
+            await session.close()
+            throw CLIError("cancel not delivered: no bridge with prefix \(names.prefix) is running; send it again when one runs")
         } catch {
             await session.close()
             throw CLIError("cancel not sent: \(error)")
@@ -168,7 +175,11 @@ struct Cancel: AsyncParsableCommand {
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a job's snapshot: its state, attempt, last event, result or error.",
-        discussion: "Exit status 0 for a job the bridge knows, 1 for `unknown` (never accepted) or when no bridge answers."
+        discussion: """
+            Exit status: 0 the bridge knows the job (whatever its state: the snapshot says it); 1 the job is \
+            `unknown` (never accepted, or past --retention-hours); 2 no answer (the broker is unreachable, or \
+            no bridge answered within --timeout); 64 a bad argument.
+            """
     )
 
     @Argument(help: "The job ID.")
@@ -184,16 +195,30 @@ struct Status: AsyncParsableCommand {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be positive and at most 3600 seconds") }
     }
 
+    /// An unknown job and no answer at all are different failures: a script tells them apart by status.
+    static let unknownJob = ExitCode(1)
+    static let noAnswer = ExitCode(2)
+
     func run() async throws {
         let (amqp, names) = try await options.resolve()
-        let session = try await ClientSession(amqp: amqp, names: names, bindings: [])
-        let snapshot = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))
-        await session.close()
-        guard let snapshot else {
-            throw CLIError("no answer within \(timeout) s: is a bridge running?")
+        // No broker, no topology (no bridge ever ran with this prefix), or no bridge answering: exit 2.
+        func noAnswer(_ why: String) -> ExitCode {
+            FileHandle.standardError.write(Data("Error: \(why)\n".utf8))
+            return Self.noAnswer
         }
+        let session: ClientSession
+        do { session = try await ClientSession(amqp: amqp, names: names, bindings: []) } catch { throw noAnswer("\(error)") }
+        let reply: JobSnapshot?
+        do {
+            reply = try await requestStatus(session: session, jobId: jobId, timeout: .milliseconds(Int64(timeout * 1000)))
+        } catch {
+            await session.close()
+            throw noAnswer("\(error)")
+        }
+        await session.close()
+        guard let snapshot = reply else { throw noAnswer("no answer within \(timeout) s: is a bridge running?") }
         printSnapshot(snapshot, json: options.json)
-        if snapshot.state == "unknown" { throw ExitCode(1) }
+        if snapshot.state == "unknown" { throw Self.unknownJob }
     }
 }
 
@@ -257,6 +282,14 @@ func printSnapshot(_ snapshot: JobSnapshot, json: Bool) {
         lines.append("output  " + shown.replacingOccurrences(of: "\n", with: "\n        "))
     }
     print(lines.joined(separator: "\n"))
+}
+
+extension AMQPError {
+    /// A mandatory publish that the broker could not route anywhere.
+    var isReturned: Bool {
+        if case .returned = kind { return true }
+        return false
+    }
 }
 
 extension JSONValue {

@@ -34,12 +34,13 @@ struct Provider: AsyncParsableCommand {
     @Option(Provider.settings.offerExpiration) var offerExpiration: String?
     @Option(Provider.settings.workRoot) var workRoot: String?
     @Option(Provider.settings.logLevel) var logLevel: String?
+    @Option(Provider.settings.logFormat) var logFormat: String?
 
     /// The agent's configuration and log level, from the flags, the environment and the config file
     /// named by `GOLEM_BRIDGE_CONFIG` (whose keys for `serve` it ignores).
     func resolve(
         environment: [String: String] = ProcessInfo.processInfo.environment
-    ) throws -> (ProviderConfiguration, Logger.Level) {
+    ) throws -> (ProviderConfiguration, Logger.Level, LogFormat) {
         let table = Self.settings
         let sources = try SettingSources.load(configFlag: nil, environment: environment)
         guard let key = try sources.value(table.yagnaAppkey, flag: yagnaAppkey) else {
@@ -62,16 +63,12 @@ struct Provider: AsyncParsableCommand {
             offerExpiration: .seconds(try sources.value(table.offerExpiration, flag: offerExpiration)),
             workRoot: try sources.value(table.workRoot, flag: workRoot) ?? (environment["TMPDIR"] ?? "/tmp") + "/golem-provider"
         )
-        return (configuration, try sources.value(table.logLevel, flag: logLevel))
+        return (configuration, try sources.value(table.logLevel, flag: logLevel), try sources.value(table.logFormat, flag: logFormat))
     }
 
     func run() async throws {
-        let (configuration, level) = try await resolvingSettings { [self] in try resolve() }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let (configuration, level, format) = try await resolvingSettings { [self] in try resolve() }
+        LogOutput.bootstrap(level: level, format: format)
         let logger = Logger(label: "golem-bridge.provider")
         let service = LocalProviderService(configuration: configuration, logger: logger)
         do { try await service.preflight() } catch { throw CLIError("provider: \(error)") }

@@ -38,6 +38,7 @@ struct Serve: AsyncParsableCommand {
     @Option(Serve.settings.retentionHours) var retentionHours: String?
     @Option(Serve.settings.maxRequestBytes) var maxRequestBytes: String?
     @Option(Serve.settings.workRoot) var workRoot: String?
+    @Option(Serve.settings.logFormat) var logFormat: String?
     @Option(Serve.settings.logLevel) var logLevel: String?
     @Option(Serve.settings.httpAddress) var httpAddress: String?
     @Option(Serve.settings.metricsAddress) var metricsAddress: String?
@@ -52,6 +53,7 @@ struct Serve: AsyncParsableCommand {
     /// What `serve` resolved from its flags, the environment and the config file, before anything starts.
     struct Resolved {
         var logLevel: Logger.Level
+        var logFormat: LogFormat
         var bridge: BridgeConfiguration
         var backend: Backend
         /// The local backend's work root.
@@ -98,6 +100,7 @@ struct Serve: AsyncParsableCommand {
         }
         return Resolved(
             logLevel: try sources.value(table.logLevel, flag: logLevel),
+            logFormat: try sources.value(table.logFormat, flag: logFormat),
             bridge: bridge,
             backend: backend,
             workRoot: try sources.value(table.workRoot, flag: workRoot)
@@ -113,12 +116,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let resolved = try await resolvingSettings { [self] in try resolve() }
-        let level = resolved.logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LogOutput.bootstrap(level: resolved.logLevel, format: resolved.logFormat)
         let logger = Logger(label: "golem-bridge")
         for warning in resolved.warnings { logger.warning("\(warning)") }
         let configuration = resolved.bridge

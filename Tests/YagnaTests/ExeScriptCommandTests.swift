@@ -46,7 +46,7 @@ import Yagna
             == #"[{"deploy":{"env":{"K":"V"}}},{"transfer":{"from":"https://x/y","to":"container:/golem/work/y"}}]"#)
     }
 
-    /// A script as yagna's serde writes it and golem-js sends it (REFERENCE.md §3.4): fields this
+    /// A script as yagna's serde writes it and golem-js sends it (docs/notes/yagna-requestor-api.md §4): fields this
     /// model does not carry are ignored, format aliases are read, null optionals are absent.
     @Test func decodesYagnaShapedText() throws {
         let commands = try script("""

@@ -211,3 +211,25 @@ def job(job_id, *steps, **extra):
     request = {"jobId": job_id, "work": list(steps) or [{"run": "echo hello"}]}
     request.update(extra)
     return request
+
+
+def next_message(conn, ch, queue, timeout):
+    """The next (method, properties, body) on `queue` within `timeout` seconds, else (None, None, None)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        method, props, body = ch.basic_get(queue, auto_ack=True)
+        if method is not None:
+            return method, props, body
+        conn.sleep(0.05)
+    return None, None, None
+
+
+def event_kinds_until_ended(conn, ch, queue, timeout=60):
+    """The `data.event` of each event on `queue` up to `ended` (or the timeout)."""
+    kinds, deadline = [], time.time() + timeout
+    while "ended" not in kinds and time.time() < deadline:
+        method, _, body = next_message(conn, ch, queue, deadline - time.time())
+        if method is None:
+            break
+        kinds.append(json.loads(body)["data"]["event"])
+    return kinds

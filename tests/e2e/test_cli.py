@@ -6,11 +6,13 @@ bridge's snapshot, and bad input is refused with a message and a non-zero exit s
 """
 import json
 import subprocess
+import threading
+import time
 import uuid
 
 import pika
 
-from conftest import AMQP_URL, bridge_binary, connect, job
+from conftest import AMQP_URL, Bridge, bridge_binary, connect, job
 
 
 def cli(prefix, *args, stdin=None, timeout=90):
@@ -129,3 +131,52 @@ def test_a_job_id_that_cannot_be_one_is_a_usage_error():
                            capture_output=True, text=True, timeout=30)
         assert p.returncode == 64, (command, p.stderr)
         assert "job.with.dots is not a job ID" in p.stderr, p.stderr
+
+
+def test_status_with_no_bridge_answering_exits_2_unlike_an_unknown_job(prefix, tmp_path):
+    # No bridge ever ran with this prefix: there is no control exchange.
+    code, out, err = cli(prefix, "status", "--timeout", "1", "nobody-home")
+    assert code == 2 and "NOT_FOUND" in err and out == "", (out, err)
+    # A bridge ran and stopped: the request waits in the status queue, nobody answers.
+    Bridge(tmp_path, prefix).start().terminate()
+    code, out, err = cli(prefix, "status", "--timeout", "1", "nobody-home")
+    assert code == 2 and "no answer within 1.0 s" in err and out == "", (out, err)
+
+
+def test_status_with_no_broker_exits_2():
+    p = subprocess.run([bridge_binary(), "status", "any-job", "--amqp-url", "amqp://guest:guest@127.0.0.1:1/"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("Error: cannot reach the broker"), p.stderr
+
+
+def test_cancel_with_no_bridge_running_says_nobody_heard_it_and_exits_1(prefix, tmp_path):
+    Bridge(tmp_path, prefix).start().terminate()  # the topology exists, no bridge runs
+    code, out, err = cli(prefix, "cancel", "some-job")
+    assert code == 1, (out, err)
+    assert "no bridge with prefix" in err and out == ""
+
+
+def test_submit_watch_prints_each_step_as_it_happens_through_a_pipe(bridge, client, tmp_path):
+    job_id = f"cli-{uuid.uuid4().hex[:8]}"
+    path = request_file(tmp_path, job(job_id, {"run": "echo first"}, {"run": "sleep 600"}))
+    watcher = subprocess.Popen([bridge_binary(), "submit", "--watch", path, "--prefix", bridge.prefix, "--amqp-url", AMQP_URL],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        reader = threading.Thread(target=lambda: [lines.append(line) for line in watcher.stdout], daemon=True)
+        reader.start()
+        # Step 0's progress is printed while step 1 still runs (for 600 s): read it, then end the job.
+        deadline = time.time() + 60
+        while not any(" progress " in line and "step 0 run exit 0" in line for line in lines):
+            assert time.time() < deadline and watcher.poll() is None, lines
+            time.sleep(0.05)
+        assert not any(" ended " in line for line in lines), lines
+        client.cancel(job_id)
+        assert watcher.wait(timeout=30) == 1
+        reader.join(timeout=10)
+        kinds = [line.split()[2] for line in lines if line[:1].isdigit()]
+        assert kinds == ["created", "started", "progress", "canceled", "ended"], lines
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()

@@ -2,7 +2,7 @@
 an agreement over the central net on 127.0.0.1.
 
 This is a test client, not product code. The requestor side is driven over the requestor node's
-REST API the way golem-js / the bridge will drive it (REFERENCE.md §3). There is no provider agent
+REST API the way golem-js / the bridge will drive it (docs/notes/yagna-requestor-api.md). There is no provider agent
 offline, so the provider is *played* over the provider node's REST market API: it subscribes an
 offer, counters the requestor's counter-proposal and approves the agreement.
 

@@ -1,7 +1,7 @@
 """End to end: our provider agent (`golem-bridge provider`) on the local Golem network.
 
 A test client that is not our code drives the requestor node over plain HTTP (requests), the way
-golem-js does (REFERENCE.md §3): allocation, demand, counter, agreement, activity, ExeScript batches,
+golem-js does (docs/notes/yagna-requestor-api.md): allocation, demand, counter, agreement, activity, ExeScript batches,
 debit notes, invoice. The provider side is entirely the agent under test, on the provider node.
 
 Run: GOLEM_BRIDGE_BIN=.build/debug/golem-bridge python3 -m pytest -q tests/golem_local/test_provider.py
