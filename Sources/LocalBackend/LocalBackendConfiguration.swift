@@ -16,6 +16,9 @@ public struct LocalBackendConfiguration: Sendable {
     /// What `started` reports as the provider.
     public var provider: ProviderInfo
     public var sandbox: SandboxConfiguration
+    /// Sandboxes kept warm across jobs (started ahead, reset after each job); set it to the
+    /// engine's concurrency. 0 gives every command a fresh sandbox (as does a missing warden binary).
+    public var warmSandboxes: Int
 
     public init(
         workRoot: String = "/var/tmp/golem-bridge/local",
@@ -24,8 +27,10 @@ public struct LocalBackendConfiguration: Sendable {
         downloadLimit: Int = 10 << 20,
         uploadLimit: Int = 10 << 20,
         provider: ProviderInfo = ProviderInfo(id: "local", name: "local"),
-        sandbox: SandboxConfiguration = SandboxConfiguration()
+        sandbox: SandboxConfiguration = SandboxConfiguration(),
+        warmSandboxes: Int = 4
     ) {
+        self.warmSandboxes = warmSandboxes
         self.workRoot = workRoot
         self.limits = limits
         self.outputLimit = outputLimit
