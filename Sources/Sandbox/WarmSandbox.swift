@@ -29,6 +29,9 @@ public final class WarmSandbox: Sendable {
         /// Why this sandbox must not be used again, once it must not.
         var broken: String?
         var closed = false
+        /// A command was killed from outside (its timeout, a cancel): the job may have been stuck
+        /// in ways a reset does not see, so the sandbox is replaced rather than reset.
+        var killedFromOutside = false
         /// The bwrap's stderr, kept for an error message.
         var bwrapStderr: [UInt8] = []
     }
@@ -166,6 +169,7 @@ public final class WarmSandbox: Sendable {
     }
 
     private func sendKill() {
+        state.withLock { $0.killedFromOutside = true }
         var kind = UInt8(ascii: "K")
         _ = send(control, &kind, 1, Int32(MSG_NOSIGNAL))
     }
@@ -320,6 +324,10 @@ public final class WarmSandbox: Sendable {
     /// (then it is marked broken). Blocks up to `timeout`.
     func reset(timeout: Duration) -> String? {
         if let broken = brokenReason { return broken }
+        if state.withLock({ $0.killedFromOutside }) {
+            markBroken("its last command was killed (timeout or cancel)")
+            return brokenReason
+        }
         var kind = UInt8(ascii: "Z")
         guard send(control, &kind, 1, Int32(MSG_NOSIGNAL)) == 1 else {
             markBroken("cannot reach the warden")

@@ -59,6 +59,7 @@ struct entry {
 static struct entry dev_entries[MAX_DEV];
 static int dev_count;
 static mode_t wiped_modes[WIPED_COUNT];
+static struct stat dev_itself;
 static struct rlimit limits[RLIM_NLIMITS];
 static int priority;
 
@@ -100,7 +101,7 @@ static int list_dev(struct entry *entries, int capacity) {
 /* Records what a reset must find again. */
 static int record_baseline(void) {
     dev_count = list_dev(dev_entries, MAX_DEV);
-    if (dev_count < 0) return -1;
+    if (dev_count < 0 || stat("/dev", &dev_itself) != 0) return -1;
     for (size_t i = 0; i < WIPED_COUNT; i++) {
         struct stat info;
         if (stat(wiped[i], &info) != 0) return -1;
@@ -189,7 +190,11 @@ static void reset(void) {
     }
     struct entry now[MAX_DEV];
     int count = list_dev(now, MAX_DEV);
-    if (count != dev_count) { broken("/dev changed"); return; }
+    struct stat dev_now;
+    if (count != dev_count || stat("/dev", &dev_now) != 0 || dev_now.st_mode != dev_itself.st_mode || dev_now.st_ino != dev_itself.st_ino) {
+        broken("/dev changed");
+        return;
+    }
     for (int i = 0; i < count; i++) {
         int found = 0;
         for (int j = 0; j < dev_count; j++) {
