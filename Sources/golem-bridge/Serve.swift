@@ -112,7 +112,10 @@ struct Serve: AsyncParsableCommand {
         var backendServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         switch resolved.golem {
         case nil:
-            let local = LocalBackend(configuration: LocalBackendConfiguration(workRoot: resolved.workRoot), logger: logger)
+            // One warm sandbox per job that may run at once: a job never waits for one to start.
+            let local = LocalBackend(
+                configuration: LocalBackendConfiguration(workRoot: resolved.workRoot, warmSandboxes: configuration.concurrency), logger: logger
+            )
             do { try await local.preflight() } catch { throw CLIError("local backend: \(error)") }
             jobBackend = local
         case let golemConfiguration?:
