@@ -192,6 +192,8 @@ public final class WarmSandbox: Sendable {
             markBroken("cannot reach the warden: \(String(cString: strerror(errno)))")
             return .failure(SandboxError("warm sandbox unusable: cannot reach its warden"))
         }
+        // A cancel that came before the request went out found nothing to kill: kill now.
+        if killRequested.isSet { sendKill() }
         for capture in captures { _ = fcntl(capture.fd, F_SETFL, fcntl(capture.fd, F_GETFL) | O_NONBLOCK) }
 
         let deadline = command.timeout.map { ContinuousClock.now + $0 }
