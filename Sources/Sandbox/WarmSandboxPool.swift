@@ -25,6 +25,11 @@ public final class WarmSandboxPool: Sendable {
         var ready: [WarmSandbox] = []
         /// Sandboxes counted against `size` that are not ready: starting, in use or resetting.
         var busy = 0
+        /// Of `busy`, those being reset.
+        var resetting = 0
+        /// Jobs waiting for a sandbox being reset (one each); resumed with it, or with `nil` to
+        /// start one of their own.
+        var waiters: [CheckedContinuation<WarmSandbox?, Never>] = []
         /// Starts that failed in a row; background refills stop after a few.
         var failures = 0
         var shutDown = false
@@ -56,20 +61,29 @@ public final class WarmSandboxPool: Sendable {
                     state.withLock { $0.busy -= 1 }
                     return
                 }
-                offer(warm, counted: true)
+                offer(warm, fromReset: false)
             }
         }
     }
 
-    /// A ready sandbox, or one started now when none is. Give it back with ``checkin(_:)``.
+    /// A ready sandbox; else the next one whose reset ends (a reset takes well under a millisecond
+    /// of work: a job that follows another at once must not pay a start for it); else one started
+    /// now. Give it back with ``checkin(_:)``.
     public func checkout() async throws -> WarmSandbox {
-        let taken = state.withLock { state -> WarmSandbox? in
-            guard let warm = state.ready.popLast() else { return nil }
-            state.busy += 1
-            return warm
+        let taken = await withCheckedContinuation { (continuation: CheckedContinuation<WarmSandbox?, Never>) in
+            state.withLock { state in
+                if let warm = state.ready.popLast() {
+                    state.busy += 1
+                    continuation.resume(returning: warm)
+                } else if !state.shutDown, state.resetting > state.waiters.count {
+                    state.waiters.append(continuation)
+                } else {
+                    state.busy += 1
+                    continuation.resume(returning: nil)
+                }
+            }
         }
         if let taken { return taken }
-        state.withLock { $0.busy += 1 }
         do {
             return try await startOne()
         } catch {
@@ -81,16 +95,25 @@ public final class WarmSandboxPool: Sendable {
     /// Takes a sandbox back after its job: resets it in the background and makes it ready again, or
     /// closes and replaces it when the reset fails. Returns at once.
     public func checkin(_ warm: WarmSandbox) {
+        state.withLock { $0.resetting += 1 }
         Task {
             let timeout = resetTimeout
             let failure = await BlockingIO.run { warm.reset(timeout: timeout) }
             if let failure {
                 logger.notice("warm sandbox replaced", metadata: ["reason": "\(failure)"])
+                state.withLock { state in
+                    state.resetting -= 1
+                    state.busy -= 1
+                    // A job waiting for this one starts its own instead.
+                    if state.waiters.count > state.resetting {
+                        state.busy += 1
+                        state.waiters.removeFirst().resume(returning: nil)
+                    }
+                }
                 await retire(warm)
-                state.withLock { $0.busy -= 1 }
                 fill()
             } else {
-                offer(warm, counted: true)
+                offer(warm, fromReset: true)
             }
         }
     }
@@ -99,6 +122,11 @@ public final class WarmSandboxPool: Sendable {
     public func shutdown() async {
         let ready = state.withLock { state -> [WarmSandbox] in
             state.shutDown = true
+            for waiter in state.waiters {
+                state.busy += 1
+                waiter.resume(returning: nil)
+            }
+            state.waiters = []
             defer { state.ready = [] }
             return state.ready
         }
@@ -121,9 +149,16 @@ public final class WarmSandboxPool: Sendable {
     /// How many sandboxes are ready now.
     public var readyCount: Int { state.withLock { $0.ready.count } }
 
-    private func offer(_ warm: WarmSandbox, counted: Bool) {
+    /// Hands a sandbox that is started or reset to a waiting job, or makes it ready, or closes it
+    /// when `size` are there already.
+    private func offer(_ warm: WarmSandbox, fromReset: Bool) {
         let keep = state.withLock { state -> Bool in
-            if counted { state.busy -= 1 }
+            if fromReset { state.resetting -= 1 }
+            if !state.shutDown, !state.waiters.isEmpty {
+                state.waiters.removeFirst().resume(returning: warm) // still busy: now in use
+                return true
+            }
+            state.busy -= 1
             guard !state.shutDown, state.ready.count + state.busy < size else { return false }
             state.ready.append(warm)
             return true

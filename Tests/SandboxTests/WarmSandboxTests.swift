@@ -183,6 +183,22 @@ private func job(
         }
     }
 
+    @Test func aJobRightAfterAnotherTakesTheSandboxBeingResetRatherThanStartingOne() async throws {
+        try await withPool { pool in
+            #expect(await eventually(.seconds(20)) { pool.readyCount == 1 })
+            var directories: Set<String> = []
+            for round in 0..<5 {
+                // Taken back and asked for again at once: the reset is still running.
+                let warm = try await pool.checkout()
+                directories.insert(warm.workDirectory)
+                let result = try await warm.run(.shell("ls -A; echo \(round) > mark", workDirectory: ""), logger: logger)
+                #expect(result.stdout.isEmpty, "the reset ran before the next job")
+                pool.checkin(warm)
+            }
+            #expect(directories.count == 1)
+        }
+    }
+
     @Test func runRequestCarriesLimitsArgumentsAndEnvironment() throws {
         let command = SandboxCommand(executable: "/bin/echo", arguments: ["a b"], workDirectory: "/w", limits: SandboxLimits(
             cpuSeconds: 7, memoryBytes: nil, maxProcesses: nil, maxFileSizeBytes: nil, maxOpenFiles: nil
