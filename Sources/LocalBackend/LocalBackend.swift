@@ -39,10 +39,11 @@ public struct LocalBackend: JobBackend {
         try Task.checkCancellation()
         if let pool {
             do {
-                let warm = try await pool.checkout()
-                pool.fill()
-                logger.debug("warm sandbox taken", metadata: ["workDirectory": "\(warm.workDirectory)"])
-                return LocalRental(configuration: configuration, sandbox: sandbox, workDirectory: warm.workDirectory, warm: warm, pool: pool)
+                if let warm = try await pool.checkout() {
+                    pool.fill()
+                    logger.debug("warm sandbox taken", metadata: ["workDirectory": "\(warm.workDirectory)"])
+                    return LocalRental(configuration: configuration, sandbox: sandbox, workDirectory: warm.workDirectory, warm: warm, pool: pool)
+                }
             } catch {
                 logger.warning("no warm sandbox, a fresh one per step instead", metadata: ["error": "\(error)"])
             }

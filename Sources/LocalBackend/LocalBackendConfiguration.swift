@@ -16,8 +16,9 @@ public struct LocalBackendConfiguration: Sendable {
     /// What `started` reports as the provider.
     public var provider: ProviderInfo
     public var sandbox: SandboxConfiguration
-    /// Sandboxes kept warm across jobs (started ahead, reset after each job); set it to the
-    /// engine's concurrency. 0 gives every command a fresh sandbox (as does a missing warden binary).
+    /// Sandboxes kept warm across jobs (started ahead, reset after each job), at most; a job that
+    /// finds them all in use runs its steps in fresh sandboxes. Each costs two idle processes and a
+    /// thread. 0 gives every command a fresh sandbox (as does a missing warden binary).
     public var warmSandboxes: Int
 
     public init(

@@ -9,9 +9,9 @@ import Synchronization
 /// Warm sandboxes kept ready for jobs, the way the Golem backend keeps rentals: started ahead of
 /// need and reset after each job, both in the background, so a job's path only takes one.
 ///
-/// At most `size` sandboxes exist when demand allows (ready, in use, resetting or starting); more
-/// are started when a job finds none ready, and closed when they come back. A sandbox whose reset
-/// fails, times out or finds something it cannot undo is closed and replaced, never reused.
+/// At most `size` sandboxes exist (ready, in use, resetting or starting); a job that finds them all
+/// in use runs in fresh sandboxes. A sandbox whose reset fails, times out or finds something it
+/// cannot undo is closed and replaced, never reused.
 public final class WarmSandboxPool: Sendable {
     private let sandbox: Sandbox
     private let wardenPath: String
@@ -25,11 +25,11 @@ public final class WarmSandboxPool: Sendable {
         var ready: [WarmSandbox] = []
         /// Sandboxes counted against `size` that are not ready: starting, in use or resetting.
         var busy = 0
-        /// Of `busy`, those being reset.
-        var resetting = 0
-        /// Jobs waiting for a sandbox being reset (one each); resumed with it, or with `nil` to
-        /// start one of their own.
-        var waiters: [CheckedContinuation<WarmSandbox?, Never>] = []
+        /// Of `busy`, those being reset or started ahead: each will be offered to a waiting job.
+        var coming = 0
+        /// Jobs waiting for a sandbox being reset (one each); resumed with it, or told to start
+        /// one or to run fresh when the reset failed.
+        var waiters: [CheckedContinuation<Handout, Never>] = []
         /// Starts that failed in a row; background refills stop after a few.
         var failures = 0
         var shutDown = false
@@ -53,37 +53,58 @@ public final class WarmSandboxPool: Sendable {
             guard !state.shutDown, state.failures < 3 else { return 0 }
             let missing = max(0, size - state.ready.count - state.busy)
             state.busy += missing
+            state.coming += missing
             return missing
         }
         for _ in 0..<missing {
             Task {
                 guard let warm = try? await startOne() else {
-                    state.withLock { $0.busy -= 1 }
+                    state.withLock { state in
+                        state.coming -= 1
+                        state.busy -= 1
+                        if state.waiters.count > state.coming {
+                            state.waiters.removeFirst().resume(returning: Self.startOrFresh(&state, size: size))
+                        }
+                    }
                     return
                 }
-                offer(warm, fromReset: false)
+                offer(warm)
             }
         }
     }
 
-    /// A ready sandbox; else the next one whose reset ends (a reset takes well under a millisecond
-    /// of work: a job that follows another at once must not pay a start for it); else one started
-    /// now. Give it back with ``checkin(_:)``.
-    public func checkout() async throws -> WarmSandbox {
-        let taken = await withCheckedContinuation { (continuation: CheckedContinuation<WarmSandbox?, Never>) in
+    /// What a job asking for a sandbox gets.
+    enum Handout {
+        case sandbox(WarmSandbox)
+        /// Start one: the pool has room.
+        case start
+        /// Every warm sandbox is in use: run in a fresh sandbox per step.
+        case fresh
+    }
+
+    /// A ready sandbox; else the next one whose reset or start ends (a reset takes well under a
+    /// millisecond of work: a job that follows another at once must not pay a start); else one started
+    /// now while fewer than `size` exist; else `nil`: all are in use, so the job runs its steps in
+    /// fresh sandboxes (a thousand jobs in flight do not make a thousand warm sandboxes).
+    /// Give a sandbox back with ``checkin(_:)``.
+    public func checkout() async throws -> WarmSandbox? {
+        let handout = await withCheckedContinuation { (continuation: CheckedContinuation<Handout, Never>) in
             state.withLock { state in
                 if let warm = state.ready.popLast() {
                     state.busy += 1
-                    continuation.resume(returning: warm)
-                } else if !state.shutDown, state.resetting > state.waiters.count {
+                    continuation.resume(returning: .sandbox(warm))
+                } else if !state.shutDown, state.coming > state.waiters.count {
                     state.waiters.append(continuation)
                 } else {
-                    state.busy += 1
-                    continuation.resume(returning: nil)
+                    continuation.resume(returning: Self.startOrFresh(&state, size: size))
                 }
             }
         }
-        if let taken { return taken }
+        switch handout {
+        case .sandbox(let warm): return warm
+        case .fresh: return nil
+        case .start: break
+        }
         do {
             return try await startOne()
         } catch {
@@ -92,28 +113,33 @@ public final class WarmSandboxPool: Sendable {
         }
     }
 
+    private static func startOrFresh(_ state: inout State, size: Int) -> Handout {
+        guard !state.shutDown, state.ready.count + state.busy < size else { return .fresh }
+        state.busy += 1
+        return .start
+    }
+
     /// Takes a sandbox back after its job: resets it in the background and makes it ready again, or
     /// closes and replaces it when the reset fails. Returns at once.
     public func checkin(_ warm: WarmSandbox) {
-        state.withLock { $0.resetting += 1 }
+        state.withLock { $0.coming += 1 }
         Task {
             let timeout = resetTimeout
             let failure = await BlockingIO.run { warm.reset(timeout: timeout) }
             if let failure {
                 logger.notice("warm sandbox replaced", metadata: ["reason": "\(failure)"])
                 state.withLock { state in
-                    state.resetting -= 1
+                    state.coming -= 1
                     state.busy -= 1
-                    // A job waiting for this one starts its own instead.
-                    if state.waiters.count > state.resetting {
-                        state.busy += 1
-                        state.waiters.removeFirst().resume(returning: nil)
+                    // A job waiting for this one starts its own instead (or runs fresh).
+                    if state.waiters.count > state.coming {
+                        state.waiters.removeFirst().resume(returning: Self.startOrFresh(&state, size: size))
                     }
                 }
                 await retire(warm)
                 fill()
             } else {
-                offer(warm, fromReset: true)
+                offer(warm)
             }
         }
     }
@@ -122,10 +148,7 @@ public final class WarmSandboxPool: Sendable {
     public func shutdown() async {
         let ready = state.withLock { state -> [WarmSandbox] in
             state.shutDown = true
-            for waiter in state.waiters {
-                state.busy += 1
-                waiter.resume(returning: nil)
-            }
+            for waiter in state.waiters { waiter.resume(returning: .fresh) }
             state.waiters = []
             defer { state.ready = [] }
             return state.ready
@@ -151,11 +174,11 @@ public final class WarmSandboxPool: Sendable {
 
     /// Hands a sandbox that is started or reset to a waiting job, or makes it ready, or closes it
     /// when `size` are there already.
-    private func offer(_ warm: WarmSandbox, fromReset: Bool) {
+    private func offer(_ warm: WarmSandbox) {
         let keep = state.withLock { state -> Bool in
-            if fromReset { state.resetting -= 1 }
+            state.coming -= 1
             if !state.shutDown, !state.waiters.isEmpty {
-                state.waiters.removeFirst().resume(returning: warm) // still busy: now in use
+                state.waiters.removeFirst().resume(returning: .sandbox(warm)) // still busy: now in use
                 return true
             }
             state.busy -= 1

@@ -112,9 +112,10 @@ struct Serve: AsyncParsableCommand {
         var backendServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         switch resolved.golem {
         case nil:
-            // One warm sandbox per job that may run at once: a job never waits for one to start.
+            // One warm sandbox per job that may run at once, up to 64 (beyond, jobs run in fresh ones:
+            // 1,000 `sleep` jobs in flight must not keep 1,000 sandboxes).
             let local = LocalBackend(
-                configuration: LocalBackendConfiguration(workRoot: resolved.workRoot, warmSandboxes: configuration.concurrency), logger: logger
+                configuration: LocalBackendConfiguration(workRoot: resolved.workRoot, warmSandboxes: min(configuration.concurrency, 64)), logger: logger
             )
             do { try await local.preflight() } catch { throw CLIError("local backend: \(error)") }
             jobBackend = local

@@ -35,7 +35,7 @@ private func job(
     timeout: Duration? = nil
 ) async throws -> (result: SandboxResult, directory: String) {
     #expect(await eventually(.seconds(20)) { pool.readyCount == 1 })
-    let warm = try await pool.checkout()
+    let warm = try #require(try await pool.checkout())
     let result = try await warm.run(.shell(line, environment: environment, workDirectory: "", limits: limits, timeout: timeout), logger: logger)
     pool.checkin(warm)
     #expect(await eventually(.seconds(20)) { pool.readyCount == 1 })
@@ -145,7 +145,7 @@ private func job(
         let marker = "100.\(Int.random(in: 100_000...999_999))"
         try await withPool { pool in
             #expect(await eventually(.seconds(20)) { pool.readyCount == 1 })
-            let warm = try await pool.checkout()
+            let warm = try #require(try await pool.checkout())
             let running = Task { try await warm.run(SandboxCommand(executable: "/bin/sleep", arguments: [marker], workDirectory: ""), logger: logger) }
             #expect(await eventually(.seconds(10)) { processRunning(withArgument: "sleep \(marker)") })
             // The job's first process is the warden's child: kill the warden from the host.
@@ -171,7 +171,7 @@ private func job(
             let next = try await job(pool, "true")
             #expect(next.directory != slow.directory)
 
-            let warm = try await pool.checkout()
+            let warm = try #require(try await pool.checkout())
             let running = Task { try await warm.run(.shell("sleep \(marker)", workDirectory: ""), logger: logger) }
             #expect(await eventually(.seconds(10)) { processRunning(withArgument: "sleep \(marker)") })
             running.cancel()
@@ -189,13 +189,22 @@ private func job(
             var directories: Set<String> = []
             for round in 0..<5 {
                 // Taken back and asked for again at once: the reset is still running.
-                let warm = try await pool.checkout()
+                let warm = try #require(try await pool.checkout())
                 directories.insert(warm.workDirectory)
                 let result = try await warm.run(.shell("ls -A; echo \(round) > mark", workDirectory: ""), logger: logger)
                 #expect(result.stdout.isEmpty, "the reset ran before the next job")
                 pool.checkin(warm)
             }
             #expect(directories.count == 1)
+        }
+    }
+
+    @Test func aJobThatFindsEverySandboxInUseRunsFresh() async throws {
+        try await withPool { pool in
+            let warm = try #require(try await pool.checkout())
+            #expect(try await pool.checkout() == nil)
+            pool.checkin(warm)
+            #expect(try await pool.checkout() === warm)
         }
     }
 
