@@ -224,15 +224,6 @@ private func job(
     }
 }
 
-/// The host pid of a process with `marker` in its command line.
-private func hostPid(withArgument marker: String) -> pid_t? {
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where entry.allSatisfy(\.isNumber) {
-        guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
-        if text(Array(data)).replacingOccurrences(of: "\0", with: " ").contains(marker) { return pid_t(entry) }
-    }
-    return nil
-}
-
 private func parentPid(of pid: pid_t) -> pid_t? {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
     let line = status.split(separator: "\n").first { $0.hasPrefix("PPid:") }
