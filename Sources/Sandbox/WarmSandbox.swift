@@ -239,6 +239,9 @@ public final class WarmSandbox: Sendable {
                     break // 'S' (started) needs nothing.
                 case .closed(let why):
                     markBroken("the warden is gone (\(why))")
+                    // Its socket closes before the kernel has killed the sandbox's other processes;
+                    // bubblewrap ends after them.
+                    waitForBwrap(timeout: .seconds(5))
                     let cancelled = killRequested.isSet
                     return .failure(SandboxError(cancelled ? "cancelled" : "the sandbox's warden ended while the command ran (\(why))"))
                 }
@@ -344,6 +347,12 @@ public final class WarmSandbox: Sendable {
         }
         if let reason { markBroken(reason) }
         return reason
+    }
+
+    /// Waits until bubblewrap ended (every process of the sandbox with it), `timeout` at most.
+    private func waitForBwrap(timeout: Duration) {
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        if ended.wait(timeout: .now() + seconds) == .success { ended.signal() }
     }
 
     /// Ends the sandbox and every process in it, and waits for bubblewrap. Blocks; idempotent.

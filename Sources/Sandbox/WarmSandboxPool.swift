@@ -33,6 +33,8 @@ public final class WarmSandboxPool: Sendable {
         /// Starts that failed in a row; background refills stop after a few.
         var failures = 0
         var shutDown = false
+        /// Sandboxes being closed; ``shutdown()`` waits for them.
+        var retiring = 0
     }
 
     /// A pool whose sandboxes run as `sandbox` configures them, under `workRoot`, or `nil` when the
@@ -144,7 +146,8 @@ public final class WarmSandboxPool: Sendable {
         }
     }
 
-    /// Closes every ready sandbox and stops refilling; sandboxes in use are closed when they come back.
+    /// Stops refilling, closes every ready sandbox and waits (10 s at most) for those being started
+    /// or reset to be closed too; sandboxes in use are closed when they come back.
     public func shutdown() async {
         let ready = state.withLock { state -> [WarmSandbox] in
             state.shutDown = true
@@ -154,6 +157,10 @@ public final class WarmSandboxPool: Sendable {
             return state.ready
         }
         for warm in ready { await retire(warm) }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while state.withLock({ $0.coming > 0 || $0.retiring > 0 }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Work directories of warm sandboxes are named `warm-<pid of the bridge>-<random>`.
@@ -186,11 +193,21 @@ public final class WarmSandboxPool: Sendable {
             state.ready.append(warm)
             return true
         }
-        if !keep { Task { await retire(warm) } }
+        if !keep {
+            state.withLock { $0.retiring += 1 }
+            Task {
+                await retire(warm)
+                state.withLock { $0.retiring -= 1 }
+            }
+        }
     }
 
     private func startOne() async throws -> WarmSandbox {
         let directory = "\(workRoot)/\(Self.directoryPrefix)\(getpid())-\(UUID().uuidString.prefix(8))"
+        // Never made again once gone (its owner removed it after the shutdown).
+        guard FileManager.default.fileExists(atPath: workRoot) || !state.withLock({ $0.shutDown }) else {
+            throw SandboxError("the warm sandbox pool is shut down")
+        }
         try await sandbox.prepareWorkDirectory(directory)
         let (sandbox, wardenPath) = (sandbox, wardenPath)
         do {
