@@ -15,6 +15,7 @@ let package = Package(
     name: "golem-bridge",
     products: [
         .executable(name: "golem-bridge", targets: ["golem-bridge"]),
+        .executable(name: "golem-sandbox-warden", targets: ["golem-sandbox-warden"]),
         .library(name: "AMQP", targets: ["AMQP"]),
         .library(name: "GolemJobs", targets: ["GolemJobs"]),
         .library(name: "FlexBuffers", targets: ["FlexBuffers"]),
@@ -75,6 +76,13 @@ let package = Package(
         ),
         // vfork + rlimits + uid drop + exec in C: Swift cannot run code safely in a vfork child.
         .target(name: "CSandboxSpawn", path: "Sources/CSandboxSpawn"),
+        // PID 1 of a warm sandbox: runs one job at a time and resets the sandbox between jobs.
+        // Plain C, exec'd by bubblewrap inside the sandbox, where no Swift runtime is mounted: SwiftPM
+        // links every executable against libswiftCore, so it is linked in statically (unused here).
+        .executableTarget(
+            name: "golem-sandbox-warden", path: "Sources/golem-sandbox-warden",
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
         // Blocking file and SQLite work off Swift's cooperative pool, on NIO's blocking thread pool.
         .target(
             name: "BlockingWork",

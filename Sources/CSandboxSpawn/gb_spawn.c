@@ -19,7 +19,8 @@
 static void __attribute__((noreturn)) child(const char *path, char *const argv[], char *const envp[],
                                             int drop_ids, unsigned int uid, unsigned int gid,
                                             const struct gb_limit *limits, int limit_count,
-                                            int devnull, int stdout_fd, int stderr_fd, int extra_fd, int report_fd) {
+                                            int devnull, int stdout_fd, int stderr_fd, const int *extra_fds, int extra_count,
+                                            int report_fd) {
     int err = 0;
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -31,13 +32,21 @@ static void __attribute__((noreturn)) child(const char *path, char *const argv[]
     sigemptyset(&empty);
     if (sigprocmask(SIG_SETMASK, &empty, NULL) != 0) goto fail;
     if (setpgid(0, 0) != 0) goto fail;
+    /* The report pipe must not sit where a descriptor is about to be placed. */
+    int moved = fcntl(report_fd, F_DUPFD_CLOEXEC, 3 + extra_count);
+    if (moved < 0) goto fail;
+    report_fd = moved;
     if (dup2(devnull, 0) < 0 || dup2(stdout_fd, 1) < 0 || dup2(stderr_fd, 2) < 0) goto fail;
-    unsigned int first_closed = 3;
-    if (extra_fd >= 0) {
-        /* dup2 onto itself would keep close-on-exec, so clear it explicitly. */
-        if (extra_fd == 3 ? fcntl(3, F_SETFD, 0) != 0 : dup2(extra_fd, 3) < 0) goto fail;
-        first_closed = 4;
+    /* First out of the way (above every target), then down to 3, 4, …: a source may sit on a target. */
+    int high[8];
+    for (int i = 0; i < extra_count; i++) {
+        high[i] = fcntl(extra_fds[i], F_DUPFD_CLOEXEC, 3 + extra_count);
+        if (high[i] < 0) goto fail;
     }
+    for (int i = 0; i < extra_count; i++) {
+        if (dup2(high[i], 3 + i) < 0) goto fail; /* dup2 clears close-on-exec on the copy */
+    }
+    unsigned int first_closed = 3 + (unsigned int)extra_count;
     /* Everything above closes at exec (the report pipe too, which tells the parent exec worked). */
     if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
         for (int fd = (int)first_closed; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -64,7 +73,8 @@ fail:
 int gb_spawn(const char *path, char *const argv[], char *const envp[],
              int drop_ids, unsigned int uid, unsigned int gid,
              const struct gb_limit *limits, int limit_count,
-             int stdout_fd, int stderr_fd, int extra_fd, int *pid_out) {
+             int stdout_fd, int stderr_fd, const int *extra_fds, int extra_count, int *pid_out) {
+    if (extra_count < 0 || extra_count > 8) return EINVAL;
     int report[2];
     if (pipe2(report, O_CLOEXEC) != 0) return errno;
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -80,7 +90,7 @@ int gb_spawn(const char *path, char *const argv[], char *const envp[],
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid = vfork();
     if (pid == 0) {
-        child(path, argv, envp, drop_ids, uid, gid, limits, limit_count, devnull, stdout_fd, stderr_fd, extra_fd, report[1]);
+        child(path, argv, envp, drop_ids, uid, gid, limits, limit_count, devnull, stdout_fd, stderr_fd, extra_fds, extra_count, report[1]);
     }
     int saved = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);

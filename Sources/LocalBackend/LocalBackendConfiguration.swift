@@ -16,6 +16,10 @@ public struct LocalBackendConfiguration: Sendable {
     /// What `started` reports as the provider.
     public var provider: ProviderInfo
     public var sandbox: SandboxConfiguration
+    /// Sandboxes kept warm across jobs (started ahead, reset after each job), at most; a job that
+    /// finds them all in use runs its steps in fresh sandboxes. Each costs two idle processes and a
+    /// thread. 0 gives every command a fresh sandbox (as does a missing warden binary).
+    public var warmSandboxes: Int
 
     public init(
         workRoot: String = "/var/tmp/golem-bridge/local",
@@ -24,8 +28,10 @@ public struct LocalBackendConfiguration: Sendable {
         downloadLimit: Int = 10 << 20,
         uploadLimit: Int = 10 << 20,
         provider: ProviderInfo = ProviderInfo(id: "local", name: "local"),
-        sandbox: SandboxConfiguration = SandboxConfiguration()
+        sandbox: SandboxConfiguration = SandboxConfiguration(),
+        warmSandboxes: Int = 4
     ) {
+        self.warmSandboxes = warmSandboxes
         self.workRoot = workRoot
         self.limits = limits
         self.outputLimit = outputLimit

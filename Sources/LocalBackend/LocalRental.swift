@@ -6,11 +6,14 @@ import GolemJobs
 import Logging
 import Sandbox
 
-/// One attempt on the local machine: a work directory, steps run in a fresh sandbox each.
+/// One attempt on the local machine: a warm sandbox that runs its steps (given back to the pool at
+/// release), or a work directory whose steps run in a fresh sandbox each.
 struct LocalRental: JobRental {
     let configuration: LocalBackendConfiguration
     let sandbox: Sandbox
     let workDirectory: String
+    var warm: WarmSandbox? = nil
+    var pool: WarmSandboxPool? = nil
 
     var provider: ProviderInfo { configuration.provider }
 
@@ -34,7 +37,12 @@ struct LocalRental: JobRental {
     }
 
     func release(healthy: Bool) async {
-        await sandbox.releaseWorkDirectory(workDirectory)
+        // Also after a failure or a cancel: the reset finds out whether the job broke the sandbox.
+        if let warm, let pool {
+            pool.checkin(warm)
+        } else {
+            await sandbox.releaseWorkDirectory(workDirectory)
+        }
     }
 
     // MARK: - Steps
@@ -51,7 +59,11 @@ struct LocalRental: JobRental {
         )
         let result: SandboxResult
         do {
-            result = try await sandbox.run(command, logger: logger)
+            if let warm {
+                result = try await warm.run(command, logger: logger)
+            } else {
+                result = try await sandbox.run(command, logger: logger)
+            }
         } catch let error as SandboxError {
             throw JobError(.providerFailed, "step \(index) (run): \(error.message)", step: index)
         }

@@ -50,11 +50,12 @@ final class ChildProcess: Sendable {
 
     /// Starts `executable` (an absolute path) in its own process group, stdin from /dev/null, with
     /// `limits` set and, when `dropTo` is given, as that uid and gid (see `gb_spawn`). With
-    /// `infoDescriptor`, the child gets a pipe as descriptor 3 for bubblewrap's `--info-fd 3`.
+    /// `infoDescriptor`, the child gets a pipe as descriptor 3 for bubblewrap's `--info-fd 3`;
+    /// `passing` are the child's next descriptors (4, 5, … after the info pipe, else 3, 4, …).
     static func spawn(
         executable: String, arguments: [String], environment: [String: String],
         limits: [(resource: Int32, value: UInt64)], dropTo: (uid: UInt32, gid: UInt32)?,
-        infoDescriptor: Bool = false
+        infoDescriptor: Bool = false, passing: [Int32] = []
     ) throws -> ChildProcess {
         var outPipe: [Int32] = [-1, -1]
         var errPipe: [Int32] = [-1, -1]
@@ -74,11 +75,15 @@ final class ChildProcess: Sendable {
         }
         let cLimits = limits.map { gb_limit(resource: $0.resource, value: $0.value) }
         var pid: Int32 = 0
+        let extras = (infoDescriptor ? [infoPipe[1]] : []) + passing
         let rc = cLimits.withUnsafeBufferPointer { limitBuffer in
-            gb_spawn(
-                executable, argv, envp, dropTo == nil ? 0 : 1, dropTo?.uid ?? 0, dropTo?.gid ?? 0,
-                limitBuffer.baseAddress, Int32(limitBuffer.count), outPipe[1], errPipe[1], infoPipe[1], &pid
-            )
+            extras.withUnsafeBufferPointer { extraBuffer in
+                gb_spawn(
+                    executable, argv, envp, dropTo == nil ? 0 : 1, dropTo?.uid ?? 0, dropTo?.gid ?? 0,
+                    limitBuffer.baseAddress, Int32(limitBuffer.count), outPipe[1], errPipe[1],
+                    extraBuffer.baseAddress, Int32(extraBuffer.count), &pid
+                )
+            }
         }
         for writeEnd in [outPipe[1], errPipe[1], infoPipe[1]] where writeEnd >= 0 { close(writeEnd) }
         (outPipe[1], errPipe[1], infoPipe[1]) = (-1, -1, -1)
@@ -231,17 +236,21 @@ final class ChildProcess: Sendable {
         state.withLock { state in
             if state.sandboxInit >= 0 { Glibc.close(state.sandboxInit); state.sandboxInit = -1 }
         }
-        let raw = status ?? 0
-        let signal = raw & 0x7f
-        let exitCode = signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+        let exitCode = Self.exitCode(waitStatus: status ?? 0)
         return Termination(
             exitCode: exitCode, stdout: captures[0].bytes, stderr: captures[1].bytes,
             stdoutTruncated: captures[0].truncated, stderrTruncated: captures[1].truncated, timedOut: timedOut
         )
     }
 
+    /// The exit code of a raw wait status: 128+n when signal n ended the process.
+    static func exitCode(waitStatus raw: Int32) -> Int32 {
+        let signal = raw & 0x7f
+        return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
+    }
+
     /// One captured pipe: keeps the first `limit` bytes, reads and drops the rest.
-    private struct Capture {
+    struct Capture {
         var fd: Int32
         var limit: Int
         var bytes: [UInt8] = []
@@ -278,7 +287,7 @@ final class ChildProcess: Sendable {
 }
 
 /// glibc functions Swift's Glibc module does not import (they need `_GNU_SOURCE`), looked up once.
-private enum LibC {
+enum LibC {
     typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 

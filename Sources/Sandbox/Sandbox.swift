@@ -56,7 +56,7 @@ public struct Sandbox: Sendable {
         let (uid, gid) = hostIds(for: command.workDirectory)
         return try ChildProcess.spawn(
             executable: configuration.bwrapPath, arguments: bwrapArguments(for: command),
-            environment: environment(for: command), limits: command.limits.resourceLimits,
+            environment: Self.environment(for: command), limits: command.limits.resourceLimits,
             dropTo: uid != geteuid() || gid != getegid() ? (uid, gid) : nil,
             infoDescriptor: true
         )
@@ -122,6 +122,11 @@ public struct Sandbox: Sendable {
 
     /// The bwrap command line (after `bwrap`) for `command`.
     public func bwrapArguments(for command: SandboxCommand) -> [String] {
+        mountArguments(workDirectory: command.workDirectory) + ["--", command.executable] + command.arguments
+    }
+
+    /// bwrap's options up to the command: namespaces, ids, `--info-fd 3`, mounts, limits of the view.
+    func mountArguments(workDirectory: String) -> [String] {
         var arguments = [
             "--unshare-all", "--unshare-user",
             "--uid", "\(configuration.uid)", "--gid", "\(configuration.gid)",
@@ -141,19 +146,18 @@ public struct Sandbox: Sendable {
             "--dev", "/dev",
             "--tmpfs", "/tmp",
             "--dir", "/golem",
-            "--bind", command.workDirectory, Self.workPath,
+            "--bind", workDirectory, Self.workPath,
             "--remount-ro", "/",
             "--chdir", Self.workPath,
-            "--", command.executable,
         ]
-        arguments += command.arguments
         return arguments
     }
 
-    private func environment(for command: SandboxCommand) -> [String: String] {
+    /// The command's environment: the sandbox's base (PATH, HOME, TMPDIR, LANG) and its own.
+    static func environment(for command: SandboxCommand) -> [String: String] {
         var environment = [
             "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": Self.workPath,
+            "HOME": workPath,
             "TMPDIR": "/tmp",
             "LANG": "C.UTF-8",
         ]

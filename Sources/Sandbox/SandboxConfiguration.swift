@@ -19,6 +19,9 @@ public struct SandboxConfiguration: Sendable, Hashable {
     /// uid (see ``Sandbox/prepareWorkDirectory(_:)``). `nil` starts bubblewrap as the current user.
     public var hostUid: UInt32?
     public var hostGid: UInt32?
+    /// The warm sandboxes' PID 1 (`golem-sandbox-warden`, built with the bridge). `nil` looks for it
+    /// beside the running executable; when it is not there, every command gets a fresh sandbox.
+    public var wardenPath: String?
 
     public init(
         bwrapPath: String = "/usr/bin/bwrap",
@@ -27,8 +30,10 @@ public struct SandboxConfiguration: Sendable, Hashable {
         gid: Int = 65534,
         hostname: String = "golem-sandbox",
         hostUid: UInt32? = 65534,
-        hostGid: UInt32? = 65534
+        hostGid: UInt32? = 65534,
+        wardenPath: String? = nil
     ) {
+        self.wardenPath = wardenPath
         self.hostUid = hostUid
         self.hostGid = hostGid
         self.bwrapPath = bwrapPath

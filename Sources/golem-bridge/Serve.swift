@@ -131,7 +131,11 @@ struct Serve: AsyncParsableCommand {
         var backendServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
         switch resolved.golem {
         case nil:
-            let local = LocalBackend(configuration: LocalBackendConfiguration(workRoot: resolved.workRoot), logger: logger)
+            // One warm sandbox per job that may run at once, up to 64 (beyond, jobs run in fresh ones:
+            // 1,000 `sleep` jobs in flight must not keep 1,000 sandboxes).
+            let local = LocalBackend(
+                configuration: LocalBackendConfiguration(workRoot: resolved.workRoot, warmSandboxes: min(configuration.concurrency, 64)), logger: logger
+            )
             do { try await local.preflight() } catch { throw CLIError("local backend: \(error)") }
             jobBackend = local
         case let golemConfiguration?:

@@ -22,20 +22,23 @@ private func withWorkDirectory<T>(_ body: (String) async throws -> T) async thro
     }
 }
 
-private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
 private func processCount() -> Int {
     ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).filter { $0.allSatisfy(\.isNumber) }.count
 }
 
 /// Whether any process on the host has `marker` in its command line.
-private func processRunning(withArgument marker: String) -> Bool {
-    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return false }
+func processRunning(withArgument marker: String) -> Bool { hostPid(withArgument: marker) != nil }
+
+/// The host pid of a process with `marker` in its command line.
+func hostPid(withArgument marker: String) -> pid_t? {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
     for entry in entries where entry.allSatisfy(\.isNumber) {
         guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { continue }
-        if text(Array(data)).replacingOccurrences(of: "\0", with: " ").contains(marker) { return true }
+        if text(Array(data)).replacingOccurrences(of: "\0", with: " ").contains(marker) { return pid_t(entry) }
     }
-    return false
+    return nil
 }
 
 @Suite struct SandboxTests {

@@ -12,12 +12,13 @@ struct gb_limit {
 /// Before exec it applies `limits` and, when `drop_ids` is set, drops to `uid`/`gid` with no
 /// supplementary groups. Done in a vfork'ed child with raw system calls only, so the sandbox costs
 /// one exec (bubblewrap) instead of three (setpriv, bubblewrap, prlimit).
-/// `extra_fd`, when not -1, is passed on as descriptor 3 (bubblewrap's `--info-fd 3`).
+/// `extra_fds` (at most 8) are passed on as descriptors 3, 4, … in order (bubblewrap's `--info-fd 3`,
+/// a warm sandbox's control socket and warden binary).
 /// Returns 0 and the pid, or the errno of what failed (in the parent or in the child before exec).
 int gb_spawn(const char *path, char *const argv[], char *const envp[],
              int drop_ids, unsigned int uid, unsigned int gid,
              const struct gb_limit *limits, int limit_count,
-             int stdout_fd, int stderr_fd, int extra_fd, int *pid_out);
+             int stdout_fd, int stderr_fd, const int *extra_fds, int extra_count, int *pid_out);
 
 /// pidfd_open(2): a descriptor that names `pid` for as long as it is open, or -1.
 int gb_pidfd_open(int pid);
