@@ -182,7 +182,9 @@ def golem_section(run):
              f"`serve --backend golem --concurrency {first.get('concurrency')}`, release build. Latency is "
              "`created` → `ended` as the client sees it, so it includes the wait for a slot. Per round: "
              f"`python3 bench/golem_pool.py --binary .build/release/golem-bridge --jobs {first.get('jobs')} "
-             f"--concurrency {first.get('concurrency')}` (both modes).", "",
+             f"--concurrency {first.get('concurrency')}"
+             + (f" --warmup {first['warmup']}` (both modes; {first['warmup']} untimed jobs first, so the pool is warm)."
+                if first.get("warmup") else "` (both modes).") , "",
              "| mode | succeeded | jobs/s | latency p50 s | latency p95 s | one slot's time per job s |",
              "|---|---|---|---|---|---|"]
     for m, label in modes:
@@ -215,6 +217,8 @@ def golem_section(run):
                      f"{med([r['slot_s_per_job'] for r in by_mode['agreement-per-job']]):.3f} |")
         lines.append(f"| end: destroy activity, terminate agreement (in the background, after `ended`) | "
                      f"{cell(by_mode['pool'], 'end')} | {cell(by_mode['agreement-per-job'], 'end')} |")
+        lines.append(f"| cleanup: a batch emptying `/golem/work` (in the background, after `ended`, before reuse) | "
+                     f"{cell(by_mode['pool'], 'cleanup')} | {cell(by_mode['agreement-per-job'], 'cleanup')} |")
     local = run.pick("golem_local")
     if local:
         n = local[0].get("exec_repeats")

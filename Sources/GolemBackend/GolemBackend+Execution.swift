@@ -139,6 +139,7 @@ extension GolemBackend {
     }
 
     /// Sends a batch and polls its results until every command reported or the batch finished.
+    /// Throws ``BatchNotTaken`` when yagna refuses the batch itself: then none of its commands ran.
     /// The batch runs on at the provider while yagna is away, and polling is idempotent, so transient
     /// failures of the poll (yagna shutting down or restarting, the provider's node rejoining the net)
     /// are retried for up to `outageTolerance`; then the provider counts as failed.
@@ -150,7 +151,7 @@ extension GolemBackend {
         do {
             batchId = try await client.exec(activityId, script: commands)
         } catch let error as YagnaError {
-            throw JobError(.providerFailed, "\(who) did not take the commands: \(error)")
+            throw BatchNotTaken(error: JobError(.providerFailed, "\(who) did not take the commands: \(error)"))
         }
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
@@ -187,21 +188,37 @@ extension GolemBackend {
         }
     }
 
-    /// Before a rental is lent again: its activity must be Ready, and the work folder is emptied so
-    /// one job never sees another's files.
-    func validate(_ lease: Lease, logger: Logger) async -> Bool {
+    /// After a job, before its rental is lent again: empties the work folder so one job never sees
+    /// another's files. `false` when the batch failed (the rental is then ended, not reused).
+    func clean(_ lease: Lease) async -> Bool {
+        let clean = ExeScriptCommand.run(entryPoint: "/bin/sh", args: ["-c", "rm -rf /golem/work/* /golem/work/.[!.]* /golem/work/..?* 2>/dev/null; exit 0"], capture: .whole)
         do {
-            let state = try await client.activityState(lease.activityId)
-            guard state.current == "Ready" else {
-                logger.info("a pooled rental is no longer ready", metadata: ["activity": "\(lease.activityId)", "state": "\(state.current)"])
-                return false
-            }
-            let clean = ExeScriptCommand.run(entryPoint: "/bin/sh", args: ["-c", "rm -rf /golem/work/* /golem/work/.[!.]* /golem/work/..?* 2>/dev/null; exit 0"], capture: .whole)
             let results = try await runBatch([clean], on: lease.activityId, timeout: configuration.deployTimeout, provider: lease.provider)
             return results.count == 1 && !results[0].isError
         } catch {
-            logger.info("a pooled rental failed validation", metadata: ["activity": "\(lease.activityId)", "error": "\(error)"])
+            logger.info("a rental's cleanup after a job failed", metadata: ["activity": "\(lease.activityId)", "error": "\(error)"])
             return false
         }
     }
+
+    /// Why the lease's activity cannot run commands any more (not Ready, unknown to yagna), or nil
+    /// when it can or the check itself failed (then the batch's own error stands).
+    func deadActivity(_ lease: Lease) async -> String? {
+        do {
+            let state = try await client.activityState(lease.activityId)
+            return state.current == "Ready" ? nil : "activity \(state.current)"
+        } catch let error as YagnaError where error.code == .notFound || error.message.contains("Not found") {
+            return "unknown to yagna"
+        } catch {
+            return nil
+        }
+    }
+}
+
+/// yagna refused a batch (POST /exec failed): none of its commands ran. ``GolemRental`` moves a job
+/// whose first batch on a reused rental was refused to another rental; everywhere else the
+/// ``JobError`` inside is what fails.
+struct BatchNotTaken: Error, CustomStringConvertible {
+    var error: JobError
+    var description: String { error.description }
 }
