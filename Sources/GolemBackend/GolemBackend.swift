@@ -135,14 +135,22 @@ public final class GolemBackend: JobBackend {
     // MARK: - Pool bookkeeping
 
     /// A job is done with `lease`: keep it for the next compatible job, or end it. A kept one is
-    /// cleaned in the background (the job's `ended` does not wait for it) and lent only after that;
-    /// one whose cleanup fails is ended.
-    func giveBack(_ lease: Lease, healthy: Bool) async {
+    /// lendable at once when the job's last batch `cleaned` its work folder; otherwise it is cleaned
+    /// in the background (the job's `ended` does not wait for it) and lent only after that, and one
+    /// whose cleanup fails is ended.
+    func giveBack(_ lease: Lease, healthy: Bool, cleaned: Bool = false) async {
         let destroy = state.withLock { state in
-            state.closed || state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: .now)
+            if state.closed { return true }
+            let destroy = state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: .now)
+            if !destroy, cleaned { _ = state.pool.cleaned(lease.agreementId, ok: true) }
+            return destroy
         }
         if destroy {
             end(lease, reason: healthy ? "no longer needed" : "the job failed or was canceled on it")
+            wakeWaiters()
+            return
+        }
+        if cleaned {
             wakeWaiters()
             return
         }

@@ -3,7 +3,8 @@ import Logging
 import Synchronization
 
 /// One job attempt's use of a ``Lease``: runs its steps as ExeScript batches and gives the lease back
-/// to the pool (healthy) or ends it (after a failure or cancel).
+/// to the pool (healthy) or ends it (after a failure or cancel). The last step's batch also empties
+/// the work folder when it can (a `run` step that succeeds), so a warm job costs one batch in all.
 ///
 /// A lease lent again from the pool is not checked before the job (that was a state call and a
 /// batch, more than the job's own batch): the job's first batch is the check. If yagna refuses
@@ -24,6 +25,8 @@ final class GolemRental: JobRental {
         var released = false
         /// The activity ran a batch of this job, or is fresh from deploy: no longer moved.
         var proven: Bool
+        /// The last step's batch emptied the work folder: lendable again without a cleanup batch.
+        var cleaned = false
     }
 
     private let current: Mutex<Current>
@@ -45,8 +48,9 @@ final class GolemRental: JobRental {
             let (lease, held, proven) = current.withLock { ($0.lease, $0.held, $0.proven) }
             guard held else { throw JobError(.internal, "no rental to run step \(index) on", step: index) }
             do {
-                let result = try await backend.execute(step, index: index, on: lease, logger: logger)
-                current.withLock { $0.proven = true }
+                let last = index == spec.work.count - 1
+                let (result, cleaned) = try await backend.execute(step, index: index, on: lease, cleanAfter: last, logger: logger)
+                current.withLock { $0.proven = true; $0.cleaned = cleaned }
                 return result
             } catch let refused as BatchNotTaken {
                 guard !proven, let why = await backend.deadActivity(lease) else {
@@ -71,10 +75,10 @@ final class GolemRental: JobRental {
     }
 
     func release(healthy: Bool) async {
-        let lease = current.withLock { state -> Lease? in
+        let (lease, cleaned) = current.withLock { state -> (Lease?, Bool) in
             defer { state.held = false; state.released = true }
-            return state.held ? state.lease : nil
+            return (state.held ? state.lease : nil, state.cleaned)
         }
-        if let lease { await backend.giveBack(lease, healthy: healthy) }
+        if let lease { await backend.giveBack(lease, healthy: healthy, cleaned: cleaned) }
     }
 }

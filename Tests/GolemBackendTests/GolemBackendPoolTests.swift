@@ -49,13 +49,17 @@ struct GolemBackendPoolTests {
     /// One job of `run` steps on one rental; its outputs, the lease it ran on, and the requestor
     /// node's log lines written while it ran (before the rental went back: its cleanup is not in them).
     func job(_ commands: [String], on backend: GolemBackend) async throws -> (stdout: [String], lease: Lease, log: [String]) {
+        try await job(steps: commands.map { .run(RunStep(.shell($0))) }, on: backend)
+    }
+
+    func job(steps: [WorkStep], on backend: GolemBackend) async throws -> (stdout: [String], lease: Lease, log: [String]) {
         let log = RequestorLog(net: net)
-        let spec = JobSpec(work: commands.map { .run(RunStep(.shell($0))) })
+        let spec = JobSpec(work: steps)
         let rental = try #require(try await backend.acquire(jobId: "pool-job", spec: spec, attempt: 1, logger: testLogger) as? GolemRental)
         var stdout: [String] = []
         for (index, step) in spec.work.enumerated() {
             let result = try await rental.run(step, index: index, logger: testLogger)
-            #expect(result.exitCode == 0, "\(result.stderr ?? "")")
+            #expect(result.exitCode == nil || result.exitCode == 0, "\(result.stderr ?? "")")
             stdout.append(result.stdout ?? "")
         }
         let lines = try log.linesSince()
@@ -73,11 +77,16 @@ struct GolemBackendPoolTests {
         }
     }
 
+    /// Idle rentals of the pool and whether each is still being cleaned.
+    func idle(_ backend: GolemBackend) -> [Bool] { backend.state.withLock { $0.pool.idle.map(\.cleaning) } }
+
     @Test func aWarmJobRunsExactlyOneBatchAndNoCheckBeforeIt() async throws {
         try await withPool { backend in
             let first = try await job(["echo first"], on: backend)
-            try await untilCleaned(backend)
+            // Its batch emptied the work folder after its command: lendable at once, no batch of its own.
+            #expect(idle(backend) == [false])
             let warm = try await job(["echo warm"], on: backend)
+            #expect(idle(backend) == [false])
             #expect(warm.stdout == ["warm\n"])
             #expect(warm.lease.agreementId == first.lease.agreementId, "the pool lent the same rental")
             let activity = "/activity-api/v1/activity/\(warm.lease.activityId)"
@@ -90,12 +99,20 @@ struct GolemBackendPoolTests {
 
     @Test func thePreviousJobsFilesAreGoneForTheNextJob() async throws {
         try await withPool { backend in
-            let first = try await job(["echo secret > /golem/work/left; echo x > /golem/work/.hidden; mkdir -p /golem/work/d/e; ls -A /golem/work"], on: backend)
+            let write = "echo secret > /golem/work/left; echo x > /golem/work/.hidden; mkdir -p /golem/work/d/e; ls -A /golem/work"
+            // Last step a `run`: its own batch cleans up after it.
+            let first = try await job([write], on: backend)
             #expect(first.stdout == [".hidden\nd\nleft\n"])
+            let second = try await job(["ls -A /golem/work; echo end"], on: backend)
+            #expect(second.lease.agreementId == first.lease.agreementId)
+            #expect(second.stdout == ["end\n"], "the work folder was emptied by the first job's batch")
+            // Last step an upload: the pool cleans up in a batch of its own, before lending it again.
+            let third = try await job(steps: [.run(RunStep(.shell(write))), .uploadData(to: "/golem/work/up", bytes: Array("up".utf8))], on: backend)
+            #expect(third.lease.agreementId == first.lease.agreementId)
             try await untilCleaned(backend)
-            let next = try await job(["ls -A /golem/work; echo end"], on: backend)
-            #expect(next.lease.agreementId == first.lease.agreementId)
-            #expect(next.stdout == ["end\n"], "the work folder was emptied after the first job")
+            let fourth = try await job(["ls -A /golem/work; echo end"], on: backend)
+            #expect(fourth.lease.agreementId == first.lease.agreementId)
+            #expect(fourth.stdout == ["end\n"], "the work folder was emptied after the third job")
         }
     }
 
@@ -121,9 +138,12 @@ struct GolemBackendPoolTests {
     @Test func aRentalWhoseCleanupFailsIsEndedNotReused() async throws {
         try await withPool { backend in
             let log = RequestorLog(net: net)
-            let spec = JobSpec(work: [.run(RunStep(.shell("echo one")))])
+            // Last step an upload: the cleanup is a batch of its own, after the job.
+            let spec = JobSpec(work: [.run(RunStep(.shell("echo one"))), .uploadData(to: "/golem/work/up", bytes: Array("up".utf8))])
             let rental = try #require(try await backend.acquire(jobId: "pool-job", spec: spec, attempt: 1, logger: testLogger) as? GolemRental)
-            _ = try await rental.run(spec.work[0], index: 0, logger: testLogger)
+            for (index, step) in spec.work.enumerated() {
+                _ = try await rental.run(step, index: index, logger: testLogger)
+            }
             let first = rental.lease
             // The activity dies after the job, before its cleanup: the cleanup batch is refused.
             try await requestor.destroyActivity(first.activityId, timeout: .seconds(10))
