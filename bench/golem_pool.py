@@ -71,17 +71,16 @@ ROUTES = [(m, re.compile(f"^{p}$"), step) for m, p, step in ROUTES]
 
 def yagna_steps(log_path, offset, jobs, count_from=None):
     """Seconds per job that the requestor yagna spent answering each step's calls, from its access log
-    after `offset`. Exec batches are told apart per activity, in order: the first is deploy+start; with
-    one-batch jobs (this benchmark's single `run` step), the rest alternate between a job's batch
-    (`run`) and the pool's cleanup after it (`cleanup`, in the background, before the rental is lent
-    again; a rental ended instead of kept has none). The validation of a bridge before issue 13
-    (a state call on the job's path, then a batch emptying /golem/work) is told apart by that call:
-    both count as `validate` (so would an idle check's state call, off the path, every 15 s). `end` (destroy, terminate) runs in the
+    after `offset`. Exec batches are told apart per activity, in order: the first is deploy+start, the
+    rest are the jobs' (`run`; since issue 13 a job's last `run` batch also empties /golem/work, so a
+    warm job is one batch: `calls_per_job` 2, its exec and one result poll). The validation of a
+    bridge before issue 13 (a state call on the job's path, then a batch emptying /golem/work) is
+    told apart by that call: both count as `validate` (so would an idle check's state call, off the
+    path, every 15 s). `end` (destroy, terminate) runs in the
     background, after the job's `ended`; payment calls are not counted. Calls before `count_from` (the
     warm-up's) are read, to tell the batches apart, but not counted."""
     steps, calls = {}, {}
     batch = {}          # activity -> the step of its current exec batch (batches are sequential per activity)
-    after_job = {}      # activity -> its last batch was a job's (the next one cleans up after it)
     checked = set()     # activities whose state was just checked: their next batch is the validation
     position = offset
     with open(log_path, "rb") as f:
@@ -106,11 +105,8 @@ def yagna_steps(log_path, offset, jobs, count_from=None):
                     elif activity in checked:
                         batch[activity] = "validate"
                         checked.discard(activity)
-                    elif after_job.get(activity):
-                        batch[activity] = "cleanup"
                     else:
                         batch[activity] = "run"
-                    after_job[activity] = batch[activity] == "run"
                 step = batch.get(activity, "run")
             if not counted:
                 continue
@@ -251,6 +247,7 @@ def main():
     p.add_argument("--binary", required=True)
     p.add_argument("--jobs", type=int, default=40)
     p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--pool-only", action="store_true", help="skip the one-agreement-per-job mode")
     p.add_argument("--warmup", type=int, default=0, help="untimed jobs first, so the pool is warm (e.g. the concurrency)")
     p.add_argument("--command", default="echo hello")
     p.add_argument("--timeout", type=float, default=600)
@@ -266,7 +263,7 @@ def main():
                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.golem_dir, "bench-provider.log"), "wb"))
     try:
         wait_for_offer(genv)
-        for pool_max in (args.concurrency, 0):
+        for pool_max in [args.concurrency, 0][:1 if args.pool_only else 2]:
             print(json.dumps(run_mode(args, genv, pool_max)), flush=True)
     finally:
         if provider:

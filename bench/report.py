@@ -217,8 +217,6 @@ def golem_section(run):
                      f"{med([r['slot_s_per_job'] for r in by_mode['agreement-per-job']]):.3f} |")
         lines.append(f"| end: destroy activity, terminate agreement (in the background, after `ended`) | "
                      f"{cell(by_mode['pool'], 'end')} | {cell(by_mode['agreement-per-job'], 'end')} |")
-        lines.append(f"| cleanup: a batch emptying `/golem/work` (in the background, after `ended`, before reuse) | "
-                     f"{cell(by_mode['pool'], 'cleanup')} | {cell(by_mode['agreement-per-job'], 'cleanup')} |")
     local = run.pick("golem_local")
     if local:
         n = local[0].get("exec_repeats")
