@@ -5,7 +5,9 @@ per job (`--pool-max 0`), on the local Golem network (scripts/golem-local + the 
     bench/golem_pool.py --binary .build/release/golem-bridge --jobs 40 --concurrency 4 \
         --provider-cmd "golem-bridge provider ..."      # the provider agent, started and stopped here
 
-Prints one JSON line per mode. Every wait is bounded; queues are deleted afterwards.
+Prints one JSON line per mode. Every wait is bounded; queues are deleted afterwards. With
+`--warmup N`, N jobs run first, untimed and not counted (the pool's rentals are then made and
+warm), so the figures are those of a warm pool: what a job costs once the pool holds its rentals.
 
 Where each job's time goes is read from the requestor node's own log: yagna logs every REST call
 with its duration (actix `... "POST /market-api/v1/agreements HTTP/1.1" 201 ... 0.031`), so the
@@ -67,17 +69,25 @@ ROUTES = [  # (method, path pattern, step)
 ROUTES = [(m, re.compile(f"^{p}$"), step) for m, p, step in ROUTES]
 
 
-def yagna_steps(log_path, offset, jobs):
+def yagna_steps(log_path, offset, jobs, count_from=None):
     """Seconds per job that the requestor yagna spent answering each step's calls, from its access log
-    after `offset`. Exec batches are told apart per activity: the first is deploy+start, one after a
-    state check is the pool's validation (empty /golem/work), the rest run the job. `end` (destroy,
-    terminate) runs in the background, after the job's `ended`; payment calls are not counted."""
+    after `offset`. Exec batches are told apart per activity, in order: the first is deploy+start, the
+    rest are the jobs' (`run`; since issue 13 a job's last `run` batch also empties /golem/work, so a
+    warm job is one batch: `calls_per_job` 2, its exec and one result poll). The validation of a
+    bridge before issue 13 (a state call on the job's path, then a batch emptying /golem/work) is
+    told apart by that call: both count as `validate` (so would an idle check's state call, off the
+    path, every 15 s). `end` (destroy, terminate) runs in the
+    background, after the job's `ended`; payment calls are not counted. Calls before `count_from` (the
+    warm-up's) are read, to tell the batches apart, but not counted."""
     steps, calls = {}, {}
     batch = {}          # activity -> the step of its current exec batch (batches are sequential per activity)
     checked = set()     # activities whose state was just checked: their next batch is the validation
+    position = offset
     with open(log_path, "rb") as f:
         f.seek(offset)
         for raw in f:
+            counted = count_from is None or position >= count_from
+            position += len(raw)
             m = ACCESS.search(raw.decode(errors="replace").rstrip())
             if not m:
                 continue
@@ -98,6 +108,8 @@ def yagna_steps(log_path, offset, jobs):
                     else:
                         batch[activity] = "run"
                 step = batch.get(activity, "run")
+            if not counted:
+                continue
             steps[step] = steps.get(step, 0.0) + seconds
             calls[step] = calls.get(step, 0) + 1
     return {k: {"s_per_job": round(v / jobs, 4), "calls_per_job": round(calls[k] / jobs, 2)} for k, v in steps.items()}
@@ -133,10 +145,36 @@ def wait_for_offer(genv, deadline_s=60):
         rest(url, key, "DELETE", f"/market-api/v1/demands/{demand}")
 
 
+def submit_and_wait(conn, ch, q, prefix, job_ids, command, timeout):
+    """Submits one job per ID at once and reads events until all ended (or `timeout`): the times of
+    `created` and `ended` per job, and each job's outcome (`success` or the error code)."""
+    for job_id in job_ids:
+        body = json.dumps({"jobId": job_id, "work": [{"run": command}]}).encode()
+        ch.basic_publish(f"{prefix}.jobs", "submit", body,
+                         pika.BasicProperties(content_type="application/json", delivery_mode=2))
+    created, ended, outcomes = {}, {}, {}
+    deadline = time.time() + timeout
+    while len(ended) < len(job_ids) and time.time() < deadline:
+        method, props, body = ch.basic_get(q, auto_ack=True)
+        if method is None:
+            conn.sleep(0.02)
+            continue
+        data = json.loads(body)["data"]
+        now = time.time()
+        if data["event"] == "created":
+            created[data["jobId"]] = now
+        elif data["event"] in ("success", "error", "canceled"):
+            outcomes[data["jobId"]] = data["event"] if data["event"] == "success" else data.get("error", {}).get("code")
+        elif data["event"] == "ended":
+            ended[data["jobId"]] = now
+    return created, ended, outcomes
+
+
 def run_mode(args, genv, pool_max):
     prefix = f"{STEM}g{uuid.uuid4().hex[:8]}"
     yagna_log = os.path.join(genv["GOLEM_LOCAL_REQUESTOR_DATADIR"], "yagna.log")
     log_offset = os.path.getsize(yagna_log) if os.path.exists(yagna_log) else None
+    timed_offset = None
     workdir = tempfile.mkdtemp(prefix="bench-golem-")
     env = dict(os.environ, GOLEM_BRIDGE_YAGNA_APPKEY=genv["YAGNA_APPKEY"])
     cmd = [args.binary, "serve", "--backend", "golem", "--prefix", prefix,
@@ -163,34 +201,21 @@ def run_mode(args, genv, pool_max):
         q = ch.queue_declare("", exclusive=True).method.queue
         ch.queue_bind(q, f"{prefix}.events", "job.*.*")
         ch.confirm_delivery()
-        created, ended, outcomes = {}, {}, {}
+        if args.warmup:
+            _, warm_ended, _ = submit_and_wait(conn, ch, q, prefix, [f"w{i}" for i in range(args.warmup)], args.command, args.timeout)
+            if len(warm_ended) < args.warmup:
+                raise RuntimeError(f"warm-up: {len(warm_ended)} of {args.warmup} jobs ended")
+            time.sleep(0.5)  # the warm-up's last cleanups: the timed jobs find a settled pool
+            if log_offset is not None:
+                timed_offset = os.path.getsize(yagna_log)
         t0 = time.time()
-        for i in range(args.jobs):
-            job_id = f"b{i}"
-            body = json.dumps({"jobId": job_id, "work": [{"run": args.command}]}).encode()
-            ch.basic_publish(f"{prefix}.jobs", "submit", body,
-                             pika.BasicProperties(content_type="application/json", delivery_mode=2))
-        deadline = time.time() + args.timeout
-        while len(ended) < args.jobs and time.time() < deadline:
-            method, props, body = ch.basic_get(q, auto_ack=True)
-            if method is None:
-                conn.sleep(0.02)
-                continue
-            event = json.loads(body)
-            data = event["data"]
-            now = time.time()
-            if data["event"] == "created":
-                created[data["jobId"]] = now
-            elif data["event"] in ("success", "error", "canceled"):
-                outcomes[data["jobId"]] = data["event"] if data["event"] == "success" else data.get("error", {}).get("code")
-            elif data["event"] == "ended":
-                ended[data["jobId"]] = now
+        created, ended, outcomes = submit_and_wait(conn, ch, q, prefix, [f"b{i}" for i in range(args.jobs)], args.command, args.timeout)
         wall = time.time() - t0
         latencies = sorted(ended[j] - created[j] for j in ended if j in created)
         ok = sum(1 for v in outcomes.values() if v == "success")
         result = {
             "what": "golem_pool", "mode": "pool" if pool_max else "agreement-per-job", "pool_max": pool_max,
-            "jobs": args.jobs, "concurrency": args.concurrency, "succeeded": ok,
+            "jobs": args.jobs, "warmup": args.warmup, "concurrency": args.concurrency, "succeeded": ok,
             "failed": {k: v for k, v in outcomes.items() if v != "success"} if ok < args.jobs else {},
             "wall_s": round(wall, 3), "jobs_per_s": round(len(ended) / wall, 3),
             "latency_p50_s": round(statistics.median(latencies), 3) if latencies else None,
@@ -211,7 +236,7 @@ def run_mode(args, genv, pool_max):
         delete_topology(prefix)
     # After the bridge stopped: its shutdown ended the pool's rentals, which count too.
     if log_offset is not None:
-        result["steps"] = yagna_steps(yagna_log, log_offset, args.jobs)
+        result["steps"] = yagna_steps(yagna_log, log_offset, args.jobs, count_from=timed_offset)
     return result
 
 
@@ -222,6 +247,8 @@ def main():
     p.add_argument("--binary", required=True)
     p.add_argument("--jobs", type=int, default=40)
     p.add_argument("--concurrency", type=int, default=4)
+    p.add_argument("--pool-only", action="store_true", help="skip the one-agreement-per-job mode")
+    p.add_argument("--warmup", type=int, default=0, help="untimed jobs first, so the pool is warm (e.g. the concurrency)")
     p.add_argument("--command", default="echo hello")
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--golem-dir", default=os.environ.get("GOLEM_LOCAL_DIR", os.path.join(ROOT, ".build", "golem-local")))
@@ -236,7 +263,7 @@ def main():
                                     stdout=subprocess.DEVNULL, stderr=open(os.path.join(args.golem_dir, "bench-provider.log"), "wb"))
     try:
         wait_for_offer(genv)
-        for pool_max in (args.concurrency, 0):
+        for pool_max in [args.concurrency, 0][:1 if args.pool_only else 2]:
             print(json.dumps(run_mode(args, genv, pool_max)), flush=True)
     finally:
         if provider:

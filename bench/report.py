@@ -182,7 +182,9 @@ def golem_section(run):
              f"`serve --backend golem --concurrency {first.get('concurrency')}`, release build. Latency is "
              "`created` → `ended` as the client sees it, so it includes the wait for a slot. Per round: "
              f"`python3 bench/golem_pool.py --binary .build/release/golem-bridge --jobs {first.get('jobs')} "
-             f"--concurrency {first.get('concurrency')}` (both modes).", "",
+             f"--concurrency {first.get('concurrency')}"
+             + (f" --warmup {first['warmup']}` (both modes; {first['warmup']} untimed jobs first, so the pool is warm)."
+                if first.get("warmup") else "` (both modes).") , "",
              "| mode | succeeded | jobs/s | latency p50 s | latency p95 s | one slot's time per job s |",
              "|---|---|---|---|---|---|"]
     for m, label in modes:

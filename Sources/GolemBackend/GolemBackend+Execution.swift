@@ -5,7 +5,12 @@ import Yagna
 
 extension GolemBackend {
     /// Runs one step on the lease's activity and reads its result.
-    func execute(_ step: WorkStep, index: Int, on lease: Lease, logger: Logger) async throws -> StepResult {
+    ///
+    /// With `cleanAfter` (the job's last step), a `run` step's batch ends with emptying the work
+    /// folder, after the job's command: the rental is then ready for the next job without a batch of
+    /// its own. `cleaned` says whether that ran (not after a failed command, nor for other steps:
+    /// then ``giveBack(_:healthy:cleaned:)`` cleans in the background).
+    func execute(_ step: WorkStep, index: Int, on lease: Lease, cleanAfter: Bool = false, logger: Logger) async throws -> (result: StepResult, cleaned: Bool) {
         let label = "step \(index) (\(step.kind.rawValue))"
         switch step {
         case .uploadData(let to, let bytes), .uploadJson(let to, let bytes):
@@ -13,15 +18,21 @@ extension GolemBackend {
                 throw JobError(.invalidRequest, "\(label): \(bytes.count) bytes exceed the upload limit of \(configuration.transferLimit)", step: index)
             }
             try await upload(bytes, to: to, label: label, index: index, on: lease, logger: logger)
-            return StepResult(index: index, kind: step.kind)
+            return (StepResult(index: index, kind: step.kind), false)
         case .downloadData(let from), .downloadJson(let from):
             let bytes = try await download(from, label: label, index: index, on: lease, logger: logger)
-            return StepResult(index: index, kind: step.kind, data: bytes)
+            return (StepResult(index: index, kind: step.kind, data: bytes), false)
         case .run, .transfer:
             break
         }
         let commands = StepScript.commands(for: step)
-        let results = try await runInBatches(commands, on: lease)
+        let trailing = cleanAfter && step.kind == .run ? [StepScript.emptyWorkFolder] : []
+        var results = try await runInBatches(commands + trailing, on: lease)
+        var cleaned = false
+        if results.count > commands.count {
+            cleaned = !results[commands.count].isError
+            results.removeLast(results.count - commands.count)
+        }
         let failed = results.first(where: \.isError)
         let last = results.last
         if case .transfer = step {
@@ -29,7 +40,7 @@ extension GolemBackend {
             guard results.count == commands.count else {
                 throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned \(results.count) of \(commands.count) results", step: index)
             }
-            return StepResult(index: index, kind: step.kind)
+            return (StepResult(index: index, kind: step.kind), cleaned)
         }
         guard let last, results.count == commands.count || failed != nil else {
             throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned no result", step: index)
@@ -39,7 +50,7 @@ extension GolemBackend {
         if failed != nil, StepScript.exitCode(fromMessage: failed?.message) == nil, let message = failed?.message {
             stderr += stderr.isEmpty ? message : "\n" + message
         }
-        return StepResult(index: index, kind: .run, exitCode: exitCode, stdout: last.stdout?.string ?? "", stderr: stderr)
+        return (StepResult(index: index, kind: .run, exitCode: exitCode, stdout: last.stdout?.string ?? "", stderr: stderr), cleaned)
     }
 
     /// Runs commands in batches of at most 8 (large uploads: ≈ 768 KiB of base64 per exec call),
@@ -139,6 +150,7 @@ extension GolemBackend {
     }
 
     /// Sends a batch and polls its results until every command reported or the batch finished.
+    /// Throws ``BatchNotTaken`` when yagna refuses the batch itself: then none of its commands ran.
     /// The batch runs on at the provider while yagna is away, and polling is idempotent, so transient
     /// failures of the poll (yagna shutting down or restarting, the provider's node rejoining the net)
     /// are retried for up to `outageTolerance`; then the provider counts as failed.
@@ -150,7 +162,7 @@ extension GolemBackend {
         do {
             batchId = try await client.exec(activityId, script: commands)
         } catch let error as YagnaError {
-            throw JobError(.providerFailed, "\(who) did not take the commands: \(error)")
+            throw BatchNotTaken(error: JobError(.providerFailed, "\(who) did not take the commands: \(error)"))
         }
         let clock = ContinuousClock()
         let deadline = timeout.map { clock.now + $0 }
@@ -187,21 +199,37 @@ extension GolemBackend {
         }
     }
 
-    /// Before a rental is lent again: its activity must be Ready, and the work folder is emptied so
-    /// one job never sees another's files.
-    func validate(_ lease: Lease, logger: Logger) async -> Bool {
+    /// After a job whose last batch did not clean up, before its rental is lent again: empties the
+    /// work folder so one job never sees another's files. `false` when the batch failed (the rental
+    /// is then ended, not reused).
+    func clean(_ lease: Lease) async -> Bool {
         do {
-            let state = try await client.activityState(lease.activityId)
-            guard state.current == "Ready" else {
-                logger.info("a pooled rental is no longer ready", metadata: ["activity": "\(lease.activityId)", "state": "\(state.current)"])
-                return false
-            }
-            let clean = ExeScriptCommand.run(entryPoint: "/bin/sh", args: ["-c", "rm -rf /golem/work/* /golem/work/.[!.]* /golem/work/..?* 2>/dev/null; exit 0"], capture: .whole)
-            let results = try await runBatch([clean], on: lease.activityId, timeout: configuration.deployTimeout, provider: lease.provider)
+            let results = try await runBatch([StepScript.emptyWorkFolder], on: lease.activityId, timeout: configuration.deployTimeout, provider: lease.provider)
             return results.count == 1 && !results[0].isError
         } catch {
-            logger.info("a pooled rental failed validation", metadata: ["activity": "\(lease.activityId)", "error": "\(error)"])
+            logger.info("a rental's cleanup after a job failed", metadata: ["activity": "\(lease.activityId)", "error": "\(error)"])
             return false
         }
     }
+
+    /// Why the lease's activity cannot run commands any more (not Ready, unknown to yagna), or nil
+    /// when it can or the check itself failed (then the batch's own error stands).
+    func deadActivity(_ lease: Lease) async -> String? {
+        do {
+            let state = try await client.activityState(lease.activityId)
+            return state.current == "Ready" ? nil : "activity \(state.current)"
+        } catch let error as YagnaError where error.code == .notFound || error.message.contains("Not found") {
+            return "unknown to yagna"
+        } catch {
+            return nil
+        }
+    }
+}
+
+/// yagna refused a batch (POST /exec failed): none of its commands ran. ``GolemRental`` moves a job
+/// whose first batch on a reused rental was refused to another rental; everywhere else the
+/// ``JobError`` inside is what fails.
+struct BatchNotTaken: Error, CustomStringConvertible {
+    var error: JobError
+    var description: String { error.description }
 }

@@ -264,6 +264,7 @@ extension GolemBackend {
             cleanUpFailedSigning(agreementId: agreementId, activityId: activityId, reservation: reservation, approved: true)
             if error is CancellationError || Task.isCancelled { throw CancellationError() }
             if let error = error as? JobError { throw error }
+            if let refused = error as? BatchNotTaken { throw refused.error }
             throw JobError(.providerFailed, "renting provider \(draft.providerId) failed: \(error)")
         }
     }

@@ -69,6 +69,14 @@ public final class GolemBackend: JobBackend {
     // MARK: - JobBackend
 
     public func acquire(jobId: String, spec: JobSpec, attempt: Int, logger: Logger) async throws -> any JobRental {
+        let (lease, reused) = try await lease(jobId: jobId, spec: spec, logger: logger)
+        return GolemRental(backend: self, lease: lease, spec: spec, jobId: jobId, proven: !reused)
+    }
+
+    /// A rental for the job: an idle, cleaned one of its requirements (`reused`), or a new one.
+    /// No call to the provider on reuse: the job's first batch shows whether the activity still runs
+    /// (``GolemRental``), so a warm job costs one batch.
+    func lease(jobId: String, spec: JobSpec, logger: Logger) async throws -> (Lease, reused: Bool) {
         let (package, market, key) = requirements(package: spec.package, market: spec.market)
         while true {
             try Task.checkCancellation()
@@ -82,19 +90,14 @@ public final class GolemBackend: JobBackend {
                     state.withLock { $0.pool.destroyed() }
                     continue
                 }
-                if await validate(lease, logger: logger) {
-                    logger.debug("reusing a rental", metadata: ["agreement": "\(agreementId)", "provider": "\(lease.provider.id)"])
-                    return GolemRental(backend: self, lease: lease)
-                }
-                state.withLock { $0.pool.destroyed() }
-                end(lease, reason: "failed validation before reuse")
+                logger.debug("reusing a rental", metadata: ["agreement": "\(agreementId)", "provider": "\(lease.provider.id)"])
+                return (lease, true)
             case .create(let evicting):
                 for id in evicting {
                     if let lease = state.withLock({ $0.leases[id] }) { end(lease, reason: "evicted for other requirements") }
                 }
                 do {
-                    let lease = try await rent(package: package, market: market, key: key, jobId: jobId, logger: logger)
-                    return GolemRental(backend: self, lease: lease)
+                    return (try await rent(package: package, market: market, key: key, jobId: jobId, logger: logger), false)
                 } catch {
                     state.withLock { $0.pool.destroyed() }
                     wakeWaiters()
@@ -104,6 +107,18 @@ public final class GolemBackend: JobBackend {
                 try await waitForRelease()
             }
         }
+    }
+
+    /// A reused lease did not take the job's first batch and its activity is gone: end it and lend
+    /// the job another (no command of the job ran on it, so nothing is lost or run twice).
+    func replace(_ lease: Lease, why: String, jobId: String, spec: JobSpec, logger: Logger) async throws -> (Lease, reused: Bool) {
+        logger.notice("a pooled rental's activity is gone; the job moves to another rental", metadata: [
+            "agreement": "\(lease.agreementId)", "provider": "\(lease.provider.id)", "state": "\(why)",
+        ])
+        state.withLock { $0.pool.destroyed() }
+        end(lease, reason: "its activity is gone: \(why)")
+        wakeWaiters()
+        return try await self.lease(jobId: jobId, spec: spec, logger: logger)
     }
 
     /// What a rental must offer for a job with this package and market (the defaults where it names
@@ -119,15 +134,33 @@ public final class GolemBackend: JobBackend {
 
     // MARK: - Pool bookkeeping
 
-    /// A job is done with `lease`: keep it for the next compatible job, or end it.
-    func giveBack(_ lease: Lease, healthy: Bool) async {
+    /// A job is done with `lease`: keep it for the next compatible job, or end it. A kept one is
+    /// lendable at once when the job's last batch `cleaned` its work folder; otherwise it is cleaned
+    /// in the background (the job's `ended` does not wait for it) and lent only after that, and one
+    /// whose cleanup fails is ended.
+    func giveBack(_ lease: Lease, healthy: Bool, cleaned: Bool = false) async {
         let destroy = state.withLock { state in
-            state.closed || state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: .now)
+            if state.closed { return true }
+            let destroy = state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: .now)
+            if !destroy, cleaned { _ = state.pool.cleaned(lease.agreementId, ok: true) }
+            return destroy
         }
         if destroy {
             end(lease, reason: healthy ? "no longer needed" : "the job failed or was canceled on it")
+            wakeWaiters()
+            return
         }
-        wakeWaiters()
+        if cleaned {
+            wakeWaiters()
+            return
+        }
+        background { [self] in
+            let ok = await clean(lease)
+            if state.withLock({ $0.pool.cleaned(lease.agreementId, ok: ok) }) {
+                end(lease, reason: "its cleanup after a job failed")
+            }
+            wakeWaiters()
+        }
     }
 
     /// Ends idle rentals past their idle timeout or near expiry.
@@ -146,7 +179,8 @@ public final class GolemBackend: JobBackend {
 
     /// Ends idle rentals their provider no longer holds (agreement not Approved, activity not
     /// Ready), so they are dropped now rather than found dead by the next job, and a pool with a
-    /// minimum replaces them. An unanswered check keeps the rental: validation before reuse remains.
+    /// minimum replaces them. An unanswered check keeps the rental: the next job's first batch
+    /// still finds a dead one (``GolemRental``).
     func checkIdle() async {
         let idle = state.withLock { state in state.pool.idle.compactMap { state.leases[$0.id] } }
         for lease in idle {

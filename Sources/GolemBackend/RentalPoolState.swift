@@ -5,7 +5,10 @@
 ///   creates one while below `maxSize` (destroying an idle rental of another key to make room), else
 ///   the caller waits for a release. With reuse off (`maxSize` 0) it always creates: the engine's
 ///   concurrency is the only bound.
-/// - `release` keeps a healthy rental idle while reuse is on; a failed one is destroyed.
+/// - `release` keeps a healthy rental idle while reuse is on, but not lendable until `cleaned`: the
+///   previous job's files are removed in the background, off the next job's path; a failed one (or one
+///   whose cleanup failed) is destroyed. A job that finds only a cleaning rental of its key waits for it
+///   rather than renting a new one (a cleanup takes one batch, a new rental about a second).
 /// - `evict` destroys idle rentals past `idleTimeout` (keeping `minSize`) and any near expiry.
 /// - `startFilling` says how many rentals to create in the background so the pool holds `minSize`
 ///   (golem-js `min`): at start, and again whenever one is destroyed. Idle, lent and being-created
@@ -19,14 +22,18 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
         public var key: String
         public var since: Instant
         public var expires: Instant
+        /// Kept after a job and not yet `cleaned`: not lent meanwhile.
+        public var cleaning = false
     }
 
     public enum Acquire: Sendable, Hashable {
-        /// Validate this idle rental, then lend it (on failure, `destroyed` it and acquire again).
+        /// Lend this idle, cleaned rental. Its activity is proven alive by the job's first batch: if that
+        /// batch is not taken, `destroyed` it and acquire again.
         case reuse(ID)
         /// Create a new rental; first destroy these idle ones to make room.
         case create(evicting: [ID])
-        /// At `maxSize` with nothing to reuse or evict: wait for a release, then acquire again.
+        /// A rental of this key is being cleaned, or at `maxSize` there is nothing to reuse or evict:
+        /// wait for a release or a cleanup to finish, then acquire again.
         case wait
     }
 
@@ -53,11 +60,15 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
     }
 
     public mutating func acquire(key: String, now: Instant) -> Acquire {
-        if let index = idle.lastIndex(where: { $0.key == key && $0.expires - policy.expiryMargin > now }) {
+        let margin = policy.expiryMargin
+        let fits = { (entry: Idle) in entry.key == key && entry.expires - margin > now }
+        if let index = idle.lastIndex(where: { fits($0) && !$0.cleaning }) {
             let entry = idle.remove(at: index)
             busy += 1
             return .reuse(entry.id)
         }
+        // One is nearly ready (a cleanup batch, tens of ms): cheaper to wait than to rent (≈ 1 s).
+        if idle.contains(where: fits) { return .wait }
         // Reuse off (maxSize 0): every job rents its own, as many at once as the engine lets jobs run
         // (its concurrency bounds the acquires); the pool only counts them.
         if !policy.reuses || size < policy.maxSize {
@@ -73,12 +84,26 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
         return .wait
     }
 
-    /// A lent or creating rental came back. Returns whether to destroy it (`true`) or keep it idle.
+    /// A lent or creating rental came back. Returns whether to destroy it (`true`) or keep it idle
+    /// (`false`): then clean it and report with `cleaned`; it is not lent before.
     public mutating func release(_ id: ID, key: String, healthy: Bool, expires: Instant, now: Instant) -> Bool {
         busy = max(0, busy - 1)
         guard healthy, policy.reuses, expires - policy.expiryMargin > now, size < policy.maxSize else { return true }
-        idle.append(Idle(id: id, key: key, since: now, expires: expires))
+        idle.append(Idle(id: id, key: key, since: now, expires: expires, cleaning: true))
         return false
+    }
+
+    /// The cleanup of a released rental finished: lendable when `ok`, else dropped. Returns whether
+    /// the caller must destroy it (`true` only when it failed and was still idle here; one evicted,
+    /// drained or found dead meanwhile was destroyed by whoever took it out).
+    public mutating func cleaned(_ id: ID, ok: Bool) -> Bool {
+        guard let index = idle.firstIndex(where: { $0.id == id && $0.cleaning }) else { return false }
+        if ok {
+            idle[index].cleaning = false
+            return false
+        }
+        idle.remove(at: index)
+        return true
     }
 
     /// A creation failed, or a rental that was lent was destroyed: its slot is free.
@@ -109,7 +134,7 @@ public struct RentalPoolState<ID: Hashable & Sendable>: Sendable {
     }
 
     /// An idle rental found dead (its provider ended the agreement or the activity): drop it, so the
-    /// pool replaces it. `false` when it is no longer idle (lent meanwhile: the job's validation decides).
+    /// pool replaces it. `false` when it is no longer idle (lent meanwhile: the job's first batch decides).
     public mutating func lost(_ id: ID) -> Bool {
         guard let index = idle.firstIndex(where: { $0.id == id }) else { return false }
         idle.remove(at: index)

@@ -17,6 +17,11 @@ public enum StepScript {
     /// What the first use of an activity runs.
     public static let deployAndStart: [ExeScriptCommand] = [.deploy(), .start()]
 
+    /// Empties `/golem/work` (dot files too) between two jobs on one rental; never fails by itself.
+    public static let emptyWorkFolder = ExeScriptCommand.run(
+        entryPoint: "/bin/sh", args: ["-c", "rm -rf /golem/work/* /golem/work/.[!.]* /golem/work/..?* 2>/dev/null; exit 0"], capture: .whole
+    )
+
     /// The commands of one step. Uploads of more than ``uploadChunk`` base64 characters take several.
     public static func commands(for step: WorkStep) -> [ExeScriptCommand] {
         switch step {

@@ -10,9 +10,46 @@ import Testing
         var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 2))
         #expect(pool.acquire(key: "A", now: t0) == .create(evicting: []))
         #expect(pool.release("r1", key: "A", healthy: true, expires: far, now: t0) == false)
+        #expect(pool.cleaned("r1", ok: true) == false)
         #expect(pool.acquire(key: "B", now: t0) == .create(evicting: []))
         #expect(pool.acquire(key: "A", now: t0) == .reuse("r1"))
         #expect(pool.size == 2)
+    }
+
+    @Test func aKeptRentalIsLentOnlyAfterItsCleanupAndAJobWaitsForItRatherThanRenting() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 4))
+        _ = pool.acquire(key: "A", now: t0)
+        #expect(pool.release("r1", key: "A", healthy: true, expires: far, now: t0) == false)
+        #expect(pool.idle.map(\.cleaning) == [true])
+        // Below maxSize, yet the job waits: a cleanup is one batch, a new rental about a second.
+        #expect(pool.acquire(key: "A", now: t0) == .wait)
+        #expect(pool.acquire(key: "B", now: t0) == .create(evicting: []), "other requirements do not wait for it")
+        #expect(pool.cleaned("r1", ok: true) == false)
+        #expect(pool.acquire(key: "A", now: t0) == .reuse("r1"))
+        // Two waited for one cleaned rental: the second, finding none left, rents.
+        #expect(pool.acquire(key: "A", now: t0) == .create(evicting: []))
+    }
+
+    @Test func aRentalWhoseCleanupFailedIsDestroyedNotLent() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 1))
+        _ = pool.acquire(key: "A", now: t0)
+        _ = pool.release("r1", key: "A", healthy: true, expires: far, now: t0)
+        #expect(pool.cleaned("r1", ok: false) == true)
+        #expect(pool.idle.isEmpty)
+        #expect(pool.acquire(key: "A", now: t0) == .create(evicting: []))
+    }
+
+    @Test func aCleanupThatEndsAfterItsRentalWasTakenOutDestroysNothingTwice() {
+        var pool = RentalPoolState<String>(policy: RentalPoolPolicy(maxSize: 2, minSize: 0))
+        _ = pool.acquire(key: "A", now: t0)
+        _ = pool.acquire(key: "A", now: t0)
+        _ = pool.release("r1", key: "A", healthy: true, expires: far, now: t0)
+        _ = pool.release("r2", key: "A", healthy: true, expires: far, now: t0)
+        #expect(pool.lost("r1") == true)           // the idle check ended it meanwhile
+        #expect(pool.drain() == ["r2"])            // shutdown ended the other
+        #expect(pool.cleaned("r1", ok: false) == false)
+        #expect(pool.cleaned("r2", ok: true) == false)
+        #expect(pool.idle.isEmpty)
     }
 
     @Test func aFailedRentalIsDestroyedNotReused() {
@@ -27,7 +64,7 @@ import Testing
         _ = pool.acquire(key: "A", now: t0)
         #expect(pool.acquire(key: "B", now: t0) == .wait)
         _ = pool.release("r1", key: "A", healthy: true, expires: far, now: t0)
-        #expect(pool.acquire(key: "B", now: t0) == .create(evicting: ["r1"]))
+        #expect(pool.acquire(key: "B", now: t0) == .create(evicting: ["r1"]), "even while it is being cleaned")
         #expect(pool.size == 1)
     }
 
@@ -68,6 +105,7 @@ import Testing
         #expect(pool.release("r1", key: "A", healthy: true, expires: t0 + .seconds(100), now: t0) == true)
         _ = pool.acquire(key: "A", now: t0)
         #expect(pool.release("r2", key: "A", healthy: true, expires: t0 + .seconds(300), now: t0) == false)
+        _ = pool.cleaned("r2", ok: true)
         #expect(pool.acquire(key: "A", now: t0 + .seconds(200)) == .create(evicting: []))
         #expect(pool.evict(now: t0 + .seconds(200)) == ["r2"])
     }
