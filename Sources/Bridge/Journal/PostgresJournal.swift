@@ -143,9 +143,8 @@ public final class PostgresJournal: Sendable {
         try await timed {
             let rows = try await self.client.query(
                 "SELECT COALESCE(MAX(sequence), 0) + 1 FROM event WHERE job_id = \(jobId)", logger: self.logger
-            )
-            for try await next in rows.decode(Int.self) { return next }
-            return 1
+            ).collect()
+            return try rows.first?.decode(Int.self) ?? 1
         }
     }
 
@@ -196,18 +195,15 @@ public final class PostgresJournal: Sendable {
     public func markSuspended(jobIds: [String]) async throws {
         guard !jobIds.isEmpty else { return }
         try await timed {
-            try await self.client.query(
-                "UPDATE job SET suspensions = suspensions + 1 WHERE job_id = ANY(\(jobIds)) AND NOT ended",
-                logger: self.logger)
+            try await self.execute("UPDATE job SET suspensions = suspensions + 1 WHERE job_id = ANY(\(jobIds)) AND NOT ended")
         }
     }
 
     public func markPublished(eventIds: [String]) async throws {
         guard !eventIds.isEmpty else { return }
         try await timed {
-            try await self.client.query("UPDATE event SET published = true WHERE event_id = ANY(\(eventIds))", logger: self.logger)
-            try await self.client.query(
-                "UPDATE rejected_event SET published = true WHERE event_id = ANY(\(eventIds))", logger: self.logger)
+            try await self.execute("UPDATE event SET published = true WHERE event_id = ANY(\(eventIds))")
+            try await self.execute("UPDATE rejected_event SET published = true WHERE event_id = ANY(\(eventIds))")
         }
     }
 
@@ -270,11 +266,11 @@ public final class PostgresJournal: Sendable {
 
     public func rememberCancel(jobId: String, reason: String?, now: Date) async throws {
         try await timed {
-            try await self.client.query(
+            try await self.execute(
                 """
                 INSERT INTO cancel_mark (job_id, reason, created_at) VALUES (\(jobId), \(reason), \(now.timeIntervalSince1970))
                 ON CONFLICT (job_id) DO NOTHING
-                """, logger: self.logger)
+                """)
         }
     }
 
@@ -328,8 +324,7 @@ public final class PostgresJournal: Sendable {
     /// suspended them) instead of after the lease.
     public func releaseLeases() async throws {
         try await timed {
-            try await self.client.query(
-                "UPDATE job SET lease_expires = now() WHERE owner = \(self.owner) AND NOT ended", logger: self.logger)
+            try await self.execute("UPDATE job SET lease_expires = now() WHERE owner = \(self.owner) AND NOT ended")
         }
     }
 
@@ -379,6 +374,12 @@ public final class PostgresJournal: Sendable {
             }
             return value
         }
+    }
+
+    /// Runs a statement whose rows are not needed, reading its answer to the end (which returns the
+    /// pool's connection).
+    private func execute(_ query: PostgresQuery) async throws {
+        _ = try await client.query(query, logger: logger).collect()
     }
 
     private func transaction<T: Sendable>(
