@@ -4,6 +4,7 @@ import JSONModel
 import Logging
 import PostgresNIO
 import Resilience
+import Synchronization
 
 /// The journal N bridges share: the same tables and guarantees as ``Journal`` (SQLite), on one
 /// PostgreSQL database, plus an owner and a lease per unfinished job.
@@ -360,19 +361,26 @@ public final class PostgresJournal: Sendable {
     // MARK: Internals
 
     /// Runs `body`, failing with ``JournalError`` when it takes longer than ``operationTimeout``.
+    ///
+    /// The answer comes within the bound even when `body` does not stop when cancelled: a query
+    /// sent on a connection the server dropped while shutting down was seen to wait for minutes
+    /// (e2e `test_postgres_restart_under_load…`). So `body` runs in its own task, cancelled and left
+    /// to finish on its own when time is up, instead of in a task group that would wait for it.
     private func timed<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let limit = operationTimeout
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+        let race = Race<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                race.begin(
+                    continuation,
+                    work: Task { race.finish(with: await Result { try await body() }) },
+                    timer: Task {
+                        try await Task.sleep(for: limit)
+                        race.finish(with: .failure(JournalError("the PostgreSQL journal did not answer within \(limit)")))
+                    })
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw JournalError("the PostgreSQL journal did not answer within \(limit)")
-            }
-            return value
+        } onCancel: {
+            race.finish(with: .failure(CancellationError()))
         }
     }
 
@@ -505,6 +513,49 @@ public final class PostgresJournal: Sendable {
         """,
         "CREATE INDEX IF NOT EXISTS rejected_event_rejection ON rejected_event (rejection)",
     ]
+}
+
+/// The first of an operation's answer, its deadline and its caller's cancellation: resumes the caller
+/// once, and cancels the work and the timer that lost.
+private final class Race<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var tasks: [Task<Void, any Error>] = []
+        var outcome: Result<T, any Error>?
+    }
+    private let state = Mutex(State())
+
+    func begin(_ continuation: CheckedContinuation<T, any Error>, work: Task<Void, any Error>, timer: Task<Void, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { state in
+            state.tasks = [work, timer]
+            if let outcome = state.outcome { return outcome }
+            state.continuation = continuation
+            return nil
+        }
+        if let early {
+            work.cancel()
+            timer.cancel()
+            continuation.resume(with: early)
+        }
+    }
+
+    func finish(with outcome: Result<T, any Error>) {
+        let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<T, any Error>?, [Task<Void, any Error>]) in
+            guard state.outcome == nil else { return (nil, []) }
+            state.outcome = outcome
+            defer { state.continuation = nil }
+            return (state.continuation, state.tasks)
+        }
+        for task in tasks { task.cancel() }
+        continuation?.resume(with: outcome)
+    }
+}
+
+extension Result where Failure == any Error {
+    /// The result of an async throwing closure.
+    init(_ body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
 }
 
 /// What a heartbeat tells the owner: the unfinished jobs it still owns, and cancels among them.

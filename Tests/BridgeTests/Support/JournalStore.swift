@@ -54,7 +54,8 @@ final class JournalStore: Sendable {
     func openPostgres(owner: String = "bridge-a") async throws -> PostgresJournal {
         let journal = try PostgresJournal(
             url: "\(Self.postgresURL)?sslmode=disable&schema=\(schema)", owner: owner,
-            logger: Logger(label: "journal-tests")
+            // Not the bridge's 5 s: on a loaded 2-core machine a test's burst of connections may take longer.
+            operationTimeout: .seconds(60), logger: Logger(label: "journal-tests")
         )
         pools.withLock { $0.append(Task { await journal.run() }) }
         try await journal.migrate()
