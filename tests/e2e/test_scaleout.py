@@ -4,6 +4,7 @@ Real broker, real PostgreSQL (scripts/postgres start), real binaries, pika as th
 gets its own topology prefix and its own schema in the database, with a short lease (3 s, so a
 heartbeat every second) where a take-over is part of the test.
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -47,6 +48,19 @@ def start_bridges(tmp_path, prefix, journal, count, **kwargs):
     return bridges
 
 
+@contextlib.contextmanager
+def serving(tmp_path, prefix, journal, count, **kwargs):
+    """`count` bridges on one journal and a client following every job; all stopped afterwards."""
+    bridges = start_bridges(tmp_path, prefix, journal, count, **kwargs)
+    client = Client(prefix)
+    try:
+        client.follow("job.*.*")
+        yield bridges, client
+    finally:
+        client.close()
+        stop_all(bridges)
+
+
 def stop_all(bridges):
     for bridge in bridges:
         try:
@@ -83,10 +97,7 @@ def wait_for(predicate, timeout, what):
 
 
 def test_same_job_id_submitted_to_every_bridge_runs_once(tmp_path, prefix, journal):
-    bridges = start_bridges(tmp_path, prefix, journal, 3, concurrency=2)
-    client = Client(prefix)
-    try:
-        client.follow("job.*.*")
+    with serving(tmp_path, prefix, journal, 3, concurrency=2) as (bridges, client):
         ids = [f"d{i}-{uuid.uuid4().hex[:6]}" for i in range(12)]
         # Each ID three times in a row: with prefetch 2 on three bridges, the copies land on different
         # bridges at once, which the journal's atomic accept must settle.
@@ -101,17 +112,11 @@ def test_same_job_id_submitted_to_every_bridge_runs_once(tmp_path, prefix, journ
             kinds = assert_one_outcome(jobs[job_id], "success")
             assert kinds.count("created") == 1 and kinds.count("started") == 1, (job_id, kinds)
             assert len({e["source"] for e in jobs[job_id]}) == 1, (job_id, [e["source"] for e in jobs[job_id]])
-    finally:
-        client.close()
-        stop_all(bridges)
 
 
 def test_status_through_either_bridge_gets_one_correct_reply(tmp_path, prefix, journal):
-    bridges = start_bridges(tmp_path, prefix, journal, 2)
-    client = Client(prefix)
-    try:
+    with serving(tmp_path, prefix, journal, 2) as (bridges, client):
         job_id = f"s-{uuid.uuid4().hex[:8]}"
-        client.follow(f"job.{job_id}.*")
         client.submit(job(job_id, {"run": "echo status"}))
         client.events(until_ended=[job_id], timeout=60)
         # The shared status queue hands each request to one bridge; whichever, the answer is the journal's.
@@ -151,17 +156,11 @@ def test_status_through_either_bridge_gets_one_correct_reply(tmp_path, prefix, j
             assert snapshot["jobId"] == job_id and snapshot["state"] == "done", snapshot
             assert snapshot["result"]["output"] == "status\n", snapshot
         assert [s["state"] for s in by_cid[unknown_cid]] == ["unknown"]
-    finally:
-        client.close()
-        stop_all(bridges)
 
 
 def test_cancel_heard_only_by_another_bridge_reaches_the_job(tmp_path, prefix, journal):
-    bridges = start_bridges(tmp_path, prefix, journal, 2)
-    client = Client(prefix)
-    try:
+    with serving(tmp_path, prefix, journal, 2) as (bridges, client):
         job_id = f"c-{uuid.uuid4().hex[:8]}"
-        client.follow(f"job.{job_id}.*")
         client.submit(job(job_id, {"run": "sleep 60"}))
         started = [e for e in client.events(timeout=30, count=2) if e["data"]["event"] == "started"]
         assert started, "the job did not start"
@@ -188,9 +187,6 @@ def test_cancel_heard_only_by_another_bridge_reaches_the_job(tmp_path, prefix, j
         kinds = [e["data"]["event"] for e in events]
         assert kinds[-2:] == ["canceled", "ended"], kinds
         assert time.time() - sent < 15, "the cancel took longer than the lease bound"
-    finally:
-        client.close()
-        stop_all(bridges)
 
 
 def test_kill_9_of_a_bridge_mid_job_leaves_its_jobs_to_another(tmp_path, prefix, journal):

@@ -494,6 +494,8 @@ public final class PostgresJournal: Sendable {
             created_at DOUBLE PRECISION NOT NULL
         )
         """,
+        // `event`'s columns again on purpose, as in ``Journal``: a rejected request is not a job, and a
+        // `job` row (which `event` needs) would make its ID known and refuse a later valid request.
         """
         CREATE TABLE IF NOT EXISTS rejected_event (
             event_id TEXT PRIMARY KEY,
