@@ -5,6 +5,7 @@ gets its own topology prefix and its own schema in the database, with a short le
 heartbeat every second) where a take-over is part of the test.
 """
 import contextlib
+from datetime import datetime
 import json
 import os
 import subprocess
@@ -206,12 +207,17 @@ def test_kill_9_of_a_bridge_mid_job_leaves_its_jobs_to_another(tmp_path, prefix,
 
         wait_for(all_started, 30, "every job started on the first bridge")
         bridges += start_bridges(tmp_path, prefix, journal, 1, concurrency=4)
+        killed_at = time.time()
         first.kill9()
         events = seen + client.events(until_ended=ids, timeout=60)
         time.sleep(1.0)
         events += client.events(timeout=1, count=10**6)  # stragglers: never a second outcome
         jobs = unique_by_job(events)
         second = f"golem-bridge://{bridges[1].instance}"
+        restarts = [datetime.fromisoformat(e["time"].replace("Z", "+00:00")).timestamp() for e in events
+                    if e["data"]["event"] == "started" and e["source"] == second]
+        # A figure for the README's bound (lease + lease/3), not asserted: `pytest -s` shows it.
+        print(f"\ntake-over: first job restarted {min(restarts) - killed_at:.2f} s after kill -9 (lease 3 s)")
         for job_id in ids:
             kinds = assert_one_outcome(jobs[job_id], "success")
             assert kinds.count("started") == 2, (job_id, kinds)
