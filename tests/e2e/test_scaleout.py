@@ -246,6 +246,8 @@ def test_postgres_restart_under_load_stops_intake_then_loses_nothing(tmp_path, p
     for port in ports:
         bridges += start_bridges(tmp_path, prefix, journal, 1, concurrency=3,
                                  extra=["--metrics-address", f"127.0.0.1:{port}"])
+        # Ready once it consumes with its journal open (the queue's consumer count is the first's).
+        wait_for(lambda: healthz(port) == 200, 60, f"readiness on :{port}")
     client = Client(prefix)
     try:
         client.follow("job.*.*")

@@ -31,6 +31,7 @@ public final class PostgresJournal: Sendable {
     public let operationTimeout: Duration
     private let client: PostgresClient
     private let schema: String
+    private let settings: PostgresURL
     private let logger: Logger
 
     /// - Parameters:
@@ -45,10 +46,8 @@ public final class PostgresJournal: Sendable {
         self.operationTimeout = operationTimeout
         self.schema = settings.schema
         self.logger = logger
-        var configuration = PostgresClient.Configuration(
-            host: settings.host, port: settings.port, username: settings.user, password: settings.password,
-            database: settings.database, tls: settings.tls
-        )
+        self.settings = settings
+        var configuration = settings.clientConfiguration
         configuration.options.additionalStartupParameters = [("search_path", settings.schema)]
         configuration.options.connectTimeout = operationTimeout
         configuration.options.maximumConnections = 16
@@ -70,7 +69,20 @@ public final class PostgresJournal: Sendable {
 
     /// Creates the schema and tables if missing; bridges starting together take turns (an advisory
     /// lock), so each finds them complete.
+    /// Connects once (so a wrong password or database is told as such, not as a timeout of the pool,
+    /// which keeps retrying), then creates the tables.
     public func migrate() async throws {
+        let settings = self.settings
+        let logger = self.logger
+        try await timed {
+            do {
+                let connection = try await PostgresConnection.connect(
+                    configuration: try settings.connectionConfiguration(), id: 0, logger: logger)
+                try await connection.close()
+            } catch {
+                throw JournalError("cannot connect to the PostgreSQL journal \(settings.redacted): \(Self.describe(error))")
+            }
+        }
         try await timed { try await self.createTables() }
     }
 
@@ -373,7 +385,13 @@ public final class PostgresJournal: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 race.begin(
                     continuation,
-                    work: Task { race.finish(with: await Result { try await body() }) },
+                    work: Task {
+                        race.finish(with: await Result {
+                            do { return try await body() } catch let error as PSQLError {
+                                throw JournalError("PostgreSQL: \(Self.describe(error))")
+                            }
+                        })
+                    },
                     timer: Task {
                         try await Task.sleep(for: limit)
                         race.finish(with: .failure(JournalError("the PostgreSQL journal did not answer within \(limit)")))
@@ -409,6 +427,17 @@ public final class PostgresJournal: Sendable {
 
     private func fetchJob(_ jobId: String) async throws -> JobRecord? {
         try await client.query("SELECT * FROM job WHERE job_id = \(jobId)", logger: logger).collect().first.map(Self.record)
+    }
+
+    /// postgres-nio's errors print a placeholder (its care not to leak a query's data); this names
+    /// the code, the server's message and the cause, none of which holds the password.
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? JournalError { return error.message }
+        guard let error = error as? PSQLError else { return "\(error)" }
+        var text = "\(error.code)"
+        if let message = error.serverInfo?[.message] { text += ": \(message)" }
+        if let underlying = error.underlying { text += " (\(underlying))" }
+        return text
     }
 
     private static func record(_ row: PostgresRow) throws -> JobRecord {

@@ -10,7 +10,7 @@ struct PostgresURL: Sendable {
     var user: String
     var password: String?
     var database: String
-    var tls: PostgresClient.Configuration.TLS
+    var sslMode: SSLMode
     var schema: String
     var lease: Duration
     /// The URL without its password, for logs.
@@ -29,19 +29,17 @@ struct PostgresURL: Sendable {
         self.user = user
         self.password = url.password
         self.database = database
-        self.tls = .prefer(.makeClientConfiguration())
+        self.sslMode = .prefer
         self.schema = "public"
         self.lease = .seconds(30)
         for item in url.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name {
             case "sslmode":
-                switch value {
-                case "disable": tls = .disable
-                case "prefer": tls = .prefer(.makeClientConfiguration())
-                case "require": tls = .require(.makeClientConfiguration())
-                default: throw JournalError("sslmode must be disable, prefer or require, not \(value)")
+                guard let mode = SSLMode(rawValue: value) else {
+                    throw JournalError("sslmode must be disable, prefer or require, not \(value)")
                 }
+                sslMode = mode
             case "schema":
                 guard value.range(of: "^[a-z_][a-z0-9_]{0,62}$", options: .regularExpression) != nil else {
                     throw JournalError("schema must be a plain lower-case name (a-z, 0-9, _), not \(value)")
@@ -59,6 +57,33 @@ struct PostgresURL: Sendable {
         var shown = url
         if shown.password != nil { shown.password = "***" }
         redacted = shown.string ?? "postgres://\(host)"
+    }
+
+    /// libpq's names for the three TLS modes postgres-nio has.
+    enum SSLMode: String, Sendable {
+        case disable, prefer, require
+    }
+
+    /// The connection pool's settings.
+    var clientConfiguration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = switch sslMode {
+        case .disable: .disable
+        case .prefer: .prefer(.makeClientConfiguration())
+        case .require: .require(.makeClientConfiguration())
+        }
+        return PostgresClient.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
+    /// One connection's settings, for the check at start.
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = switch sslMode {
+        case .disable: .disable
+        case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 
     /// Whether `text` names a PostgreSQL journal rather than a SQLite file.
