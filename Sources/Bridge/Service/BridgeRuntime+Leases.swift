@@ -10,29 +10,30 @@ extension BridgeRuntime {
     func keepLeases() async {
         guard journal.isShared else { return }
         while !Task.isCancelled {
-            // The jobs held before the renewal: one accepted after it is owned, but not in its answer.
-            let held = await engine.allJobs.filter { !$0.isFinished }
-            do {
-                let renewal = try await journal.renewLeases()
-                journalHealth.answered()
-                for mark in renewal.cancels {
-                    if let job = held.first(where: { $0.id == mark.jobId }) {
-                        job.cancel(reason: mark.reason ?? "canceled")
-                    }
-                }
-                for job in held where !renewal.owned.contains(job.id) {
-                    var jobLogger = logger
-                    jobLogger[metadataKey: "job.id"] = "\(job.id)"
-                    jobLogger.warning("another bridge took the job over (this bridge's lease expired): stopping it here")
-                    job.cancel(reason: "taken over by another bridge")
-                }
-            } catch is CancellationError {
-                return
-            } catch {
-                journalHealth.failed()
-                logger.error("lease renewal failed", metadata: ["error": "\(error)"])
-            }
+            await renewLeases()
             try? await clock.sleep(for: journal.heartbeat)
+        }
+    }
+
+    /// One heartbeat of ``keepLeases()``.
+    func renewLeases() async {
+        // The jobs held before the renewal: one accepted after it is owned, but not in its answer.
+        let held = await engine.allJobs.filter { !$0.isFinished }
+        let renewal: LeaseRenewal
+        do { renewal = try await journal.renewLeases() } catch is CancellationError { return } catch {
+            journalHealth.failed()
+            logger.error("lease renewal failed", metadata: ["error": "\(error)"])
+            return
+        }
+        journalHealth.answered()
+        for mark in renewal.cancels {
+            if let job = held.first(where: { $0.id == mark.jobId }) { job.cancel(reason: mark.reason ?? "canceled") }
+        }
+        for job in held where !renewal.owned.contains(job.id) {
+            var jobLogger = logger
+            jobLogger[metadataKey: "job.id"] = "\(job.id)"
+            jobLogger.warning("another bridge took the job over (this bridge's lease expired): stopping it here")
+            job.cancel(reason: "taken over by another bridge")
         }
     }
 
@@ -43,22 +44,26 @@ extension BridgeRuntime {
         guard journal.isShared else { return }
         while !Task.isCancelled && inFlight.phase == .running {
             try? await clock.sleep(for: journal.heartbeat)
-            let records: [JobRecord]
-            do { records = try await journal.claimUnfinished(includingOwn: false) } catch is CancellationError { return } catch {
-                logger.error("journal read failed: expired leases not taken over", metadata: ["error": "\(error)"])
-                continue
-            }
-            // A job this bridge still runs came back only because its own renewal was late.
-            var claimed: [JobRecord] = []
-            for record in records where await engine.job(id: record.jobId) == nil { claimed.append(record) }
-            guard !claimed.isEmpty else { continue }
-            logger.info("taking over jobs whose lease expired", metadata: ["jobs": "\(claimed.count)"])
-            let ids = Set(claimed.map(\.jobId))
-            await republishUnpublished(only: ids)
-            for record in claimed {
-                guard inFlight.phase == .running else { return }
-                await resume(record)
-            }
+            await takeOverOnce()
+        }
+    }
+
+    /// One round of ``takeOverExpired()``.
+    func takeOverOnce() async {
+        let records: [JobRecord]
+        do { records = try await journal.claimUnfinished(includingOwn: false) } catch is CancellationError { return } catch {
+            logger.error("journal read failed: expired leases not taken over", metadata: ["error": "\(error)"])
+            return
+        }
+        // A job this bridge still runs came back only because its own renewal was late.
+        var claimed: [JobRecord] = []
+        for record in records where await engine.job(id: record.jobId) == nil { claimed.append(record) }
+        guard !claimed.isEmpty else { return }
+        logger.info("taking over jobs whose lease expired", metadata: ["jobs": "\(claimed.count)"])
+        await republishUnpublished(only: Set(claimed.map(\.jobId)))
+        for record in claimed {
+            guard inFlight.phase == .running else { return }
+            await resume(record)
         }
     }
 }
