@@ -86,7 +86,10 @@ struct Serve: AsyncParsableCommand {
             workRoot: try sources.value(table.workRoot, flag: workRoot)
                 ?? (environment["TMPDIR"] ?? "/tmp") + "/golem-bridge-work",
             golem: backend == .golem
-                ? try golem.configuration(sources: sources, concurrency: concurrency, journalPath: bridge.journalPath)
+                ? try golem.configuration(
+                    sources: sources, concurrency: concurrency,
+                    // The rentals are this bridge's own: beside a shared journal, a file named after it.
+                    journalPath: bridge.journalIsShared ? "golem-bridge-\(instance).sqlite" : bridge.journalPath)
                 : nil,
             metricsAddress: try sources.value(table.metricsAddress, flag: metricsAddress) { try $0.map(MetricsAddress.init(parsing:)) }
         )

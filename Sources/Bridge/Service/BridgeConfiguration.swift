@@ -53,9 +53,12 @@ public struct BridgeConfiguration: Sendable {
         self.maxRequestBytes = maxRequestBytes
     }
 
+    /// Whether ``journalPath`` names the PostgreSQL journal N bridges share (not a SQLite file).
+    public var journalIsShared: Bool { PostgresURL.isPostgres(journalPath) }
+
     /// ``journalPath`` without a password, for logs.
     public var redactedJournal: String {
-        guard PostgresURL.isPostgres(journalPath) else { return journalPath }
+        guard journalIsShared else { return journalPath }
         return (try? PostgresURL(journalPath).redacted) ?? "postgres://(unreadable URL)"
     }
 

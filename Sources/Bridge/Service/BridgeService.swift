@@ -64,7 +64,7 @@ public final class BridgeService: Service {
     /// `--journal`: a `postgres://` URL is the journal N bridges share; anything else a SQLite file.
     private func openJournal() async throws -> any JobJournal {
         let location = configuration.journalPath
-        if PostgresURL.isPostgres(location) {
+        if configuration.journalIsShared {
             return try PostgresJournal(url: location, owner: configuration.instanceName, logger: logger)
         }
         // Opening SQLite (and migrating) blocks: on the blocking pool, like all file work.
