@@ -37,6 +37,11 @@ let package = Package(
         // Already in the graph through swift-nio-extras (AsyncHTTPClient, Hummingbird); the Bridge
         // takes SHA-256 from it (a rejected request's key and event ids). The version resolved there.
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
+        // The shared journal of N bridges (`--journal postgres://…`): async NIO, nothing blocks the pool.
+        .package(url: "https://github.com/vapor/postgres-nio", exact: "1.33.2"),
+        // Already in the graph through AsyncHTTPClient and postgres-nio; the PostgreSQL journal's
+        // `sslmode=require` takes its client configuration from it. The version resolved there.
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -158,6 +163,8 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

@@ -69,7 +69,7 @@ public struct GolemSettings: SettingsTable {
     )
     public let golemState = Setting<String?>(
         "golem-state", "SQLite file recording rented agreements and activities for crash recovery.",
-        type: .text, defaultNote: "the journal's path + .golem"
+        type: .text, defaultNote: "the journal's path + .golem; beside a postgres:// journal, golem-bridge-<instance>.sqlite.golem"
     )
 
     public init() {}

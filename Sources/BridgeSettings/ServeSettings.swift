@@ -31,8 +31,9 @@ public struct ServeSettings: SettingsTable {
         type: .oneOf, default: .local
     )
     public let journal = Setting<String>(
-        "journal", "SQLite journal file: jobs, events sent, cancel marks. Bridges on one host may share it.",
-        type: .text, default: "golem-bridge.sqlite"
+        "journal",
+        "Where jobs, events sent and cancel marks are kept: a SQLite file (bridges on one host may share it), or postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…&schema=…&lease=SECONDS] for N bridges on any hosts (README \"Scaling out\"). The password is never logged.",
+        type: .text, default: "golem-bridge.sqlite", isSecret: true
     )
     public let concurrency = Setting<Int?>(
         "concurrency", "Jobs run at once.", type: .integer(1...10_000), defaultNote: "the number of cores"

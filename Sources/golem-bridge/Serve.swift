@@ -106,7 +106,10 @@ struct Serve: AsyncParsableCommand {
             workRoot: try sources.value(table.workRoot, flag: workRoot)
                 ?? (environment["TMPDIR"] ?? "/tmp") + "/golem-bridge-work",
             golem: backend == .golem
-                ? try golem.configuration(sources: sources, concurrency: concurrency, journalPath: bridge.journalPath)
+                ? try golem.configuration(
+                    sources: sources, concurrency: concurrency,
+                    // The rentals are this bridge's own: beside a shared journal, a file named after it.
+                    journalPath: bridge.journalIsShared ? "golem-bridge-\(instance).sqlite" : bridge.journalPath)
                 : nil,
             httpAddress: httpAddress,
             dashboardToken: try Self.dashboardToken(sources: sources, flag: dashboardToken, fileFlag: dashboardTokenFile),

@@ -41,6 +41,7 @@ class Bridge:
         self.concurrency = concurrency
         self.grace = grace
         self.extra = list(extra)
+        self.instance = f"test-{uuid.uuid4().hex[:8]}"
         self.proc = None
 
     def start(self):
@@ -48,7 +49,7 @@ class Bridge:
         self.proc = subprocess.Popen(
             [bridge_binary(), "serve", "--prefix", self.prefix, "--journal", self.journal,
              "--concurrency", str(self.concurrency), "--work-root", self.work_root,
-             "--shutdown-grace", str(self.grace), "--instance-name", f"test-{uuid.uuid4().hex[:8]}",
+             "--shutdown-grace", str(self.grace), "--instance-name", self.instance,
              *self.extra],
             stdout=self.log, stderr=self.log,
         )

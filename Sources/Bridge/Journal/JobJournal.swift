@@ -1,10 +1,11 @@
 import Foundation
 import GolemJobs
 
-/// The journal operations the bridge's runtime uses; ``Journal`` (SQLite) is the one the service uses.
-/// A protocol so unit tests can put a failing journal in its place.
+/// The journal operations the bridge's runtime uses: ``Journal`` (SQLite, one bridge or one host) and
+/// ``PostgresJournal`` (N bridges on any hosts) behind one protocol, and a failing journal in unit tests.
 protocol JobJournal: Sendable {
     func accept(jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date) async throws -> Journal.Acceptance
+    func job(jobId: String) async throws -> JobRecord?
     func unfinishedJobs() async throws -> [JobRecord]
     func snapshot(jobId: String) async throws -> JobSnapshot?
     func nextSequence(jobId: String) async throws -> Int
@@ -19,6 +20,40 @@ protocol JobJournal: Sendable {
     func rememberCancel(jobId: String, reason: String?, now: Date) async throws
     func cancelMark(jobId: String) async throws -> CancelMark?
     func prune(finishedBefore: Date) async throws -> Int
+
+    // Sharing jobs between bridges (the defaults: a journal only this bridge resumes from).
+
+    /// Whether other bridges share the jobs: then each job has an owner and a lease, the runtime
+    /// renews its leases every ``heartbeat`` and takes over expired ones.
+    var isShared: Bool { get }
+    /// How often the runtime renews its leases and looks for expired ones.
+    var heartbeat: Duration { get }
+    /// The unfinished jobs this bridge is to resume now, as its own (see ``PostgresJournal``).
+    func claimUnfinished(includingOwn: Bool) async throws -> [JobRecord]
+    func renewLeases() async throws -> LeaseRenewal
+    func releaseLeases() async throws
+    /// Runs what the journal needs while the bridge runs (a connection pool), until cancelled.
+    func run() async
+    /// Called once ``run()`` runs, before the bridge takes work (PostgreSQL: create the tables).
+    func prepare() async throws
+}
+
+extension JobJournal {
+    var isShared: Bool { false }
+    var heartbeat: Duration { .seconds(3600) }
+    /// Every unfinished job: one bridge owns them all.
+    func claimUnfinished(includingOwn: Bool) async throws -> [JobRecord] { try await unfinishedJobs() }
+    func renewLeases() async throws -> LeaseRenewal { LeaseRenewal(owned: [], cancels: []) }
+    func releaseLeases() async throws {}
+    func run() async {}
+    func prepare() async throws {}
 }
 
 extension Journal: JobJournal {}
+
+extension PostgresJournal: JobJournal {
+    var isShared: Bool { true }
+    /// A third of the lease: two heartbeats may fail before another bridge can take the jobs.
+    var heartbeat: Duration { lease / 3 }
+    func prepare() async throws { try await migrate() }
+}

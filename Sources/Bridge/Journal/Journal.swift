@@ -307,17 +307,24 @@ public final class Journal: Sendable {
         }
     }
 
-    private static func headersJSON(_ headers: [String: String]) -> [UInt8] {
+    /// An event's headers as journaled (both journals): a JSON object of strings, keys sorted.
+    static func headersJSON(_ headers: [String: String]) -> [UInt8] {
         JSONValue.object(headers.sorted(by: { $0.key < $1.key }).map { JSONMember($0.key, .string($0.value)) }).encoded()
+    }
+
+    /// The headers ``headersJSON(_:)`` wrote.
+    static func headers(fromJSON bytes: [UInt8]) -> [String: String] {
+        var headers: [String: String] = [:]
+        if case .object(let members)? = try? JSONValue.parse(bytes) {
+            for m in members { if let s = m.value.string { headers[m.key] = s } }
+        }
+        return headers
     }
 
     /// An event row with its job's `replyTo` and `correlationId`.
     private static func storedEvent(_ row: Row) throws -> StoredEvent {
         let headersData: Data = row["headers"]
-        var headers: [String: String] = [:]
-        if case .object(let members)? = try? JSONValue.parse(Array(headersData)) {
-            for m in members { if let s = m.value.string { headers[m.key] = s } }
-        }
+        let headers = headers(fromJSON: Array(headersData))
         let kindName: String = row["kind"]
         guard let kind = JobEvent.Kind(rawValue: kindName) else {
             throw JournalError("the journal holds an event of unknown kind \(kindName)")

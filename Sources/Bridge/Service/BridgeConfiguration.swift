@@ -15,7 +15,8 @@ public struct BridgeConfiguration: Sendable {
     /// How many accepted jobs may wait for a slot beyond `concurrency`; past that, requests stay in the
     /// broker's queue (where other bridges can take them) and the bridge's memory stays flat.
     public var backlog: Int
-    /// SQLite file of the journal. Bridges on one host may share it.
+    /// SQLite file of the journal (bridges on one host may share it), or a `postgres://` URL of the
+    /// journal N bridges on any hosts share (``PostgresJournal``).
     public var journalPath: String
     /// On SIGTERM/SIGINT, how long running jobs may take to finish before they are stopped and left to
     /// be resumed by the next start.
@@ -50,6 +51,15 @@ public struct BridgeConfiguration: Sendable {
         self.retention = retention
         self.intakeWait = intakeWait
         self.maxRequestBytes = maxRequestBytes
+    }
+
+    /// Whether ``journalPath`` names the PostgreSQL journal N bridges share (not a SQLite file).
+    public var journalIsShared: Bool { PostgresURL.isPostgres(journalPath) }
+
+    /// ``journalPath`` without a password, for logs.
+    public var redactedJournal: String {
+        guard journalIsShared else { return journalPath }
+        return (try? PostgresURL(journalPath).redacted) ?? "postgres://(unreadable URL)"
     }
 
     /// `<hostname>-<pid>`: unique per process on a host.

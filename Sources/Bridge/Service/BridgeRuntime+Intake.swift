@@ -30,8 +30,10 @@ extension BridgeRuntime {
                 jobId: jobId, request: delivery.body, replyTo: delivery.properties.replyTo,
                 correlationId: delivery.properties.correlationId, now: now()
             )
+            journalHealth.answered()
         } catch {
             // Without a journal entry the job must not run: the broker keeps the request.
+            journalHealth.failed()
             jobLogger.error("journal write failed: request requeued", metadata: ["error": "\(error)"])
             gate.release()
             consumer.nack(delivery.deliveryTag, requeue: true)

@@ -33,11 +33,13 @@ final class BridgeRuntime: Sendable {
     let marks: PublishedMarks
     /// Told every event once it is journaled (the dashboard); must return at once.
     let observer: JobEventObserver?
+    /// Whether the journal answers: readiness, and no intake while it does not.
+    let journalHealth: JournalHealth
 
     init(
         configuration: BridgeConfiguration, names: ContractNames, source: String, journal: any JobJournal,
         engine: JobEngine, publisher: any EventPublishing, clock: any Clock<Duration> = ContinuousClock(),
-        now: @escaping @Sendable () -> Date = { Date() }, metrics: BridgeMetrics, observer: JobEventObserver? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }, metrics: BridgeMetrics, observer: JobEventObserver? = nil, journalHealth: JournalHealth = JournalHealth(),
         logger: Logger
     ) {
         self.observer = observer
@@ -51,6 +53,7 @@ final class BridgeRuntime: Sendable {
         self.now = now
         self.logger = logger
         self.metrics = metrics
+        self.journalHealth = journalHealth
         self.marks = PublishedMarks(journal: journal, clock: clock, logger: logger)
         self.gate = IntakeGate(permits: max(1, configuration.concurrency + configuration.backlog), clock: clock)
         var limits = RequestLimits()
@@ -135,20 +138,43 @@ final class BridgeRuntime: Sendable {
 
     /// Journals one event, publishes it (to the events exchange and the request's reply_to) until the
     /// broker confirms, then marks it published. If the bridge stops first, the next start republishes
-    /// it with the same CloudEvent id.
+    /// it with the same CloudEvent id. A journal that fails is retried with backoff, with the same
+    /// event id (a write that landed but was not answered is not doubled), until it works or the
+    /// bridge stops; an event of a job another bridge took over is dropped (that bridge has it now).
     func emit(_ event: JobEvent, sequence knownSequence: Int? = nil, context: EventContext, logger: Logger) async {
-        let envelope: EventEnvelope
-        do {
-            let sequence: Int
-            if let knownSequence { sequence = knownSequence } else { sequence = try await journal.nextSequence(jobId: context.jobId) }
-            envelope = EventCodec.encode(
-                event, id: UUID().uuidString.lowercased(), sequence: sequence, source: source, labels: context.labels
-            )
-            try await journal.append(event: event, envelope: envelope, sequence: sequence)
-        } catch {
-            logger.critical("journal write failed; event not sent", metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)"])
-            return
+        var encoded: (envelope: EventEnvelope, sequence: Int)?
+        var pauses = Backoff(initial: .milliseconds(200), maximum: .seconds(5)).pauses()
+        while true {
+            do {
+                if encoded == nil {
+                    let sequence: Int
+                    if let knownSequence { sequence = knownSequence } else { sequence = try await journal.nextSequence(jobId: context.jobId) }
+                    let envelope = EventCodec.encode(
+                        event, id: UUID().uuidString.lowercased(), sequence: sequence, source: source, labels: context.labels
+                    )
+                    encoded = (envelope, sequence)
+                }
+                guard let (envelope, sequence) = encoded else { return }
+                try await journal.append(event: event, envelope: envelope, sequence: sequence)
+                journalHealth.answered()
+                break
+            } catch let lost as LeaseLost {
+                logger.warning("event not journaled: \(lost)", metadata: ["event": "\(event.kind.rawValue)"])
+                return
+            } catch {
+                journalHealth.failed()
+                if Task.isCancelled {
+                    logger.critical("journal write failed; event not sent", metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)"])
+                    return
+                }
+                let pause = pauses.next()
+                logger.error(
+                    "journal write failed; retrying",
+                    metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)", "retry_in": "\(pause)"])
+                try? await clock.sleep(for: pause)
+            }
         }
+        guard let envelope = encoded?.envelope else { return }
         observer?(event, context.labels)
         // Counted once journaled: the journal keeps a job to one outcome and one `ended`.
         if event.kind.isTerminalOutcome { metrics.jobEnded(event) }

@@ -48,16 +48,38 @@ public final class BridgeService: Service {
     }
 
     /// True while the bridge takes job requests: its consumer of the submit queue is consuming (not
-    /// before it connected, during a reconnect, or after shutdown began).
-    public var isConsuming: Bool { submitConsumer.withLock { $0?.isConsuming ?? false } }
+    /// before it connected, during a reconnect, or after shutdown began) and its journal answers.
+    public var isConsuming: Bool {
+        submitConsumer.withLock { $0?.isConsuming ?? false } && journalHealth.isAvailable
+    }
+    private let journalHealth = JournalHealth()
 
     /// The publisher of the current run, `nil` outside `run()`.
     var controlPublisherNow: AMQPPublisher? { controlPublisher.withLock { $0 } }
 
     public func run() async throws {
+        let journal = try await openJournal()
+        // The journal's own work (PostgreSQL's connection pool) runs around the whole service, so it
+        // outlives the drain, which still journals.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await journal.run() }
+            defer { group.cancelAll() }
+            try await journal.prepare()
+            try await serve(journal: journal)
+        }
+    }
+
+    /// `--journal`: a `postgres://` URL is the journal N bridges share; anything else a SQLite file.
+    private func openJournal() async throws -> any JobJournal {
+        let location = configuration.journalPath
+        if configuration.journalIsShared {
+            return try PostgresJournal(url: location, owner: configuration.instanceName, logger: logger)
+        }
         // Opening SQLite (and migrating) blocks: on the blocking pool, like all file work.
-        let journalPath = configuration.journalPath
-        let journal = try await BlockingIO.run { () throws -> Journal in try Journal(path: journalPath) }
+        return try await BlockingIO.run { () throws -> Journal in try Journal(path: location) }
+    }
+
+    private func serve(journal: any JobJournal) async throws {
         let engine = JobEngine(
             configuration: engineConfiguration, backend: backend, metrics: metrics.engine, logger: logger
         )
@@ -91,13 +113,13 @@ public final class BridgeService: Service {
         )
         let runtime = BridgeRuntime(
             configuration: configuration, names: names, source: source, journal: journal, engine: engine,
-            publisher: publisher, metrics: metrics, observer: observer, logger: logger
+            publisher: publisher, metrics: metrics, observer: observer, journalHealth: journalHealth, logger: logger
         )
         logger.info(
             "bridge starting",
             metadata: [
                 "amqp.url": "\(configuration.amqp.redactedURL)", "instance": "\(configuration.instanceName)",
-                "concurrency": "\(configuration.concurrency)", "journal": "\(configuration.journalPath)",
+                "concurrency": "\(configuration.concurrency)", "journal": "\(configuration.redactedJournal)",
             ]
         )
 
@@ -109,6 +131,8 @@ public final class BridgeService: Service {
             group.addTask { await runtime.janitor() }
             group.addTask { await runtime.marks.run() }
             group.addTask { await runtime.runPumps() }
+            group.addTask { await runtime.keepLeases() }
+            group.addTask { await runtime.takeOverExpired() }
 
             group.addTask {
                 for try await batch in controlConsumer.deliveries {
@@ -146,6 +170,10 @@ public final class BridgeService: Service {
 
             await runtime.drain(grace: configuration.shutdownGrace)
             await runtime.marks.flush()
+            // Jobs the drain suspended go to the other bridges now, not after the lease.
+            do { try await journal.releaseLeases() } catch {
+                logger.warning("journal write failed: suspended jobs wait for their lease to expire", metadata: ["error": "\(error)"])
+            }
             await controlConsumer.close()
             await statusConsumer.close()
             await publisher.close()

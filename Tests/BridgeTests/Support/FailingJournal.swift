@@ -32,6 +32,7 @@ final class FailingJournal: JobJournal {
         return try await journal.recordRejection(rejection, jobId: jobId, replyTo: replyTo, correlationId: correlationId, events: events, now: now)
     }
 
+    func job(jobId: String) async throws -> JobRecord? { try await journal.job(jobId: jobId) }
     func unfinishedJobs() async throws -> [JobRecord] { try await journal.unfinishedJobs() }
     func snapshot(jobId: String) async throws -> JobSnapshot? { try await journal.snapshot(jobId: jobId) }
     func nextSequence(jobId: String) async throws -> Int { try await journal.nextSequence(jobId: jobId) }
