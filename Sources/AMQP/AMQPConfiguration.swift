@@ -17,8 +17,24 @@ public struct AMQPConfiguration: Sendable, Hashable {
         }
     }
 
+    /// One broker node's address.
+    public struct Node: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
     public var host: String
     public var port: Int
+    /// The other nodes of a cluster, tried in turn when `host:port` cannot be reached (set by a URL
+    /// list). Every node takes the same credentials, vhost and TLS settings.
+    public var otherNodes: [Node] = []
+    /// Every node to try: `host:port` first, then `otherNodes`.
+    public var nodes: [Node] { [Node(host: host, port: port)] + otherNodes }
     public var vhost: String
     public var user: String
     public var password: String
@@ -54,7 +70,9 @@ public struct AMQPConfiguration: Sendable, Hashable {
         self.reconnectBackoff = ReconnectBackoff()
     }
 
-    /// Parses `amqp://user:pass@host:port/vhost` or `amqps://...`.
+    /// Parses `amqp://user:pass@host:port/vhost` or `amqps://...`, or a comma-separated list of such
+    /// URLs, one per node of a cluster (`amqp://u:p@h1:5672/v,amqp://u:p@h2:5672/v`), which must differ
+    /// only in host and port. The first is tried first; see ``nodes``.
     ///
     /// User, password and vhost are percent-decoded (`%2F` is `/`). A missing or empty path means the
     /// default vhost `/`. Query parameters: `heartbeat`, `connection_timeout` and `rpc_timeout` in
@@ -62,6 +80,49 @@ public struct AMQPConfiguration: Sendable, Hashable {
     /// (`verify_peer` | `verify_none`) and `verify_hostname` (`true` | `false`). Unknown parameters
     /// are rejected so typos do not pass silently.
     public init(url: String) throws {
+        let urls = Self.splitList(url)
+        try self.init(singleURL: urls[0])
+        for (index, other) in urls.enumerated().dropFirst() {
+            var node = try AMQPConfiguration(singleURL: other)
+            node.host = host
+            node.port = port
+            node.otherNodes = otherNodes
+            guard node == self else {
+                throw AMQPError(
+                    .invalidConfiguration,
+                    "invalid AMQP URL list: URL \(index + 1) (\(Self.redact(other))) differs from the first in more than host and port; every node of a cluster takes the same user, password, vhost and parameters")
+            }
+            let parsed = try AMQPConfiguration(singleURL: other)
+            otherNodes.append(Node(host: parsed.host, port: parsed.port))
+        }
+    }
+
+    /// Splits a URL list at each comma that starts the next URL (`,amqp://` or `,amqps://`), so a
+    /// comma inside one URL (its password, say) is left alone.
+    static func splitList(_ list: String) -> [String] {
+        var urls: [String] = []
+        var current = ""
+        var index = list.startIndex
+        while index < list.endIndex {
+            let next = list.index(after: index)
+            if list[index] == ",", startsURL(list[next...]) {
+                urls.append(current.trimmingCharacters(in: .whitespaces))
+                current = ""
+            } else {
+                current.append(list[index])
+            }
+            index = next
+        }
+        urls.append(current.trimmingCharacters(in: .whitespaces))
+        return urls
+    }
+
+    private static func startsURL(_ text: Substring) -> Bool {
+        let lowered = text.trimmingCharacters(in: .whitespaces).lowercased()
+        return lowered.hasPrefix("amqp://") || lowered.hasPrefix("amqps://")
+    }
+
+    private init(singleURL url: String) throws {
         func invalid(_ why: String) -> AMQPError {
             AMQPError(.invalidConfiguration, "invalid AMQP URL \(AMQPConfiguration.redact(url)): \(why)")
         }
@@ -131,10 +192,13 @@ public struct AMQPConfiguration: Sendable, Hashable {
         var c = URLComponents()
         c.scheme = useTLS ? "amqps" : "amqp"
         c.user = user
-        c.host = host
-        c.port = port
         let encodedVhost = vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "-._~"))) ?? ""
-        return "\(c.string ?? "amqp://?")/\(encodedVhost)"
+        return nodes.map { node in
+            var c = c
+            c.host = node.host
+            c.port = node.port
+            return "\(c.string ?? "amqp://?")/\(encodedVhost)"
+        }.joined(separator: ",")
     }
 
     /// Best-effort redaction of a raw URL string (used in parse errors).

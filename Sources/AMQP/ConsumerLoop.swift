@@ -38,6 +38,7 @@ final class ConsumerLoop {
     func run() -> Result<Void, AMQPError> {
         var attempt = 0
         var everConnected = false
+        var lastNode = 0
         defer {
             setup.status.disconnected()
             setup.queueName.end()
@@ -49,15 +50,16 @@ final class ConsumerLoop {
             }
             var connection: RabbitConnection? = nil
             do {
-                let c = try RabbitConnection.connect(setup.configuration, role: "consumer")
+                let c = try RabbitConnection.connect(setup.configuration, role: "consumer", firstNode: lastNode)
                 connection = c
+                lastNode = c.node
                 let serverNamed = try c.declare(setup.topology)
                 let queue = setup.queue.isEmpty ? (serverNamed ?? "") : setup.queue
                 try startConsuming(c, queue: queue)
                 if everConnected {
-                    logger.info("AMQP consumer reconnected", metadata: ["queue": "\(queue)"])
+                    logger.info("AMQP consumer reconnected", metadata: ["queue": "\(queue)", "node": "\(setup.configuration.nodes[c.node])"])
                 } else {
-                    logger.info("AMQP consumer consuming", metadata: ["queue": "\(queue)"])
+                    logger.info("AMQP consumer consuming", metadata: ["queue": "\(queue)", "node": "\(setup.configuration.nodes[c.node])"])
                 }
                 setup.status.connected(reconnect: everConnected)
                 everConnected = true

@@ -62,6 +62,7 @@ final class PublisherLoop {
     func run() -> Result<Void, AMQPError> {
         var attempt = 0
         var everConnected = false
+        var lastNode = 0
         defer { status.disconnected() }
         while true {
             if closing {
@@ -70,11 +71,13 @@ final class PublisherLoop {
             }
             var connection: RabbitConnection? = nil
             do {
-                let c = try RabbitConnection.connect(configuration, role: "publisher")
+                let c = try RabbitConnection.connect(configuration, role: "publisher", firstNode: lastNode)
                 connection = c
+                lastNode = c.node
                 try c.declare(topology)
                 try enableConfirms(c)
-                if everConnected { logger.info("AMQP publisher reconnected") } else { logger.info("AMQP publisher connected") }
+                let node: Logger.Metadata = ["node": "\(configuration.nodes[c.node])"]
+                if everConnected { logger.info("AMQP publisher reconnected", metadata: node) } else { logger.info("AMQP publisher connected", metadata: node) }
                 status.connected(reconnect: everConnected)
                 everConnected = true
                 attempt = 0

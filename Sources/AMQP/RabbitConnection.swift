@@ -15,26 +15,49 @@ final class RabbitConnection {
     private let configuration: AMQPConfiguration
     private var destroyed = false
 
-    private init(state: amqp_connection_state_t, configuration: AMQPConfiguration) {
+    /// The index in `configuration.nodes` of the node this connection reached.
+    let node: Int
+
+    private init(state: amqp_connection_state_t, configuration: AMQPConfiguration, node: Int) {
         self.state = state
         self.configuration = configuration
+        self.node = node
     }
 
     deinit {
         if !destroyed { amqp_destroy_connection(state) }
     }
 
-    /// Opens the socket (TLS for amqps), logs in and opens channel 1.
-    static func connect(_ configuration: AMQPConfiguration, role: String) throws(AMQPError) -> RabbitConnection {
-        guard let state = amqp_new_connection() else { throw AMQPError(.connectionFailed, "amqp_new_connection failed") }
-        let connection = RabbitConnection(state: state, configuration: configuration)
-        try connection.open(role: role)
-        return connection
+    /// Opens the socket (TLS for amqps), logs in and opens channel 1, on the first node of
+    /// `configuration.nodes` that answers, trying them in turn from `firstNode` (the index of the node
+    /// that last worked: a loop reconnects there first). ``node`` tells which one it reached. When
+    /// none answers, the error names each node's failure.
+    static func connect(_ configuration: AMQPConfiguration, role: String, firstNode: Int = 0) throws(AMQPError) -> RabbitConnection {
+        let nodes = configuration.nodes
+        var failures: [AMQPError] = []
+        for offset in 0..<nodes.count {
+            let index = (firstNode + offset) % nodes.count
+            guard let state = amqp_new_connection() else { throw AMQPError(.connectionFailed, "amqp_new_connection failed") }
+            let connection = RabbitConnection(state: state, configuration: configuration, node: index)
+            do {
+                try connection.open(role: role, node: nodes[index])
+                return connection
+            } catch {
+                connection.destroy()
+                // A refused login or vhost is the same on every node of a cluster: no use trying on.
+                if error.kind == .authenticationFailed { throw error }
+                failures.append(error)
+            }
+        }
+        if failures.count == 1 { throw failures[0] }
+        throw AMQPError(
+            failures.last?.kind ?? .connectionFailed,
+            "no broker node answered: " + failures.map(\.message).joined(separator: "; "))
     }
 
-    private func open(role: String) throws(AMQPError) {
+    private func open(role: String, node: AMQPConfiguration.Node) throws(AMQPError) {
         let c = configuration
-        let target = "\(c.host):\(c.port)"
+        let target = node.description
         let socket: OpaquePointer?
         if c.useTLS {
             socket = amqp_ssl_socket_new(state)
@@ -52,7 +75,7 @@ final class RabbitConnection {
             guard socket != nil else { throw AMQPError(.connectionFailed, "could not create a socket for \(target)") }
         }
         var connectTimeout = Self.timeval(c.connectTimeout)
-        let status = amqp_socket_open_noblock(socket, c.host, Int32(c.port), &connectTimeout)
+        let status = amqp_socket_open_noblock(socket, node.host, Int32(node.port), &connectTimeout)
         guard status == AMQP_STATUS_OK.rawValue else {
             if status == AMQP_STATUS_TIMEOUT.rawValue {
                 throw AMQPError(.connectionFailed, "connecting to \(target) timed out after \(c.connectTimeout)")

@@ -22,7 +22,7 @@ public enum LogFormat: String, CaseIterable, Sendable {
 /// computes it.
 public struct ServeSettings: SettingsTable {
     public let amqpURL = Setting<String>(
-        "amqp-url", "Broker URL, amqp:// or amqps://. The password is never logged.",
+        "amqp-url", "Broker URL, amqp:// or amqps://; for a cluster, one URL per node separated by commas (tried in turn, reconnecting to a live one). The password is never logged.",
         type: .text, default: "amqp://guest:guest@127.0.0.1:5672/", isSecret: true
     )
     public let backend = Setting<Backend>(

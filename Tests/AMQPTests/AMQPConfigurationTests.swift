@@ -72,6 +72,37 @@ struct AMQPConfigurationTests {
         }
     }
 
+    @Test func aURLListNamesEveryNodeOfACluster() throws {
+        let c = try AMQPConfiguration(
+            url: "amqp://bob:p,w@n1:5701/v?heartbeat=5, amqp://bob:p,w@n2:5702/v?heartbeat=5,amqp://bob:p,w@n3/v?heartbeat=5")
+        #expect(c.nodes == [.init(host: "n1", port: 5701), .init(host: "n2", port: 5702), .init(host: "n3", port: 5672)])
+        #expect(c.host == "n1" && c.port == 5701)
+        // A comma inside one URL (here the password) does not split it.
+        #expect(c.password == "p,w")
+        #expect(c.heartbeat == .seconds(5))
+        #expect(c.redactedURL == "amqp://bob@n1:5701/v,amqp://bob@n2:5702/v,amqp://bob@n3:5672/v")
+        #expect(try AMQPConfiguration(url: "amqp://h").nodes == [.init(host: "h", port: 5672)])
+    }
+
+    @Test(arguments: [
+        "amqp://u:p@n1/v,amqp://u:p@n2/w",
+        "amqp://u:p@n1/v,amqp://u:q@n2/v",
+        "amqp://u:p@n1/v,amqps://u:p@n2/v",
+        "amqp://u:p@n1/v,amqp://u:p@n2/v?heartbeat=9",
+    ])
+    func aURLListWhoseNodesDifferInMoreThanTheAddressIsRejected(url: String) {
+        do {
+            _ = try AMQPConfiguration(url: url)
+            Issue.record("expected \(url) to be rejected")
+        } catch let error as AMQPError {
+            #expect(error.kind == .invalidConfiguration)
+            #expect(error.message.contains("URL 2"), "\(error.message)")
+            #expect(!error.message.contains(":p@") && !error.message.contains(":q@"), "\(error.message)")
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+
     @Test func errorsAndRedactedURLNeverContainThePassword() throws {
         let c = try AMQPConfiguration(url: "amqp://bob:hunter2@h:5672/v")
         #expect(c.redactedURL == "amqp://bob@h:5672/v")

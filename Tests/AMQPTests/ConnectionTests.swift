@@ -43,6 +43,35 @@ extension BrokerTests {
             #expect(await consumer.queueName == "")
         }
 
+        @Test func aNodeThatCannotBeReachedIsSkippedForTheNextOne() async throws {
+            var c = TestSupport.configuration()
+            c.otherNodes = c.nodes
+            c.host = "127.0.0.1"
+            c.port = 1
+            let queue = TestSupport.unique("nodes")
+            let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false, autoDelete: true)])
+            let bodies = try await TestSupport.withConsumer(c, topology: topology, queue: queue) { consumer in
+                try await TestSupport.withPublisher(c, topology: topology) { publisher in
+                    try await publisher.publish(exchange: "", routingKey: queue, body: Array("over node 2".utf8))
+                }
+                return try await TestSupport.collect(consumer, count: 1).map(\.body)
+            }
+            #expect(bodies == [Array("over node 2".utf8)])
+        }
+
+        @Test func whenNoNodeAnswersTheErrorNamesEach() async throws {
+            var c = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:1/,amqp://guest:guest@127.0.0.1:2/")
+            c.connectTimeout = .seconds(2)
+            let publisher = AMQPPublisher(configuration: c, logger: TestSupport.logger)
+            do {
+                try await publisher.run()
+                Issue.record("run() should throw")
+            } catch let error as AMQPError {
+                #expect(error.kind == .connectionFailed)
+                #expect(error.message.contains("127.0.0.1:1") && error.message.contains("127.0.0.1:2"), "\(error.message)")
+            }
+        }
+
         @Test func brokerThatNeverAnswersFailsWithinTheTimeouts() async throws {
             // A loopback listener that accepts TCP but never speaks AMQP: the handshake must give up.
             let listener = try SilentListener()

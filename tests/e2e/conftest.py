@@ -31,9 +31,11 @@ def bridge_binary():
 class Bridge:
     """One golem-bridge process with its own prefix and journal."""
 
-    def __init__(self, tmp_path, prefix, concurrency=4, grace=30, extra=()):
+    def __init__(self, tmp_path, prefix, concurrency=4, grace=30, extra=(), amqp_url=None, journal=None):
         self.prefix = prefix
-        self.journal = str(tmp_path / "journal.sqlite")
+        # A broker URL (or a cluster's URL list) other than the test broker's; readiness is read there.
+        self.amqp_url = amqp_url
+        self.journal = journal or str(tmp_path / "journal.sqlite")
         # The sandbox runs jobs as an unprivileged user, who must be able to reach the work root:
         # pytest's tmp_path sits below 0700 folders, /tmp does not.
         self.work_root = f"/tmp/golem-bridge-e2e/{prefix}"
@@ -50,7 +52,7 @@ class Bridge:
             [bridge_binary(), "serve", "--prefix", self.prefix, "--journal", self.journal,
              "--concurrency", str(self.concurrency), "--work-root", self.work_root,
              "--shutdown-grace", str(self.grace), "--instance-name", self.instance,
-             *self.extra],
+             *(["--amqp-url", self.amqp_url] if self.amqp_url else []), *self.extra],
             stdout=self.log, stderr=self.log,
         )
         # Ready when the submit queue has a consumer.
@@ -58,7 +60,7 @@ class Bridge:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"bridge exited with {self.proc.returncode}:\n{self.logs()}")
-            if consumer_count(f"{self.prefix}.jobs.submit") > 0:
+            if consumer_count(f"{self.prefix}.jobs.submit", (self.amqp_url or AMQP_URL).split(",")[0]) > 0:
                 return self
             time.sleep(0.1)
         raise RuntimeError(f"bridge not ready in 60 s:\n{self.logs()}")
@@ -78,12 +80,12 @@ class Bridge:
         return self.proc.returncode if self.proc else None
 
 
-def connect():
-    return pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+def connect(url=AMQP_URL):
+    return pika.BlockingConnection(pika.URLParameters(url))
 
 
-def consumer_count(queue):
-    conn = connect()
+def consumer_count(queue, url=AMQP_URL):
+    conn = connect(url)
     try:
         ch = conn.channel()
         return ch.queue_declare(queue, passive=True).method.consumer_count

@@ -1,0 +1,236 @@
+"""Three bridges on a three-node RabbitMQ cluster (scripts/rabbit-cluster) sharing one PostgreSQL
+journal: the node that leads the submit queue is stopped while 1,000 jobs flow, and every job still
+ends exactly once.
+
+The client is pika, resilient the way a production client must be on a cluster: its event queue is a
+quorum queue (it survives a node), it reconnects to a live node, and it republishes the requests the
+broker had not confirmed (with the same job IDs, which the bridges treat as one job).
+"""
+import json
+import os
+import subprocess
+import threading
+import time
+import uuid
+
+import pika
+import pytest
+
+from conftest import ROOT, Bridge
+
+CLUSTER = os.path.join(ROOT, "scripts", "rabbit-cluster")
+POSTGRES_URL = os.environ.get("GOLEM_BRIDGE_TEST_POSTGRES_URL")
+JOBS = int(os.environ.get("GOLEM_BRIDGE_CLUSTER_JOBS", "1000"))
+TERMINAL = {"success", "error", "canceled"}
+
+
+def cluster(*args):
+    return subprocess.run([CLUSTER, *args], check=True, capture_output=True, text=True, timeout=300).stdout.strip()
+
+
+def node_params():
+    return [pika.URLParameters(u) for u in cluster("urls").split(",")]
+
+
+def connect_any(params):
+    """A connection to the first live node, starting from a different one on each call."""
+    last = None
+    for _ in range(60):
+        for p in params:
+            try:
+                return pika.BlockingConnection(p)
+            except pika.exceptions.AMQPConnectionError as error:
+                last = error
+        time.sleep(0.5)
+    raise AssertionError(f"no cluster node accepts connections: {last}")
+
+
+# Opt-in: its first run (2026-12-03, one bridge, 250 jobs) FAILED: after the leader of the submit
+# queue stopped, 16 jobs never ended and 8 had two outcomes. Kept to drive the fix (issue 14), not yet in CI.
+pytestmark = pytest.mark.skipif(not os.environ.get("GOLEM_BRIDGE_CLUSTER_TESTS"),
+                                reason="set GOLEM_BRIDGE_CLUSTER_TESTS=1 (starts scripts/rabbit-cluster)")
+
+
+@pytest.fixture(scope="module")
+def rabbit_cluster():
+    if subprocess.run(["which", "rabbitmq-server"], capture_output=True).returncode != 0:
+        pytest.skip("rabbitmq-server is not installed (scripts/bootstrap installs it)")
+    cluster("start")
+    yield node_params()
+    # Leave the cluster whole for whoever runs next.
+    for n in (1, 2, 3):
+        cluster("start-node", str(n))
+
+
+@pytest.fixture
+def shared_journal():
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("GOLEM_BRIDGE_TEST_POSTGRES_URL is not set (scripts/test sets it from scripts/postgres)")
+        pytest.skip("no shared journal: set GOLEM_BRIDGE_TEST_POSTGRES_URL (scripts/postgres start)")
+    return POSTGRES_URL
+
+
+class EventCollector(threading.Thread):
+    """Consumes every event of `prefix` from a quorum queue, reconnecting across node failures."""
+
+    def __init__(self, params, prefix):
+        super().__init__(daemon=True)
+        self.params, self.prefix = params, prefix
+        self.queue = f"{prefix}.test-events"
+        self.seen_ids = set()
+        self.duplicates = 0
+        self.by_job = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.ready = threading.Event()
+        self.reconnects = 0
+
+    def run(self):
+        while not self.stopping.is_set():
+            try:
+                conn = connect_any(self.params)
+                ch = conn.channel()
+                ch.exchange_declare(f"{self.prefix}.events", "topic", durable=True, passive=False)
+                ch.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
+                ch.queue_bind(self.queue, f"{self.prefix}.events", "#")
+                ch.basic_qos(prefetch_count=500)
+                self.ready.set()
+                for method, props, body in ch.consume(self.queue, inactivity_timeout=0.5):
+                    if self.stopping.is_set():
+                        break
+                    if method is None:
+                        continue
+                    if props.content_type == "application/cloudevents+json":
+                        self.record(json.loads(body))
+                    ch.basic_ack(method.delivery_tag)
+                conn.close()
+            except (pika.exceptions.AMQPError, OSError):
+                self.reconnects += 1
+                time.sleep(0.3)
+
+    def record(self, event):
+        with self.lock:
+            if event["id"] in self.seen_ids:
+                self.duplicates += 1
+                return
+            self.seen_ids.add(event["id"])
+            data = event["data"]
+            self.by_job.setdefault(data["jobId"], []).append(data["event"])
+
+    def ended(self):
+        with self.lock:
+            return sum(1 for kinds in self.by_job.values() if "ended" in kinds)
+
+
+def publish_all(params, prefix, job_ids):
+    """Publishes each request until the broker confirms it, reconnecting across node failures."""
+    pending = list(job_ids)
+    republished = 0
+    while pending:
+        try:
+            conn = connect_any(params)
+            ch = conn.channel()
+            ch.confirm_delivery()
+            while pending:
+                job_id = pending[0]
+                body = json.dumps({"jobId": job_id, "work": [{"run": f"echo {job_id}"}]}).encode()
+                ch.basic_publish(f"{prefix}.jobs", "submit", body,
+                                 pika.BasicProperties(content_type="application/json", delivery_mode=2),
+                                 mandatory=True)
+                pending.pop(0)
+            conn.close()
+        except (pika.exceptions.AMQPError, OSError):
+            # Not confirmed: publish it again (the same job ID is the same job).
+            republished += 1
+            time.sleep(0.3)
+    return republished
+
+
+def test_three_bridges_lose_nothing_and_run_nothing_twice_when_the_submit_queue_leader_stops(
+        rabbit_cluster, shared_journal, tmp_path):
+    run_through_a_leader_stop(rabbit_cluster, tmp_path, bridges=3, journal=shared_journal, jobs=JOBS)
+
+
+def test_one_bridge_on_the_cluster_loses_nothing_when_the_submit_queue_leader_stops(rabbit_cluster, tmp_path):
+    # Its own SQLite journal: a request redelivered after the node stopped comes back to it.
+    run_through_a_leader_stop(rabbit_cluster, tmp_path, bridges=1, journal=None, jobs=JOBS // 4)
+
+
+def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
+    prefix = f"c{uuid.uuid4().hex[:10]}"
+    urls = cluster("urls").split(",")
+    running = []
+    for i in range(bridges):
+        # Each bridge starts on a different node and knows all three.
+        order = ",".join(urls[i:] + urls[:i])
+        directory = tmp_path / f"bridge{i}"
+        directory.mkdir()
+        running.append(Bridge(directory, prefix, concurrency=4, amqp_url=order, journal=journal))
+    bridges = running
+    JOBS = jobs
+    collector = EventCollector(params, prefix)
+    try:
+        for b in bridges:
+            b.start()
+        collector.start()
+        assert collector.ready.wait(60), "the event collector could not connect"
+
+        job_ids = [f"cl-{i:04d}-{uuid.uuid4().hex[:6]}" for i in range(JOBS)]
+        publisher = threading.Thread(target=lambda: setattr(publisher, "republished", publish_all(params, prefix, job_ids)))
+        publisher.start()
+
+        # Stop the submit queue's leader once about a quarter of the jobs have ended.
+        deadline = time.time() + 300
+        while collector.ended() < JOBS // 4 and time.time() < deadline:
+            time.sleep(0.2)
+        leader = cluster("leader", f"{prefix}.jobs.submit")
+        cluster("stop-node", leader)
+        stopped_at = collector.ended()
+
+        publisher.join(timeout=600)
+        deadline = time.time() + 600
+        while collector.ended() < JOBS and time.time() < deadline:
+            time.sleep(0.5)
+        time.sleep(3)  # late duplicates, if any, arrive now
+        collector.stopping.set()
+        collector.join(timeout=30)
+
+        lost = [j for j in job_ids if "ended" not in collector.by_job.get(j, [])]
+        twice = {j: kinds for j, kinds in collector.by_job.items()
+                 if kinds.count("ended") != 1 or sum(k in TERMINAL for k in kinds) != 1}
+        figures = {"jobs": JOBS, "leader_stopped": leader, "ended_when_stopped": stopped_at,
+                   "lost": len(lost), "run_twice": len(twice), "duplicates_delivered": collector.duplicates,
+                   "client_reconnects": collector.reconnects,
+                   "requests_republished": getattr(publisher, "republished", None)}
+        print("cluster figures:", json.dumps(figures))
+        assert not lost, f"{len(lost)} jobs without `ended`, e.g. {lost[:5]}; {figures}"
+        assert not twice, f"jobs without exactly one terminal event and one `ended`: {dict(list(twice.items())[:5])}; {figures}"
+        assert set(collector.by_job) == set(job_ids)
+    finally:
+        collector.stopping.set()
+        for b in bridges:
+            try:
+                b.terminate()
+            except Exception:
+                pass
+        cleanup(params, prefix)
+
+
+def cleanup(params, prefix):
+    try:
+        conn = connect_any(params)
+    except AssertionError:
+        return
+    ch = conn.channel()
+    for q in (f"{prefix}.jobs.submit", f"{prefix}.jobs.dead", f"{prefix}.control.status", f"{prefix}.test-events"):
+        try:
+            ch.queue_delete(q)
+        except Exception:
+            ch = conn.channel()
+    for x in (f"{prefix}.jobs", f"{prefix}.events", f"{prefix}.control", f"{prefix}.jobs.dead"):
+        try:
+            ch.exchange_delete(x)
+        except Exception:
+            ch = conn.channel()
+    conn.close()
