@@ -73,7 +73,7 @@ def test_the_definitions_file_is_the_topology_the_bridge_declares(scratch_vhost,
     defined_exchanges = {x["name"]: x["type"] for x in definitions["exchanges"]}
 
     url = AMQP_URL.rsplit("/", 1)[0] + "/" + urllib.parse.quote(scratch_vhost, safe="")
-    def consumer_count(queue):  # Bridge.start's readiness, in the scratch vhost
+    def consumer_count(queue, _url=None):  # Bridge.start's readiness, in the scratch vhost
         conn = pika.BlockingConnection(pika.URLParameters(url))
         try:
             return conn.channel().queue_declare(queue, passive=True).method.consumer_count
