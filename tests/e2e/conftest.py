@@ -172,10 +172,11 @@ def summary(event):
     return f'{d["jobId"]}:{d["event"]}#{event["sequence"]}'
 
 
-def delete_topology(prefix):
-    conn = connect()
+def delete_topology(prefix, conn=None, extra_queues=()):
+    """Deletes a test's queues and exchanges (on `conn` when given, e.g. a cluster node; it is closed)."""
+    conn = conn or connect()
     ch = conn.channel()
-    for q in (f"{prefix}.jobs.submit", f"{prefix}.jobs.dead", f"{prefix}.control.status"):
+    for q in (f"{prefix}.jobs.submit", f"{prefix}.jobs.dead", f"{prefix}.control.status", *extra_queues):
         try:
             ch.queue_delete(q)
         except Exception:

@@ -16,7 +16,7 @@ import uuid
 import pika
 import pytest
 
-from conftest import ROOT, Bridge
+from conftest import ROOT, Bridge, delete_topology
 
 CLUSTER = os.path.join(ROOT, "scripts", "rabbit-cluster")
 POSTGRES_URL = os.environ.get("GOLEM_BRIDGE_TEST_POSTGRES_URL")
@@ -222,15 +222,4 @@ def cleanup(params, prefix):
         conn = connect_any(params)
     except AssertionError:
         return
-    ch = conn.channel()
-    for q in (f"{prefix}.jobs.submit", f"{prefix}.jobs.dead", f"{prefix}.control.status", f"{prefix}.test-events"):
-        try:
-            ch.queue_delete(q)
-        except Exception:
-            ch = conn.channel()
-    for x in (f"{prefix}.jobs", f"{prefix}.events", f"{prefix}.control", f"{prefix}.jobs.dead"):
-        try:
-            ch.exchange_delete(x)
-        except Exception:
-            ch = conn.channel()
-    conn.close()
+    delete_topology(prefix, conn, extra_queues=[f"{prefix}.test-events"])
