@@ -53,7 +53,7 @@ final class ConsumerLoop {
                 let c = try RabbitConnection.connect(setup.configuration, role: "consumer", firstNode: lastNode)
                 connection = c
                 lastNode = c.node
-                let serverNamed = try c.declare(setup.topology)
+                let serverNamed = try c.declare(setup.topology) { logger.warning("\($0)") }
                 let queue = setup.queue.isEmpty ? (serverNamed ?? "") : setup.queue
                 try startConsuming(c, queue: queue)
                 if everConnected {

@@ -74,7 +74,7 @@ final class PublisherLoop {
                 let c = try RabbitConnection.connect(configuration, role: "publisher", firstNode: lastNode)
                 connection = c
                 lastNode = c.node
-                try c.declare(topology)
+                try c.declare(topology) { logger.warning("\($0)") }
                 try enableConfirms(c)
                 let node: Logger.Metadata = ["node": "\(configuration.nodes[c.node])"]
                 if everConnected { logger.info("AMQP publisher reconnected", metadata: node) } else { logger.info("AMQP publisher connected", metadata: node) }
@@ -179,7 +179,7 @@ final class PublisherLoop {
     ) throws(AMQPError) {
         do {
             switch operation {
-            case .declare(let topology): try c.declare(topology)
+            case .declare(let topology): try c.declare(topology) { logger.warning("\($0)") }
             case .deleteQueue(let name): try c.deleteQueue(name)
             case .deleteExchange(let name): try c.deleteExchange(name)
             }

@@ -13,10 +13,15 @@ public struct QueueDeclaration: Sendable, Hashable {
     /// Sent as the `x-queue-type` argument when set. Quorum queues must be durable and not exclusive.
     public var type: QueueType?
     public var arguments: [String: FieldValue]
+    /// When a queue of this name already exists with other arguments (406 PRECONDITION_FAILED, e.g. a
+    /// classic queue where this asks for a quorum queue), use the existing queue instead of failing:
+    /// for a queue whose type changed between versions, so an upgrade does not stop at the declare.
+    /// The declare then logs a warning naming the queue.
+    public var acceptsExistingType: Bool
 
     public init(
         name: String, durable: Bool = true, exclusive: Bool = false, autoDelete: Bool = false,
-        type: QueueType? = nil, arguments: [String: FieldValue] = [:]
+        type: QueueType? = nil, arguments: [String: FieldValue] = [:], acceptsExistingType: Bool = false
     ) {
         self.name = name
         self.durable = durable
@@ -24,6 +29,7 @@ public struct QueueDeclaration: Sendable, Hashable {
         self.autoDelete = autoDelete
         self.type = type
         self.arguments = arguments
+        self.acceptsExistingType = acceptsExistingType
     }
 
     /// A server-named, exclusive, auto-delete, non-durable queue (e.g. for control messages).

@@ -132,12 +132,12 @@ final class RabbitConnection {
 
     /// Throws the last RPC reply as an error. A server channel.close/connection.close has been
     /// answered with close-ok by the time this throws, so the channel can be reopened.
-    func checkRPC(_ context: String) throws(AMQPError) {
+    func checkRPC(_ context: String, channel: amqp_channel_t? = nil) throws(AMQPError) {
         let reply = amqp_get_rpc_reply(state)
         guard reply.reply_type != AMQP_RESPONSE_NORMAL else { return }
         if reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION {
             if reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD {
-                sendChannelCloseOk()
+                sendChannelCloseOk(channel: channel ?? self.channel)
             } else if reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD {
                 sendConnectionCloseOk()
             }
@@ -145,9 +145,9 @@ final class RabbitConnection {
         throw Self.error(reply, context: context)
     }
 
-    func sendChannelCloseOk() {
+    func sendChannelCloseOk(channel: amqp_channel_t? = nil) {
         var ok = amqp_channel_close_ok_t(dummy: 0)
-        _ = amqp_send_method(state, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok)
+        _ = amqp_send_method(state, channel ?? self.channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &ok)
     }
 
     func sendConnectionCloseOk() {
@@ -156,9 +156,11 @@ final class RabbitConnection {
     }
 
     /// Declares the topology on this connection's channel. Returns the name of the last server-named
-    /// queue, if any (bindings with an empty queue name bind that queue).
+    /// queue, if any (bindings with an empty queue name bind that queue). A queue that
+    /// ``QueueDeclaration/acceptsExistingType`` and exists with other arguments is kept as it is, and
+    /// `warn` is told.
     @discardableResult
-    func declare(_ topology: Topology) throws(AMQPError) -> String? {
+    func declare(_ topology: Topology, warn: (String) -> Void = { _ in }) throws(AMQPError) -> String? {
         defer { arena.reset() }
         for e in topology.exchanges {
             amqp_exchange_declare(
@@ -169,6 +171,10 @@ final class RabbitConnection {
         }
         var serverNamed: String? = nil
         for q in topology.queues {
+            if q.acceptsExistingType {
+                try declareAcceptingExisting(q, warn: warn)
+                continue
+            }
             let ok = amqp_queue_declare(
                 state, channel, arena.bytes(q.name), 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0, q.autoDelete ? 1 : 0,
                 arena.table(q.effectiveArguments))
@@ -184,6 +190,33 @@ final class RabbitConnection {
         }
         amqp_maybe_release_buffers(state)
         return serverNamed
+    }
+
+    /// Declares `q` on a side channel, so that a refusal (which closes the channel) leaves this
+    /// connection's channel, its confirm mode and its consumer alone; on 406 PRECONDITION_FAILED (the
+    /// queue exists with other arguments) checks that it exists (passive) and keeps it.
+    private func declareAcceptingExisting(_ q: QueueDeclaration, warn: (String) -> Void) throws(AMQPError) {
+        let side = channel + 1
+        amqp_channel_open(state, side)
+        try checkRPC("channel.open", channel: side)
+        arena.reset()
+        amqp_queue_declare(
+            state, side, arena.bytes(q.name), 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0, q.autoDelete ? 1 : 0,
+            arena.table(q.effectiveArguments))
+        do {
+            try checkRPC("queue.declare '\(q.name)'", channel: side)
+        } catch {
+            guard case .channelClosed(let code, let text) = error.kind, code == 406 else { throw error }
+            arena.reset()
+            amqp_channel_open(state, side)
+            try checkRPC("channel.open", channel: side)
+            amqp_queue_declare(state, side, arena.bytes(q.name), 1, 0, 0, 0, amqp_empty_table)
+            try checkRPC("queue.declare '\(q.name)' (passive)", channel: side)
+            warn("queue '\(q.name)' exists with other arguments than this version declares (\(text)); using it as it is")
+        }
+        arena.reset()
+        let closed = amqp_channel_close(state, side, AMQP_REPLY_SUCCESS)
+        guard closed.reply_type == AMQP_RESPONSE_NORMAL else { throw Self.error(closed, context: "channel.close") }
     }
 
     func deleteQueue(_ name: String) throws(AMQPError) {

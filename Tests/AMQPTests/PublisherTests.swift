@@ -57,6 +57,30 @@ extension BrokerTests {
             await TestSupport.cleanUp(queues: [classic, quorum, dead], exchanges: [exchange, dlx])
         }
 
+        @Test func aQueueThatAcceptsExistingTypeKeepsAnOlderClassicQueueAndPublishingGoesOn() async throws {
+            let exchange = TestSupport.unique("ex")
+            let queue = TestSupport.unique("was-classic")
+            let older = Topology(
+                exchanges: [ExchangeDeclaration(name: exchange, type: "fanout")],
+                queues: [QueueDeclaration(name: queue, type: .classic)],
+                bindings: [Binding(exchange: exchange, queue: queue)])
+            var newer = older
+            newer.queues = [QueueDeclaration(name: queue, type: .quorum, acceptsExistingType: true)]
+            try await TestSupport.withPublisher(topology: older) { publisher in
+                // The newer declaration on a connection in confirm mode: kept, no error, and the
+                // channel (with its confirms) is untouched.
+                try await publisher.declare(newer)
+                try await publisher.publish(exchange: exchange, routingKey: "", body: [7], mandatory: true)
+            }
+            // On a fresh connection too (where the topology is declared before confirms).
+            try await TestSupport.withPublisher(topology: newer) { publisher in
+                try await publisher.publish(exchange: exchange, routingKey: "", body: [8], mandatory: true)
+            }
+            let listing = try await TestSupport.shell(["rabbitmqctl", "-q", "list_queues", "name", "type", "messages"])
+            #expect(listing.split(separator: "\n").contains { $0.hasPrefix(queue) && $0.contains("classic") && $0.hasSuffix("2") })
+            await TestSupport.cleanUp(queues: [queue], exchanges: [exchange])
+        }
+
         @Test func everyPropertyRoundTripsUnchanged() async throws {
             let queue = TestSupport.unique("props")
             let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])

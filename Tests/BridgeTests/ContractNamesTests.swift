@@ -28,4 +28,14 @@ import Testing
         #expect(submit.type == .quorum)
         #expect(submit.arguments["x-dead-letter-exchange"] == .string("golem.jobs.dead"))
     }
+
+    @Test func deadAndStatusQueuesAreQuorumQueuesSoTheyOutliveANode() throws {
+        let topology = ContractNames().topology
+        for name in ["golem.jobs.dead", "golem.control.status"] {
+            let queue = try #require(topology.queues.first { $0.name == name })
+            #expect(queue.type == .quorum, "\(name)")
+            #expect(queue.acceptsExistingType, "\(name): an older bridge's classic queue is kept")
+        }
+        #expect(topology.queues.first { $0.name == "golem.control.status" }?.arguments["x-message-ttl"] == .int32(60_000))
+    }
 }

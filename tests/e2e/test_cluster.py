@@ -45,8 +45,11 @@ def connect_any(params):
     raise AssertionError(f"no cluster node accepts connections: {last}")
 
 
-# Opt-in: its first run (2026-12-03, one bridge, 250 jobs) FAILED: after the leader of the submit
-# queue stopped, 16 jobs never ended and 8 had two outcomes. Kept to drive the fix (issue 14), not yet in CI.
+# Opt-in (it starts a cluster of its own). Its first run (2026-12-03, one bridge, 250 jobs) lost 16 jobs:
+# `<prefix>.jobs.dead` and `<prefix>.control.status` were classic queues homed on the stopped node, and
+# every reconnect's declare of them failed with 404 "home node is down", so no connection of the bridge
+# came back. (Its "8 with two outcomes" were 8 of those 16, counted by a check that did not tell a
+# missing outcome from a second one; the check below tells them apart.) They are quorum queues now.
 pytestmark = pytest.mark.skipif(not os.environ.get("GOLEM_BRIDGE_CLUSTER_TESTS"),
                                 reason="set GOLEM_BRIDGE_CLUSTER_TESTS=1 (starts scripts/rabbit-cluster)")
 
@@ -134,7 +137,8 @@ def publish_all(params, prefix, job_ids):
             ch.confirm_delivery()
             while pending:
                 job_id = pending[0]
-                body = json.dumps({"jobId": job_id, "work": [{"run": f"echo {job_id}"}]}).encode()
+                # Each job takes a moment, so the node stops while jobs run, not after the last one.
+                body = json.dumps({"jobId": job_id, "work": [{"run": f"sleep 0.2; echo {job_id}"}]}).encode()
                 ch.basic_publish(f"{prefix}.jobs", "submit", body,
                                  pika.BasicProperties(content_type="application/json", delivery_mode=2),
                                  mandatory=True)
@@ -187,6 +191,10 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         leader = cluster("leader", f"{prefix}.jobs.submit")
         cluster("stop-node", leader)
         stopped_at = collector.ended()
+        assert stopped_at < JOBS, f"the node stopped after every job had ended ({stopped_at}): nothing was tested"
+
+        # With the node down, the other queues of the contract still work for clients.
+        probe_while_node_down(params, prefix, job_ids[0])
 
         publisher.join(timeout=600)
         deadline = time.time() + 600
@@ -197,8 +205,10 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         collector.join(timeout=30)
 
         lost = [j for j in job_ids if "ended" not in collector.by_job.get(j, [])]
+        # Ended without its one outcome, or a second outcome or `ended`: what "run twice" would show.
         twice = {j: kinds for j, kinds in collector.by_job.items()
-                 if kinds.count("ended") != 1 or sum(k in TERMINAL for k in kinds) != 1}
+                 if j in set(job_ids) and "ended" in kinds
+                 and (kinds.count("ended") != 1 or sum(k in TERMINAL for k in kinds) != 1)}
         figures = {"jobs": JOBS, "leader_stopped": leader, "ended_when_stopped": stopped_at,
                    "lost": len(lost), "run_twice": len(twice), "duplicates_delivered": collector.duplicates,
                    "client_reconnects": collector.reconnects,
@@ -206,7 +216,7 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         print("cluster figures:", json.dumps(figures))
         assert not lost, f"{len(lost)} jobs without `ended`, e.g. {lost[:5]}; {figures}"
         assert not twice, f"jobs without exactly one terminal event and one `ended`: {dict(list(twice.items())[:5])}; {figures}"
-        assert set(collector.by_job) == set(job_ids)
+        assert set(job_ids) <= set(collector.by_job)
     finally:
         collector.stopping.set()
         for b in bridges:
@@ -215,6 +225,35 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
             except Exception:
                 pass
         cleanup(params, prefix)
+
+
+def probe_while_node_down(params, prefix, job_id):
+    """A status request is answered and a bad request is dead-lettered, through live nodes."""
+    conn = connect_any(params)
+    try:
+        ch = conn.channel()
+        reply_queue = ch.queue_declare("", exclusive=True).method.queue
+        ch.basic_publish(f"{prefix}.control", f"job.{job_id}.status", b"",
+                         pika.BasicProperties(reply_to=reply_queue, correlation_id="probe"))
+        bad = json.dumps({"jobId": f"bad-{uuid.uuid4().hex[:6]}", "work": []}).encode()
+        ch.basic_publish(f"{prefix}.jobs", "submit", bad, pika.BasicProperties(content_type="application/json"))
+        deadline = time.time() + 60
+        reply = dead = None
+        while (reply is None or dead is None) and time.time() < deadline:
+            if reply is None:
+                method, props, body = ch.basic_get(reply_queue, auto_ack=True)
+                if method:
+                    reply = json.loads(body)
+            if dead is None:
+                method, props, body = ch.basic_get(f"{prefix}.jobs.dead", auto_ack=True)
+                if method:
+                    dead = props.headers.get("x-golem-error-code")
+                    dead = dead.decode() if isinstance(dead, bytes) else dead
+            time.sleep(0.2)
+        assert reply is not None and reply["jobId"] == job_id, "no status reply while a node was down"
+        assert dead == "schema", f"bad request not dead-lettered while a node was down: {dead}"
+    finally:
+        conn.close()
 
 
 def cleanup(params, prefix):

@@ -43,9 +43,15 @@ public struct ContractNames: Sendable, Hashable {
                     name: submitQueue, durable: true, type: .quorum,
                     arguments: ["x-dead-letter-exchange": .string(deadExchange)]
                 ),
-                QueueDeclaration(name: deadQueue, durable: true),
+                // Quorum queues, like the submit queue: a classic durable queue lives on one node, and
+                // while that node is down every declare of it fails (404 "home node ... is down"), so
+                // no bridge could reconnect anywhere (tests/e2e/test_cluster.py found it). A classic
+                // queue of the same name from an older bridge is kept (`acceptsExistingType`).
+                QueueDeclaration(name: deadQueue, durable: true, type: .quorum, acceptsExistingType: true),
                 // A status request nobody answered within a minute has a client that gave up.
-                QueueDeclaration(name: statusQueue, durable: true, arguments: ["x-message-ttl": .int32(60_000)]),
+                QueueDeclaration(
+                    name: statusQueue, durable: true, type: .quorum, arguments: ["x-message-ttl": .int32(60_000)],
+                    acceptsExistingType: true),
             ],
             bindings: [
                 Binding(exchange: jobsExchange, queue: submitQueue, routingKey: submitRoutingKey),
