@@ -116,6 +116,40 @@ extension BrokerTests {
             await TestSupport.cleanUp(queues: [queue])
         }
 
+        @Test func aNackReopensTheChannelAndEveryLaterPublishIsConfirmedAsItself() async throws {
+            // A queue that refuses the second message: the broker nacks it.
+            let full = TestSupport.unique("full")
+            let other = TestSupport.unique("other")
+            let topology = Topology(queues: [
+                QueueDeclaration(name: full, durable: false, arguments: ["x-max-length": .int32(1), "x-overflow": .string("reject-publish")]),
+                QueueDeclaration(name: other, durable: false),
+            ])
+            try await TestSupport.withPublisher(topology: topology) { publisher in
+                try await publisher.publish(exchange: "", routingKey: full, body: [1])
+                do {
+                    try await publisher.publish(exchange: "", routingKey: full, body: [2])
+                    Issue.record("expected a nack")
+                } catch let error as AMQPError {
+                    #expect(error.kind == .nacked)
+                }
+                // On the reopened channel, delivery tags start again: each publish is settled by its
+                // own confirm, and a nack among them settles only its own.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for i in 0..<50 {
+                        group.addTask { try await publisher.publish(exchange: "", routingKey: other, body: [UInt8(i)]) }
+                    }
+                    try await group.waitForAll()
+                }
+                await #expect(throws: AMQPError.self) { try await publisher.publish(exchange: "", routingKey: full, body: [3]) }
+                try await publisher.publish(exchange: "", routingKey: other, body: [99])
+            }
+            let listing = try await TestSupport.shell(["rabbitmqctl", "-q", "list_queues", "name", "messages"])
+            let counts = listing.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+            #expect(counts.contains([other, "51"]))
+            #expect(counts.contains([full, "1"]))
+            await TestSupport.cleanUp(queues: [full, other])
+        }
+
         @Test func missingExchangeThrows404AndTheNextPublishSucceeds() async throws {
             let queue = TestSupport.unique("after404")
             let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])
