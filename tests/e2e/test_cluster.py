@@ -16,33 +16,11 @@ import uuid
 import pika
 import pytest
 
-from conftest import ROOT, Bridge, delete_topology
+from cluster_client import EventCollector, ResilientPublisher, cluster, connect_any, node_params, verdict
+from conftest import Bridge, delete_topology
 
-CLUSTER = os.path.join(ROOT, "scripts", "rabbit-cluster")
 POSTGRES_URL = os.environ.get("GOLEM_BRIDGE_TEST_POSTGRES_URL")
 JOBS = int(os.environ.get("GOLEM_BRIDGE_CLUSTER_JOBS", "1000"))
-TERMINAL = {"success", "error", "canceled"}
-
-
-def cluster(*args):
-    return subprocess.run([CLUSTER, *args], check=True, capture_output=True, text=True, timeout=300).stdout.strip()
-
-
-def node_params():
-    return [pika.URLParameters(u) for u in cluster("urls").split(",")]
-
-
-def connect_any(params):
-    """A connection to the first live node, starting from a different one on each call."""
-    last = None
-    for _ in range(60):
-        for p in params:
-            try:
-                return pika.BlockingConnection(p)
-            except pika.exceptions.AMQPConnectionError as error:
-                last = error
-        time.sleep(0.5)
-    raise AssertionError(f"no cluster node accepts connections: {last}")
 
 
 # Opt-in (it starts a cluster of its own). Its first run (2026-12-03, one bridge, 250 jobs) lost 16 jobs:
@@ -74,81 +52,16 @@ def shared_journal():
     return POSTGRES_URL
 
 
-class EventCollector(threading.Thread):
-    """Consumes every event of `prefix` from a quorum queue, reconnecting across node failures."""
-
-    def __init__(self, params, prefix):
-        super().__init__(daemon=True)
-        self.params, self.prefix = params, prefix
-        self.queue = f"{prefix}.test-events"
-        self.seen_ids = set()
-        self.duplicates = 0
-        self.by_job = {}
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-        self.ready = threading.Event()
-        self.reconnects = 0
-
-    def run(self):
-        while not self.stopping.is_set():
-            try:
-                conn = connect_any(self.params)
-                ch = conn.channel()
-                ch.exchange_declare(f"{self.prefix}.events", "topic", durable=True, passive=False)
-                ch.queue_declare(self.queue, durable=True, arguments={"x-queue-type": "quorum"})
-                ch.queue_bind(self.queue, f"{self.prefix}.events", "#")
-                ch.basic_qos(prefetch_count=500)
-                self.ready.set()
-                for method, props, body in ch.consume(self.queue, inactivity_timeout=0.5):
-                    if self.stopping.is_set():
-                        break
-                    if method is None:
-                        continue
-                    if props.content_type == "application/cloudevents+json":
-                        self.record(json.loads(body))
-                    ch.basic_ack(method.delivery_tag)
-                conn.close()
-            except (pika.exceptions.AMQPError, OSError):
-                self.reconnects += 1
-                time.sleep(0.3)
-
-    def record(self, event):
-        with self.lock:
-            if event["id"] in self.seen_ids:
-                self.duplicates += 1
-                return
-            self.seen_ids.add(event["id"])
-            data = event["data"]
-            self.by_job.setdefault(data["jobId"], []).append(data["event"])
-
-    def ended(self):
-        with self.lock:
-            return sum(1 for kinds in self.by_job.values() if "ended" in kinds)
-
-
 def publish_all(params, prefix, job_ids):
-    """Publishes each request until the broker confirms it, reconnecting across node failures."""
-    pending = list(job_ids)
-    republished = 0
-    while pending:
-        try:
-            conn = connect_any(params)
-            ch = conn.channel()
-            ch.confirm_delivery()
-            while pending:
-                job_id = pending[0]
-                # Each job takes a moment, so the node stops while jobs run, not after the last one.
-                body = json.dumps({"jobId": job_id, "work": [{"run": f"sleep 0.2; echo {job_id}"}]}).encode()
-                ch.basic_publish(f"{prefix}.jobs", "submit", body,
-                                 pika.BasicProperties(content_type="application/json", delivery_mode=2),
-                                 mandatory=True)
-                pending.pop(0)
-            conn.close()
-        except (pika.exceptions.AMQPError, OSError):
-            # Not confirmed: publish it again (the same job ID is the same job).
-            republished += 1
-            time.sleep(0.3)
-    return republished
+    """Publishes each request until the broker confirms it; returns how many were sent again."""
+    publisher = ResilientPublisher(params)
+    for job_id in job_ids:
+        # Each job takes a moment, so the node stops while jobs run, not after the last one.
+        body = json.dumps({"jobId": job_id, "work": [{"run": f"sleep 0.2; echo {job_id}"}]}).encode()
+        publisher.publish(f"{prefix}.jobs", "submit", body,
+                          pika.BasicProperties(content_type="application/json", delivery_mode=2), mandatory=True)
+    publisher.close()
+    return publisher.republished
 
 
 def test_three_bridges_lose_nothing_and_run_nothing_twice_when_the_submit_queue_leader_stops(
@@ -198,17 +111,15 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
 
         publisher.join(timeout=600)
         deadline = time.time() + 600
-        while collector.ended() < JOBS and time.time() < deadline:
+        while collector.ended(set(job_ids)) < JOBS and time.time() < deadline:
             time.sleep(0.5)
         time.sleep(3)  # late duplicates, if any, arrive now
         collector.stopping.set()
         collector.join(timeout=30)
 
-        lost = [j for j in job_ids if "ended" not in collector.by_job.get(j, [])]
-        # Ended without its one outcome, or a second outcome or `ended`: what "run twice" would show.
-        twice = {j: kinds for j, kinds in collector.by_job.items()
-                 if j in set(job_ids) and "ended" in kinds
-                 and (kinds.count("ended") != 1 or sum(k in TERMINAL for k in kinds) != 1)}
+        verdicts = {j: verdict(collector.kinds(j)) for j in job_ids}
+        lost = [j for j, v in verdicts.items() if v == "lost"]
+        twice = {j: collector.kinds(j) for j, v in verdicts.items() if v == "twice"}
         figures = {"jobs": JOBS, "leader_stopped": leader, "ended_when_stopped": stopped_at,
                    "lost": len(lost), "run_twice": len(twice), "duplicates_delivered": collector.duplicates,
                    "client_reconnects": collector.reconnects,
@@ -225,6 +136,9 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
             except Exception:
                 pass
         cleanup(params, prefix)
+        # The next test starts its bridges on a whole cluster.
+        for n in (1, 2, 3):
+            cluster("start-node", str(n))
 
 
 def probe_while_node_down(params, prefix, job_id):
