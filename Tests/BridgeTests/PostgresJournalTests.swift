@@ -1,6 +1,8 @@
 import Foundation
 import GolemJobs
 import AMQP
+import Logging
+import PostgresNIO
 import Testing
 @testable import Bridge
 
@@ -84,6 +86,23 @@ import Testing
             try await a.releaseLeases()
             #expect(try await a.renewLeases().owned.isEmpty)
             #expect(try await b.claimUnfinished(includingOwn: false).isEmpty)
+        }
+    }
+
+    @Test func aBridgeStartingBesideWritingBridgesWaitsForNoTableLock() async throws {
+        try await JournalStore.with(.postgres) { store in
+            _ = try await store.openPostgres(owner: "a")
+            // A running bridge's transaction, as it journals an event: ROW EXCLUSIVE on both tables.
+            let settings = try PostgresURL("\(JournalStore.postgresURL)?sslmode=disable&schema=\(store.schema)")
+            let logger = Logger(label: "writer")
+            let writer = try await PostgresConnection.connect(configuration: settings.connectionConfiguration(), id: 1, logger: logger)
+            try await writer.query("BEGIN", logger: logger)
+            try await writer.query("LOCK TABLE job, event IN ROW EXCLUSIVE MODE", logger: logger)
+            // Another bridge starts meanwhile. Its `CREATE INDEX IF NOT EXISTS` used to wait for SHARE on
+            // `job` behind the writer (and deadlocked with the writer's next statement).
+            _ = try await store.openPostgres(owner: "b")
+            try await writer.query("ROLLBACK", logger: logger)
+            try await writer.close()
         }
     }
 

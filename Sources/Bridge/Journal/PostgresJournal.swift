@@ -89,6 +89,15 @@ public final class PostgresJournal: Sendable {
     private func createTables() async throws {
         try await transaction { connection, logger in
             try await connection.query("SELECT pg_advisory_xact_lock(7242014)", logger: logger)
+            // Once they exist, no DDL: `CREATE INDEX IF NOT EXISTS` locks its table (SHARE) before it
+            // looks, and a bridge starting beside running ones deadlocked with their writes and exited
+            // (tests/e2e/test_cluster.py, 2026-12-03).
+            let names = Self.tableAndIndexNames
+            let present = try await connection.query(
+                "SELECT count(*)::bigint FROM unnest(\(names)::text[]) AS name WHERE to_regclass(name) IS NOT NULL",
+                logger: logger
+            ).collect().first?.decode(Int.self) ?? 0
+            if present == names.count { return }
             try await connection.query("CREATE SCHEMA IF NOT EXISTS \(unescaped: Self.identifier(self.schema))", logger: logger)
             for statement in Self.tables {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
@@ -475,6 +484,13 @@ public final class PostgresJournal: Sendable {
 
     /// A schema name as an SQL identifier (quoted; the URL's value is checked to be plain).
     private static func identifier(_ name: String) -> String { "\"\(name)\"" }
+
+    /// The name after `IF NOT EXISTS` in each statement of ``tables``.
+    private static let tableAndIndexNames: [String] = tables.compactMap { statement in
+        let words = statement.split(whereSeparator: \.isWhitespace)
+        guard let at = words.firstIndex(of: "EXISTS"), at + 1 < words.count else { return nil }
+        return String(words[at + 1])
+    }
 
     /// The tables of ``Journal`` (SQLite) with an owner and a lease on `job`. Times the bridge
     /// journals are seconds since 1970 as there; the lease is the database's own `timestamptz`.
