@@ -23,11 +23,12 @@ POSTGRES_URL = os.environ.get("GOLEM_BRIDGE_TEST_POSTGRES_URL")
 JOBS = int(os.environ.get("GOLEM_BRIDGE_CLUSTER_JOBS", "1000"))
 
 
-# Opt-in (it starts a cluster of its own). Its first run (2026-12-03, one bridge, 250 jobs) lost 16 jobs:
-# `<prefix>.jobs.dead` and `<prefix>.control.status` were classic queues homed on the stopped node, and
-# every reconnect's declare of them failed with 404 "home node is down", so no connection of the bridge
-# came back. (Its "8 with two outcomes" were 8 of those 16, counted by a check that did not tell a
-# missing outcome from a second one; the check below tells them apart.) They are quorum queues now.
+# Opt-in for a bare pytest (it starts a cluster of its own; scripts/test turns it on). Its first run
+# (2026-12-03, one bridge, 250 jobs) lost 16 jobs: `<prefix>.jobs.dead` and `<prefix>.control.status`
+# were classic queues homed on the stopped node, and every reconnect's declare of them failed with 404
+# "home node is down", so no connection of the bridge came back. (Its "8 with two outcomes" were 8 of
+# those 16, counted by a check that did not tell a missing outcome from a second one; the check below
+# tells them apart.) They are quorum queues now, and a channel the broker nacks on is reopened.
 pytestmark = pytest.mark.skipif(not os.environ.get("GOLEM_BRIDGE_CLUSTER_TESTS"),
                                 reason="set GOLEM_BRIDGE_CLUSTER_TESTS=1 (starts scripts/rabbit-cluster)")
 
