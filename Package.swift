@@ -296,6 +296,7 @@ let package = Package(
                 "Bridge", "GolemJobs", "JSONModel",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 "AMQP", .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: strict
