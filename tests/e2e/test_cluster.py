@@ -104,6 +104,7 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         while collector.ended() < JOBS // 10 and time.time() < deadline:
             time.sleep(0.2)
         leader = cluster("leader", f"{prefix}.jobs.submit")
+        stop_began_at = collector.ended()
         cluster("stop-node", leader)
         stopped_at = collector.ended()
         assert stopped_at < JOBS, f"the node stopped after every job had ended ({stopped_at}): nothing was tested"
@@ -122,7 +123,7 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         verdicts = {j: verdict(collector.kinds(j)) for j in job_ids}
         lost = [j for j, v in verdicts.items() if v == "lost"]
         twice = {j: collector.kinds(j) for j, v in verdicts.items() if v == "twice"}
-        figures = {"jobs": JOBS, "leader_stopped": leader, "ended_when_stopped": stopped_at,
+        figures = {"jobs": JOBS, "leader_stopped": leader, "ended_when_stop_began": stop_began_at, "ended_when_stopped": stopped_at,
                    "lost": len(lost), "run_twice": len(twice), "duplicates_delivered": collector.duplicates,
                    "client_reconnects": collector.reconnects,
                    "requests_republished": getattr(publisher, "republished", None)}
