@@ -159,7 +159,7 @@ async function loadStats() {
   if (s.backend) {
     const b = s.backend, kv = $("backend-kv"); $("backend").hidden = false; kv.replaceChildren();
     const rows = [["idle", b.idle], ["lent", b.lent], ["being created", b.creating], ["agreements", b.agreements],
-                  ["GLM budget", b.budget], ["GLM reserved", b.reserved], ["GLM spent", b.spent == null ? "–" : b.spent]];
+                  ["GLM budget", b.budget], ["GLM reserved", b.reserved], ["GLM spent", b.spent == null ? "–" : b.spent + " of " + b.budget]];
     for (const [k, v] of rows) kv.append(el("dt", k), el("dd", String(v)));
   }
 }

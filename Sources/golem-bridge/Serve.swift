@@ -215,7 +215,8 @@ struct Serve: AsyncParsableCommand {
         BackendPanel(
             idle: snapshot.idle, lent: snapshot.lent, creating: snapshot.creating, agreements: snapshot.agreements,
             budget: NSDecimalNumber(decimal: snapshot.budget).doubleValue,
-            reserved: NSDecimalNumber(decimal: snapshot.reserved).doubleValue, spent: nil
+            reserved: NSDecimalNumber(decimal: snapshot.reserved).doubleValue,
+            spent: NSDecimalNumber(decimal: snapshot.spent).doubleValue
         )
     }
 
