@@ -181,6 +181,17 @@ def test_dashboard_shows_jobs_live_and_cancels_only_with_the_token(tmp_path, pre
                      "document.getElementById('filter-label').dispatchEvent(new Event('change'))")
         browser.wait_for(f"!document.querySelector('tr[data-job-id=\"{ok}\"]') && {row_phase(bad)} === 'failed'",
                          "only the team=batch job listed")
+        # The state filter, alone: only the running job; then both cleared, all three again.
+        def set_filters(state, label):
+            browser.eval(f"document.getElementById('filter-state').value = {json.dumps(state)};"
+                         f"document.getElementById('filter-label').value = {json.dumps(label)};"
+                         "document.getElementById('filter-state').dispatchEvent(new Event('change'))")
+        set_filters("running", "")
+        browser.wait_for(f"{row_phase(slow)} === 'running' && !document.querySelector('tr[data-job-id=\"{ok}\"]')"
+                         f" && !document.querySelector('tr[data-job-id=\"{bad}\"]')", "only the running job listed")
+        set_filters("", "")
+        browser.wait_for(f"{row_phase(ok)} === 'succeeded' && {row_phase(bad)} === 'failed' && {row_phase(slow)} === 'running'",
+                         "all three listed without filters")
 
         # The long job's page: cancel refused without the token and with a wrong one, then done with it.
         browser.open(f"{base}/jobs/{slow}")
@@ -215,8 +226,12 @@ def test_dashboard_shows_jobs_live_and_cancels_only_with_the_token(tmp_path, pre
         assert status == 200
         assert {j["jobId"]: j["phase"] for j in listing["jobs"]} == {ok: "succeeded", bad: "failed", slow: "canceled"}
         browser.open(base + "/")
-        browser.wait_for(f"{row_phase(slow)} === 'canceled' && document.querySelectorAll('#chart-rate rect').length > 0",
-                         "the list and the charts after the three jobs")
+        # Each chart has bars: jobs/s and latency for the three, errors for the failure and the cancel.
+        browser.wait_for(f"{row_phase(slow)} === 'canceled' && ['rate', 'latency', 'errors'].every("
+                         "c => document.querySelectorAll(`#chart-${c} rect`).length > 0)",
+                         "the list and the three charts after the three jobs")
+        errors = browser.eval("[...document.querySelectorAll('#chart-errors rect')].map(r => r.getAttribute('fill'))")
+        assert "#b3261e" in errors and "#6b4fa0" in errors, f"the errors chart lacks the failure or the cancel: {errors}"
         browser.screenshot("dashboard-list-after.png")
         assert TOKEN not in bridge.logs(), "the dashboard token was logged"
         # With the page still following the feed, the bridge stops cleanly.
