@@ -272,8 +272,12 @@ def test_jobs_command_lists_recent_jobs_from_the_api_and_the_old_option_name_sti
         assert failed.returncode == 0, failed.stderr
         assert [j["jobId"] for j in json.loads(failed.stdout)["jobs"]] == [bad]
 
-        refused = run_cli("jobs", "--url", url, "--state", "sleeping")
-        assert refused.returncode != 0 and "state must be one of" in refused.stderr, refused.stderr
+        # What the API would refuse is refused before asking it: a usage error (64) naming the value.
+        for args, message in ((["--state", "running,sleeping"], '"sleeping" is not a state'),
+                              (["--label", "team"], "--label team: must be KEY=VALUE"),
+                              (["--limit", "0"], "--limit must be 1 to 5000")):
+            refused = run_cli("jobs", "--url", url, *args)
+            assert refused.returncode == 64 and message in refused.stderr and refused.stdout == "", (args, refused.stderr)
         # Without a token the dashboard refuses every cancel.
         status, body = api(port, f"/api/jobs/{ok}/cancel", method="POST", headers={"Authorization": "Bearer " + TOKEN})
         assert status == 403 and "no --dashboard-token" in body["error"], body
@@ -282,4 +286,8 @@ def test_jobs_command_lists_recent_jobs_from_the_api_and_the_old_option_name_sti
         client.close()
         bridge.terminate()
     unreachable = run_cli("jobs", "--url", f"http://127.0.0.1:{port}")
-    assert unreachable.returncode != 0 and "cannot reach the dashboard" in unreachable.stderr, unreachable.stderr
+    assert unreachable.returncode == 1, unreachable.stderr
+    assert unreachable.stderr.strip().endswith("(is serve running with --http-address?): Connection refused"), unreachable.stderr
+    for url in ("127.0.0.1:9464", "ftp://127.0.0.1/"):
+        bad_url = run_cli("jobs", "--url", url)
+        assert bad_url.returncode == 64 and f'--url must be an http(s) URL, got "{url}"' in bad_url.stderr, bad_url.stderr
