@@ -6,12 +6,14 @@ while a bridge with `--backend golem` pays our provider agent.
 more than the requestor node itself shows accepted (per activity, the latest note's running total).
 """
 import json
+import shutil
 import socket
 import urllib.request
 import uuid
 from decimal import Decimal
 
 from conftest import job
+from test_dashboard import Browser
 from test_golem_backend import golem, provider, wait_for  # noqa: F401  (fixtures, shared with those tests)
 
 
@@ -43,7 +45,7 @@ def accepted_by_the_node(yagna, subnet):
     return sum(invoiced.values(), Decimal(0)) + sum(notes.values(), Decimal(0))
 
 
-def test_the_golem_panel_shows_the_pool_and_the_glm_spent_against_the_budget(golem, provider, client):
+def test_the_golem_panel_shows_the_pool_and_the_glm_spent_against_the_budget(golem, provider, client, tmp_path):
     port = free_port()
     golem["start"](extra=["--debit-note-interval", "2", "--http-address", f"127.0.0.1:{port}"])
 
@@ -68,3 +70,16 @@ def test_the_golem_panel_shows_the_pool_and_the_glm_spent_against_the_budget(gol
     assert 0 < Decimal(repr(shown["spent"])) <= node + Decimal("1e-12"), (shown, node)
     assert node <= Decimal(1), f"more than the budget accepted: {node}"
     assert shown["idle"] + shown["lent"] == shown["agreements"] <= 1, shown
+
+    # The page draws the same figures (test_dashboard.py checks the page itself; here, the panel).
+    if shutil.which("chromium"):
+        browser = Browser(shutil.which("chromium"), tmp_path)
+        try:
+            browser.open(f"http://127.0.0.1:{port}/")
+            spent = ("(() => { const dt = [...document.querySelectorAll('#backend-kv dt')].find(d => d.textContent === 'GLM spent');"
+                     " return dt ? dt.nextElementSibling.textContent : ''; })()")
+            browser.wait_for(f"/^[0-9.e-]+ of 1$/.test({spent}) && !document.getElementById('backend').hidden",
+                             "GLM spent against the budget on the page")
+            browser.screenshot("dashboard-golem.png")
+        finally:
+            browser.close()
