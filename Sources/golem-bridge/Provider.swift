@@ -22,6 +22,7 @@ struct Provider: AsyncParsableCommand {
     @Option(Provider.settings.yagnaApiUrl) var yagnaApiURL: String?
     @Option(Provider.settings.yagnaAppkey) var yagnaAppkey: String?
     @Option(Provider.settings.subnet) var subnet: String?
+    @Option(Provider.settings.gsbUrl) var gsbURL: String?
     @Option(Provider.settings.paymentPlatform) var paymentPlatform: String?
     @Option(Provider.settings.cpuThreads) var cpuThreads: String?
     @Option(Provider.settings.memoryGib) var memoryGib: String?
@@ -48,6 +49,7 @@ struct Provider: AsyncParsableCommand {
         }
         let configuration = ProviderConfiguration(
             yagna: YagnaConfiguration(apiURL: try sources.value(table.yagnaApiUrl, flag: yagnaApiURL), appKey: key, requestTimeout: .seconds(20)),
+            gsbURL: try sources.value(table.gsbUrl, flag: gsbURL),
             subnet: try sources.value(table.subnet, flag: subnet),
             paymentPlatform: try sources.value(table.paymentPlatform, flag: paymentPlatform),
             cpuThreads: try sources.value(table.cpuThreads, flag: cpuThreads),

@@ -7,6 +7,9 @@ import Yagna
 public struct ProviderConfiguration: Sendable {
     /// The provider node's REST API and app key.
     public var yagna: YagnaConfiguration
+    /// The provider node's service bus (`tcp://host:port`, yagna's `GSB_URL`): a `transfer` from or
+    /// to `gftp://` calls the requestor's file through it, as the real exe-unit does.
+    public var gsbURL: String
     /// `golem.node.debug.subnet`: only demands in the same subnet match.
     public var subnet: String
     /// The payment platform offered, e.g. `erc20-hoodi-tglm`.
@@ -45,6 +48,7 @@ public struct ProviderConfiguration: Sendable {
 
     public init(
         yagna: YagnaConfiguration,
+        gsbURL: String = "tcp://127.0.0.1:7464",
         subnet: String = "public",
         paymentPlatform: String = "erc20-hoodi-tglm",
         cpuThreads: Int = 2,
@@ -65,6 +69,7 @@ public struct ProviderConfiguration: Sendable {
         nodeName: String = "golem-bridge-local-provider"
     ) {
         self.yagna = yagna
+        self.gsbURL = gsbURL
         self.subnet = subnet
         self.paymentPlatform = paymentPlatform
         self.cpuThreads = cpuThreads
