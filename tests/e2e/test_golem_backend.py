@@ -176,6 +176,7 @@ def provider(golem, tmp_path):
     env = golem_env()
     penv = dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=env["GOLEM_LOCAL_PROVIDER_API_URL"],
                 GOLEM_LOCAL_PROVIDER_APPKEY=env["GOLEM_LOCAL_PROVIDER_APPKEY"],
+                GOLEM_LOCAL_PROVIDER_GSB_URL=env["GOLEM_LOCAL_PROVIDER_GSB_URL"],
                 GOLEM_BRIDGE_PROVIDER_WORK_ROOT=f"/tmp/golem-bridge-e2e/prov-{golem['subnet']}")
     log = open(tmp_path / "provider.log", "wb")
     proc = subprocess.Popen([provider_binary(), "provider", "--subnet", golem["subnet"],
