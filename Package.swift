@@ -252,7 +252,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "GFTP", "FlexBuffers", "Yagna", "JSONModel"], swiftSettings: strict),
+        .testTarget(
+            name: "LocalProviderTests",
+            dependencies: [
+                "LocalProvider", "GFTP", "FlexBuffers", "Yagna", "JSONModel", "Sandbox", "GolemLocalTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "GFTPTests",
             dependencies: ["GFTP", "FlexBuffers", "Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],

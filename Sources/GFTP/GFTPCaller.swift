@@ -35,8 +35,11 @@ public struct GFTPCaller: Sendable {
     }
 
     /// Sends `bytes` to the receiver at `url`; its `IntegrityError` (the hash differs) is thrown.
-    public func upload(_ bytes: [UInt8], to url: GFTPURL) async throws {
-        let offsets = Array(stride(from: 0, to: bytes.count, by: GFTPMessage.chunkSize))
+    /// `withholdingLastChunk` leaves the last chunk out (the hash still covers it): a lost chunk on
+    /// purpose, for tests of the receiver's check (the agent's `gftp-drop-last-chunk` fault).
+    public func upload(_ bytes: [UInt8], to url: GFTPURL, withholdingLastChunk: Bool = false) async throws {
+        var offsets = Array(stride(from: 0, to: bytes.count, by: GFTPMessage.chunkSize))
+        if withholdingLastChunk { offsets.removeLast(min(1, offsets.count)) }
         try await inBatches(offsets) { offset in
             let content = Array(bytes[offset..<min(offset + GFTPMessage.chunkSize, bytes.count)])
             _ = try await call(url, "UploadChunk", GFTPMessage.uploadChunk(offset: offset, content: content))

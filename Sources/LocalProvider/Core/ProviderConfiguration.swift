@@ -45,6 +45,9 @@ public struct ProviderConfiguration: Sendable {
     public var pollTimeout: Duration
     /// `golem.node.id.name`; a nonce is appended so stale offers never match.
     public var nodeName: String
+    /// Faults the agent commits on purpose so tests can prove a requestor catches them; empty
+    /// unless `GOLEM_BRIDGE_PROVIDER_TEST_FAULTS` names some (never in production).
+    public var injectedFaults: Set<InjectedFault> = []
 
     public init(
         yagna: YagnaConfiguration,
@@ -89,4 +92,11 @@ public struct ProviderConfiguration: Sendable {
         self.pollTimeout = pollTimeout
         self.nodeName = nodeName
     }
+}
+
+/// A fault the agent commits on purpose (``ProviderConfiguration/injectedFaults``).
+public enum InjectedFault: String, Sendable, CaseIterable {
+    /// A `transfer` to `gftp://` sends every chunk but the last, then `UploadFinished` with the
+    /// whole file's hash: the requestor must refuse the file and name why.
+    case gftpDropLastChunk = "gftp-drop-last-chunk"
 }

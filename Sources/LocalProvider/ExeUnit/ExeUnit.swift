@@ -154,7 +154,7 @@ public actor ExeUnit {
             do {
                 try await Transfer(
                     workDirectory: workDirectory, sandbox: sandbox, http: http, limit: configuration.transferLimit,
-                    gsbURL: configuration.gsbURL, logger: logger
+                    gsbURL: configuration.gsbURL, faults: configuration.injectedFaults, logger: logger
                 )
                     .copy(from: from, to: to)
                 return .ok(index)

@@ -19,6 +19,7 @@ struct Transfer {
     let http: HTTPClient
     let limit: Int
     let gsbURL: String
+    let faults: Set<InjectedFault>
     let logger: Logger
 
     func copy(from: String, to: String) async throws {
@@ -37,8 +38,8 @@ struct Transfer {
         }
         if to.hasPrefix("gftp://") {
             let url = try Self.gftpURL(to)
-            try await GSBBus.withConnection(to: gsbURL, logger: logger) { bus in
-                try await GFTPCaller(bus: bus).upload(bytes, to: url)
+            try await GSBBus.withConnection(to: gsbURL, logger: logger) { [faults] bus in
+                try await GFTPCaller(bus: bus).upload(bytes, to: url, withholdingLastChunk: faults.contains(.gftpDropLastChunk))
             }
             return
         }
