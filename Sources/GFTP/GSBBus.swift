@@ -60,21 +60,27 @@ public final class GSBBus: Sendable {
             return "gb-\(state.nextId)"
         }
         let packet = GSBPacket.callRequest(caller: caller, address: address, requestId: requestId, data: data, noReply: false)
-        return try await withCheckedThrowingContinuation { continuation in
-            let closed = state.withLock { state -> GSBCallError? in
-                if let closed = state.closed { return closed }
-                state.pending[requestId] = (address, continuation)
-                return nil
-            }
-            if let closed {
-                continuation.resume(throwing: closed)
-                return
-            }
-            Task {
-                do { try await self.send(packet) } catch {
-                    self.finish(requestId, with: .failure(GSBCallError(address: address, kind: .connection, message: "\(error)")))
+        // A cancelled caller stops waiting; a reply that comes later finds no one and is dropped.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let refusal = state.withLock { state -> (any Error)? in
+                    if let closed = state.closed { return closed }
+                    if Task.isCancelled { return CancellationError() }
+                    state.pending[requestId] = (address, continuation)
+                    return nil
+                }
+                if let refusal {
+                    continuation.resume(throwing: refusal)
+                    return
+                }
+                Task {
+                    do { try await self.send(packet) } catch {
+                        self.finish(requestId, with: .failure(GSBCallError(address: address, kind: .connection, message: "\(error)")))
+                    }
                 }
             }
+        } onCancel: {
+            finish(requestId, with: .failure(CancellationError()))
         }
     }
 

@@ -86,4 +86,21 @@ import Yagna
             }
         }
     }
+
+    /// A file bound but never served (yagna holds the call until a WebSocket opens): a cancelled
+    /// caller stops waiting instead of holding its transfer open.
+    @Test func aCancelledCallStopsWaiting() async throws {
+        let net = try GolemLocal.load()
+        let client = YagnaClient(configuration: net.requestor, logger: logger)
+        let url = GFTPURL(nodeId: net.requestorId, fileId: "held-\(UInt32.random(in: 0...UInt32.max))")
+        let servicesId = try await client.bindServices(on: url.serviceAddress, components: GFTPMessage.publishComponents)
+        defer { Task { try? await client.unbindServices(servicesId) } }
+        let gsb = net.values["GOLEM_LOCAL_PROVIDER_GSB_URL"] ?? ""
+        try await GSBBus.withConnection(to: gsb, logger: logger) { bus in
+            let call = Task { try await bus.call(url.callAddress("GetMetadata"), data: try FlexBuffersEncoder(shareKeys: false).encode(GFTPMessage.getMetadata)) }
+            try await Task.sleep(for: .milliseconds(200))
+            call.cancel()
+            await #expect(throws: CancellationError.self) { try await call.value }
+        }
+    }
 }
