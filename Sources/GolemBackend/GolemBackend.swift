@@ -45,6 +45,8 @@ public final class GolemBackend: JobBackend {
         /// Cleanup work in flight (destroy, terminate, unsubscribe), awaited at shutdown.
         var cleanups: [UUID: Task<Void, Never>] = [:]
         var closed = false
+        /// This requestor's node id (`GET /me`), once asked: GFTP URLs name it.
+        var nodeId: String?
     }
 
     let state: Mutex<State>
