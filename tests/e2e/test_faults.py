@@ -4,8 +4,10 @@ Real binaries, a real broker, pika as the client. What every test checks in the 
 nothing run twice, every job one terminal event and one `ended` (repeats of one CloudEvent id, which
 at-least-once delivery allows, count once).
 """
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 import uuid
@@ -173,3 +175,184 @@ def test_journal_disk_full_takes_no_work_until_space_is_back(tmp_path, prefix, j
 
 def test_read_only_journal_takes_no_work_until_writable_again(tmp_path, prefix, journal_disk):
     journal_outage(tmp_path, prefix, journal_disk, journal_disk.make_read_only, journal_disk.make_writable)
+
+
+# MARK: the broker restarted
+
+class RestartableBroker:
+    """The broker a test may stop and start: by default one of the test's own beside the session's
+    (scripts/broker on other ports and another Erlang node, so other tests on the session broker
+    go on); with GOLEM_BRIDGE_FAULTS_BROKER=session the session's broker itself (CI runs the tests
+    one after another, and then saves the second broker's start)."""
+
+    def __init__(self):
+        self.session = os.environ.get("GOLEM_BRIDGE_FAULTS_BROKER") == "session"
+        if self.session:
+            self.env = dict(os.environ)
+            self.url = AMQP_URL
+        else:
+            port = os.environ.get("GOLEM_BRIDGE_FAULTS_BROKER_PORT", "5681")
+            self.env = {
+                **os.environ,
+                "GOLEM_BRIDGE_BROKER_DIR": os.environ.get("GOLEM_BRIDGE_FAULTS_BROKER_DIR",
+                                                          "/var/lib/golem-bridge-faults-broker"),
+                "GOLEM_BRIDGE_BROKER_PORT": port,
+                "GOLEM_BRIDGE_BROKER_TLS_PORT": str(int(port) + 1),
+                "GOLEM_BRIDGE_BROKER_DIST_PORT": str(int(port) + 20000),
+            }
+            self.url = f"amqp://guest:guest@127.0.0.1:{port}/%2F"
+
+    def broker(self, action):
+        result = subprocess.run([os.path.join(ROOT, "scripts", "broker"), action], env=self.env,
+                                capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def start(self):
+        self.broker("start")
+
+    def stop(self):
+        self.broker("stop")
+
+
+@pytest.fixture
+def restartable_broker():
+    if os.geteuid() != 0:
+        pytest.skip("needs root: starts and stops a RabbitMQ node (scripts/broker)")
+    if not shutil.which("rabbitmq-server"):
+        pytest.skip("rabbitmq-server is not installed (scripts/bootstrap)")
+    broker = RestartableBroker()
+    broker.start()
+    yield broker
+    if broker.session:
+        broker.start()  # the tests after this one need it
+    else:
+        broker.stop()
+
+
+class DurableFollower:
+    """Follows a prefix's events through a durable queue, so the events the broker confirmed before it
+    stopped are still there after it started again; reconnects when asked."""
+
+    def __init__(self, url, prefix):
+        self.url, self.prefix = url, prefix
+        self.queue = f"{prefix}.test-events"
+        self.connect()
+        self.ch.queue_declare(self.queue, durable=True)
+        self.ch.queue_bind(self.queue, f"{prefix}.events", "job.*.*")
+
+    def connect(self):
+        self.conn = connect(self.url)
+        self.ch = self.conn.channel()
+        self.ch.confirm_delivery()
+
+    def reconnect(self):
+        try:
+            self.conn.close()
+        except Exception:
+            pass
+        self.connect()
+
+    def submit(self, job_ids, command):
+        for job_id in job_ids:
+            self.ch.basic_publish(
+                f"{self.prefix}.jobs", "submit",
+                json.dumps(job(job_id, {"run": command.format(id=job_id)}, maxAttempts=2)).encode(),
+                pika.BasicProperties(content_type="application/json", delivery_mode=2), mandatory=True)
+
+    def events(self, until_ended=(), timeout=60):
+        waiting, got = set(until_ended), []
+        deadline = time.time() + timeout
+        while waiting and time.time() < deadline:
+            method, _, body = self.ch.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                self.conn.sleep(0.05)
+                continue
+            event = json.loads(body)
+            got.append(event)
+            if event["data"]["event"] == "ended":
+                waiting.discard(event["data"]["jobId"])
+        assert not waiting, f"jobs without `ended` after {timeout} s: {sorted(waiting)}"
+        return got
+
+    def close(self):
+        try:
+            self.ch.queue_delete(self.queue)
+            self.conn.close()
+        except Exception:
+            pass
+
+
+def test_broker_restart_under_load_loses_nothing(tmp_path, restartable_broker):
+    broker = restartable_broker
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    bridge = Bridge(tmp_path, prefix, concurrency=4, amqp_url=broker.url).start()
+    follower = DurableFollower(broker.url, prefix)
+    try:
+        first = ids("a", 30)
+        follower.submit(first, "sleep 0.3; echo {id}")
+        events = follower.events(until_ended=first[:4], timeout=60)
+        # Under load: jobs running, events in flight, requests waiting in the queue.
+        broker.stop()
+        assert bridge.proc.poll() is None, f"the bridge exited without its broker:\n{bridge.logs()}"
+        broker.start()
+        follower.reconnect()
+        after = ids("z", 10)
+        follower.submit(after, "echo {id}")
+        events += follower.events(until_ended=not_ended(events, first + after), timeout=120)
+        assert_each_once(events, first + after)
+        assert bridge.terminate() == 0, bridge.logs()
+    finally:
+        follower.close()
+        bridge.terminate()
+        delete_topology(prefix, connect(broker.url))
+
+
+# MARK: SIGTERM
+
+def journaled_jobs(journal):
+    with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+        return {row[0] for row in db.execute("SELECT jobId FROM job")}
+
+
+def test_sigterm_under_load_stops_within_its_grace_and_loses_nothing(tmp_path, prefix):
+    grace = 2
+    first = Bridge(tmp_path, prefix, concurrency=2, grace=grace).start()
+    client = Client(prefix)
+    second = None
+    try:
+        client.follow("job.*.*")
+        # Longer than the grace: suspended at SIGTERM, run again by the next bridge.
+        long = ids("l", 2)
+        submit_all(client, long, "sleep 6; echo {id}")
+        short = ids("s", 12)
+        submit_all(client, short, "sleep 0.3; echo {id}")
+        seen = []
+
+        def long_started():
+            seen.extend(client.events(timeout=0.3, count=10**6))
+            return {e["data"]["jobId"] for e in seen if e["data"]["event"] == "started"} >= set(long)
+
+        wait_for(long_started, 30, "the long jobs started")
+        signalled = time.time()
+        assert first.terminate(timeout=60) == 0, first.logs()
+        stopped_after = time.time() - signalled
+        # The grace, then at most 5 s for suspended jobs' last events (BridgeRuntime.drain), then exit.
+        assert stopped_after < grace + 5 + 5, f"stopped {stopped_after:.1f} s after SIGTERM (grace {grace} s)"
+        print(f"\nSIGTERM with 2 jobs running past a {grace} s grace: exited after {stopped_after:.2f} s")
+        # Every request is either journaled (taken) or back in the queue: none lost, none in both.
+        taken = journaled_jobs(first.journal)
+        assert taken <= set(long + short)
+        assert queue_depth(f"{prefix}.jobs.submit") == len(long + short) - len(taken)
+        second = Bridge(tmp_path, prefix, concurrency=2, grace=grace).start()
+        events = seen + client.events(until_ended=not_ended(seen, long + short), timeout=90)
+        events += client.events(timeout=1, count=10**6)  # stragglers: never a second outcome
+        assert_each_once(events, long + short)
+        jobs = unique_by_job(events)
+        for job_id in long:
+            kinds = [e["data"]["event"] for e in jobs[job_id]]
+            assert kinds.count("started") == 2, (job_id, kinds)
+    finally:
+        client.close()
+        first.terminate()
+        if second:
+            second.terminate()
