@@ -103,6 +103,12 @@ class JournalDisk:
     def clear(self):
         self.run(f"rm -f {self.mount}/filler {self.mount}/filler2")
 
+    def clear_offline(self):
+        """Frees the space with no bridge running (mounted for this alone)."""
+        subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                        f'mount -o loop "$0" "$1" && rm -f "$1/filler" "$1/filler2"', self.image, self.mount],
+                       check=True, timeout=60)
+
     # The database and its WAL, where the journal's writes go; not the -shm index, which SQLite writes
     # through a shared mapping: a refused write there is SIGBUS, which no SQLite process survives.
     def make_read_only(self):
@@ -175,6 +181,47 @@ def test_journal_disk_full_takes_no_work_until_space_is_back(tmp_path, prefix, j
 
 def test_read_only_journal_takes_no_work_until_writable_again(tmp_path, prefix, journal_disk):
     journal_outage(tmp_path, prefix, journal_disk, journal_disk.make_read_only, journal_disk.make_writable)
+
+
+def test_sigterm_while_the_journal_disk_is_full_stops_within_the_bound_and_loses_nothing(tmp_path, prefix, journal_disk):
+    grace = 2
+    bridge = Bridge(tmp_path, prefix, concurrency=2, grace=grace, journal=journal_disk.journal,
+                    wrap=journal_disk.wrap())
+    journal_disk.bridge = bridge.start()
+    client = Client(prefix)
+    second = None
+    try:
+        client.follow("job.*.*")
+        running = ids("r", 2)
+        submit_all(client, running, "sleep 2; echo {id}")
+        seen = []
+
+        def running_started():
+            seen.extend(client.events(timeout=0.3, count=10**6))
+            return {e["data"]["jobId"] for e in seen if e["data"]["event"] == "started"} >= set(running)
+
+        wait_for(running_started, 30, "the jobs started")
+        journal_disk.fill()
+        waiting = ids("w", 4)
+        submit_all(client, waiting)
+        signalled = time.time()
+        # The jobs' last events cannot be journaled: the drain gives up on them after its bounds.
+        assert bridge.terminate(timeout=60) == 0, bridge.logs()
+        stopped_after = time.time() - signalled
+        assert stopped_after < grace + 5 + 5, f"stopped {stopped_after:.1f} s after SIGTERM (grace {grace} s)"
+        print(f"\nSIGTERM with the journal disk full: exited after {stopped_after:.2f} s (grace {grace} s)")
+        journal_disk.clear_offline()
+        second = Bridge(tmp_path, prefix, concurrency=2, grace=grace, journal=journal_disk.journal,
+                        wrap=journal_disk.wrap())
+        journal_disk.bridge = second.start()
+        events = seen + client.events(until_ended=not_ended(seen, running + waiting), timeout=90)
+        events += client.events(timeout=1, count=10**6)  # stragglers: never a second outcome
+        assert_each_once(events, running + waiting)
+    finally:
+        client.close()
+        bridge.terminate()
+        if second:
+            second.terminate()
 
 
 # MARK: the broker restarted
