@@ -123,12 +123,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // GFTP file transfer over yagna's service bus: the requestor serves files on the GSB
+        // WebSocket API; the provider agent calls them over the bus's own TCP protocol (ya-sb-proto).
+        .target(
+            name: "GFTP",
+            dependencies: [
+                "FlexBuffers", "Yagna",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The requestor flow over yagna, the rental pool, budget and recovery. Its state file is its
         // own (GRDB), so the core and the Bridge journal know nothing of Golem.
         .target(
             name: "GolemBackend",
             dependencies: [
-                "GolemJobs", "Yagna", "JSONModel", "Resilience",
+                "GolemJobs", "Yagna", "GFTP", "JSONModel", "Resilience",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -144,12 +159,10 @@ let package = Package(
         .target(
             name: "LocalProvider",
             dependencies: [
-                "Yagna", "Sandbox", "FlexBuffers", "JSONModel", "Resilience",
+                "Yagna", "GFTP", "Sandbox", "FlexBuffers", "JSONModel", "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "WSClient", package: "swift-websocket"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -239,7 +252,19 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "LocalProviderTests", dependencies: ["LocalProvider", "FlexBuffers", "Yagna", "JSONModel"], swiftSettings: strict),
+        .testTarget(
+            name: "LocalProviderTests",
+            dependencies: [
+                "LocalProvider", "GFTP", "FlexBuffers", "Yagna", "JSONModel", "Sandbox", "GolemLocalTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "GFTPTests",
+            dependencies: ["GFTP", "FlexBuffers", "Yagna", "GolemLocalTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MetricsEndpointTests",
             dependencies: [

@@ -7,10 +7,16 @@
   under the Compose specification's JSON Schema (scripts/schemas/compose-spec.json);
 - every `--option` a bridge command uses (compose `command`, Kubernetes `args`, the systemd unit's
   ExecStart, the Dockerfile's CMD) and every GOLEM_BRIDGE_* name any deploy file uses exists in the
-  binary's own `serve --help`, read now, so the check follows the options that exist;
+  binary's own `serve --help`, read now, so the check follows the options that exist, and is not one
+  that help calls deprecated (`--metrics-address`, GOLEM_BRIDGE_METRICS_ADDRESS);
+- the same for the docs: every `--option` of a `golem-bridge <command>` line in README.md and docs/*.md
+  is one of that command's current options, and every GOLEM_BRIDGE_* name they mention exists in some
+  command's help (the docs may name a deprecated variable to say it is deprecated);
 - deploy/Dockerfile builds as CI does: CI's Swift major.minor, the build packages scripts/bootstrap
-  installs, the `swift build` of scripts/test in release mode (no flag CI needs is missing), and
-  every folder Package.swift needs is copied;
+  installs, the `swift build` of scripts/test in release mode (every product, as CI builds them; no
+  flag CI needs is missing), every folder Package.swift needs is copied, and the image ships each
+  executable the bridge runs (golem-bridge and, beside it, golem-sandbox-warden, the warm sandboxes'
+  PID 1);
 - every compose service has a health check; every Kubernetes container has resource requests and
   limits and readiness and liveness probes, the bridge's on /healthz at the port its HTTP option
   names; a bridge replica count above 1;
@@ -102,11 +108,42 @@ def bridge_commands(documents):
     return commands
 
 
+ENVIRONMENT_NAME = r"GOLEM_BRIDGE_[A-Z0-9_]*[A-Z0-9]"
+# Read by the tests and benchmarks (the binary they run), not by golem-bridge: no help names it.
+TEST_ONLY_ENVIRONMENT = {"GOLEM_BRIDGE_BIN"}
+
+
+class Help:
+    """One command's `--help`: its options and variables, and which of them it calls deprecated."""
+
+    def __init__(self, text):
+        self.options, self.environment, self.deprecated = set(), set(), set()
+        # One block per option: its `--name <value>` line and the description lines under it.
+        for block in re.split(r"\n(?=  (?:-\w, )?--)", text):
+            names = re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", block.split("\n", 1)[0])
+            variables = re.findall(ENVIRONMENT_NAME, block)
+            self.options.update(names)
+            self.environment.update(variables)
+            if re.search(r"\bDeprecated\b", block) and names:
+                self.deprecated.update(names[:1] + variables)
+        self.environment.update(re.findall(ENVIRONMENT_NAME, text))
+
+
+def command_help(binary, *command):
+    return Help(subprocess.run([binary, *command, "--help"], capture_output=True, text=True, check=True).stdout)
+
+
+def subcommands(binary):
+    top = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
+    listed = top.split("SUBCOMMANDS:", 1)[-1]
+    return re.findall(r"^  ([a-z][a-z-]*)  ", listed, re.M)
+
+
 def check_options_and_environment(binary, documents, files):
-    serve_help = subprocess.run([binary, "serve", "--help"], capture_output=True, text=True, check=True).stdout
-    top_help = subprocess.run([binary, "--help"], capture_output=True, text=True, check=True).stdout
-    options = set(re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", serve_help))
-    environment = set(re.findall(r"GOLEM_BRIDGE_[A-Z0-9_]*[A-Z0-9]", serve_help + top_help))
+    serve = command_help(binary, "serve")
+    top = command_help(binary)
+    options = serve.options
+    environment = serve.environment | top.environment
     commands = bridge_commands(documents)
     if not commands:
         problem("no golem-bridge command found in the deploy files")
@@ -117,11 +154,56 @@ def check_options_and_environment(binary, documents, files):
             flag = argument.split("=", 1)[0]
             if flag.startswith("--") and flag not in options:
                 problem(f"{where}: {flag} is not an option of `golem-bridge serve` (serve --help)")
+            elif flag in serve.deprecated:
+                problem(f"{where}: {flag} is deprecated (serve --help): use its new name")
     for path in files:
-        for name in sorted(set(re.findall(r"GOLEM_BRIDGE_[A-Z0-9_]*[A-Z0-9]", path.read_text()))):
+        for name in sorted(set(re.findall(ENVIRONMENT_NAME, path.read_text()))):
             if name not in environment:
                 problem(f"{path.relative_to(ROOT)}: {name} is not a variable `golem-bridge serve --help` names")
+            elif name in serve.deprecated:
+                problem(f"{path.relative_to(ROOT)}: {name} is deprecated (serve --help): use its new name")
     return len(commands)
+
+
+def doc_command_lines(text):
+    """Each `golem-bridge <command> ...` line of the text's code (fenced blocks and `inline` spans),
+    with backslash continuations joined."""
+    lines, fenced, pending = [], False, ""
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced, pending = not fenced, ""
+            continue
+        if fenced:
+            pending += line.rstrip("\\") + " "
+            if not line.endswith("\\"):
+                lines.append(pending)
+                pending = ""
+        else:
+            lines += re.findall(r"`([^`]*golem-bridge [^`]*)`", line)
+    return [line for line in lines if re.search(r"golem-bridge [a-z]", line)]
+
+
+def check_docs(binary):
+    """README.md and docs/*.md name current options and existing variables (not docs/notes: dated records)."""
+    helps = {name: command_help(binary, name) for name in subcommands(binary)}
+    environment = command_help(binary).environment.union(*(h.environment for h in helps.values())) | TEST_ONLY_ENVIRONMENT
+    for path in [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md")):
+        where = path.relative_to(ROOT)
+        text = path.read_text()
+        for line in doc_command_lines(text):
+            # Each command's arguments run to the next command (a line may show several).
+            for command, arguments in re.findall(r"golem-bridge ([a-z][a-z-]*)((?:(?!golem-bridge )[^|;&<>])*)", line):
+                help = helps.get(command)
+                if help is None:
+                    continue  # prose such as "golem-bridge is", or a path
+                for flag in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*", arguments):
+                    if flag not in help.options and flag != "--help":
+                        problem(f"{where}: `golem-bridge {command} {flag}` is not an option of {command} ({command} --help)")
+                    elif flag in help.deprecated:
+                        problem(f"{where}: `golem-bridge {command} {flag}` is deprecated ({command} --help): use its new name")
+        for name in sorted(set(re.findall(ENVIRONMENT_NAME, text))):
+            if name not in environment:
+                problem(f"{where}: {name} is not a variable any `golem-bridge` command's help names")
 
 
 def http_port(arguments):
@@ -189,7 +271,8 @@ def check_dockerfile():
     for missing in sorted(build_packages - installed):
         problem(f"deploy/Dockerfile: the build stage does not install {missing}, which scripts/bootstrap installs for CI")
 
-    release_only = {"-c", "release", "--static-swift-stdlib", "--product", "golem-bridge"}
+    # No --product: CI builds every product, and the image needs two of them (check_shipped).
+    release_only = {"-c", "release", "--static-swift-stdlib"}
     docker_builds = [shlex.split(m) for m in re.findall(r"swift build([^\n&;]*)", build_stage)]
     if len(docker_builds) != 1:
         problem(f"deploy/Dockerfile: expected one `swift build`, found {len(docker_builds)}")
@@ -209,6 +292,30 @@ def check_dockerfile():
     for needed in ("Package.swift", "Sources", "Tests"):
         if needed not in copied:
             problem(f"deploy/Dockerfile: the build stage does not COPY {needed}, which Package.swift needs")
+
+
+def check_shipped():
+    """The runtime stage copies every executable the bridge runs from the build, into one folder:
+    golem-bridge looks for golem-sandbox-warden beside itself."""
+    text = (ROOT / "deploy" / "Dockerfile").read_text()
+    manifest = (ROOT / "Package.swift").read_text()
+    executables = re.findall(r'\.executable\(name: "(golem-[a-z-]+)"', manifest)
+    if "golem-sandbox-warden" not in executables:
+        problem("Package.swift has no golem-sandbox-warden executable product")
+    runtime = re.split(r"^(?=FROM )", text, flags=re.M)[-1]
+    shipped = {}
+    for copy in re.findall(r"^COPY --from=build (.+)$", runtime, re.M):
+        *sources, destination = copy.split()
+        for source in sources:
+            name = source.rstrip("/").rsplit("/", 1)[-1]
+            if "/.build/release/" not in source:
+                problem(f"deploy/Dockerfile: {source} is not from the release build")
+            shipped[name] = destination if destination.endswith("/") else destination.rsplit("/", 1)[0] + "/"
+    for executable in executables:
+        if executable not in shipped:
+            problem(f"deploy/Dockerfile: the image does not ship {executable} (COPY --from=build .../.build/release/{executable})")
+    if len({shipped.get(e) for e in executables}) > 1:
+        problem(f"deploy/Dockerfile: {', '.join(executables)} are not copied into one folder: {shipped}")
 
 
 def check_self_contained():
@@ -236,7 +343,9 @@ def main(argv):
     count = check_options_and_environment(binary, documents, files)
     check_health_and_limits(documents)
     check_compose_schema(documents)
+    check_docs(binary)
     check_dockerfile()
+    check_shipped()
     check_self_contained()
     for text in problems:
         print(text)

@@ -181,6 +181,7 @@ final class ConsumerLoop {
             }
             if reply.library_error == AMQP_STATUS_TIMEOUT.rawValue { return }
             guard reply.library_error == AMQP_STATUS_UNEXPECTED_STATE.rawValue else {
+                rejectUndecodable(c, envelope, reply.library_error)
                 throw RabbitConnection.error(reply, context: "reading deliveries")
             }
             // Not a basic.deliver: read that frame and dispatch it.
@@ -210,6 +211,22 @@ final class ConsumerLoop {
                 logger.debug("AMQP consumer ignored method 0x\(String(method.id, radix: 16))")
             }
         }
+    }
+
+    /// A delivery whose properties rabbitmq-c cannot decode (RabbitMQ passes on a header table with
+    /// an empty field name, which rabbitmq-c 0.11 refuses) leaves the connection unreadable, and the
+    /// broker would hand the message to every new connection first: one such message blocked the
+    /// queue for good. Its delivery tag is known (basic.deliver was read), so it is rejected without
+    /// requeue, to the queue's dead-letter exchange (the broker adds `x-death`; no `x-golem-error`,
+    /// since its headers cannot be read), before the connection is dropped.
+    private func rejectUndecodable(_ c: RabbitConnection, _ envelope: amqp_envelope_t, _ status: Int32) {
+        guard envelope.delivery_tag != 0,
+              status == AMQP_STATUS_INVALID_PARAMETER.rawValue || status == AMQP_STATUS_BAD_AMQP_DATA.rawValue
+        else { return }
+        let sent = amqp_basic_reject(c.state, c.channel, envelope.delivery_tag, 0)
+        logger.error(
+            "AMQP consumer: a delivery's properties cannot be decoded; rejected to the dead-letter exchange",
+            metadata: ["error": "\(String(cString: amqp_error_string2(status)))", "sent": "\(sent == AMQP_STATUS_OK.rawValue)"])
     }
 
     /// Sleeps `delay` between reconnect attempts. Acks for the lost channel are dropped (stale).

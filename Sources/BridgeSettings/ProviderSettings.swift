@@ -13,6 +13,11 @@ public struct ProviderSettings: SettingsTable {
         "yagna-appkey", "The provider node's app key; never logged.", type: .text, defaultNote: nil,
         environment: ["GOLEM_LOCAL_PROVIDER_APPKEY", "YAGNA_APPKEY"], inFile: false, isSecret: true
     )
+    public let gsbUrl = Setting<String>(
+        "gsb-url", "The provider node's service bus (its GSB_URL), which the exe-unit calls for GFTP transfers.",
+        type: .text, default: "tcp://127.0.0.1:7464",
+        environment: ["GOLEM_LOCAL_PROVIDER_GSB_URL", "GSB_URL"], inFile: false
+    )
     public let subnet = GolemSettings().subnet.with(summary: "Subnet (golem.node.debug.subnet).")
     public let paymentPlatform = Setting<String>(
         "payment-platform", "Payment platform (hoodi: the testnet golem-js and yagna 0.17 default to).", type: .text, default: "erc20-hoodi-tglm"

@@ -7,8 +7,8 @@ public struct BackendPanel: Sendable, Hashable {
     public var creating: Int
     /// Agreements the backend holds now.
     public var agreements: Int
-    /// GLM: the budget, the part reserved by running jobs, and what was paid so far (`nil` when the
-    /// backend does not count it).
+    /// GLM: the budget, the part reserved by running jobs, and what was spent so far: the debit notes
+    /// and invoices accepted (`nil` when the backend does not count it).
     public var budget: Double
     public var reserved: Double
     public var spent: Double?

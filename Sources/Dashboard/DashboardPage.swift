@@ -82,6 +82,8 @@ const $ = (id) => document.getElementById(id);
 const el = (tag, text, cls) => { const e = document.createElement(tag); if (text != null) e.textContent = text; if (cls) e.className = cls; return e; };
 const fmtDuration = (s) => s < 1 ? (s * 1000).toFixed(0) + " ms" : s < 120 ? s.toFixed(1) + " s" : (s / 60).toFixed(1) + " min";
 const fmtTime = (t) => new Date(t).toLocaleTimeString();
+// GLM to 6 significant digits: enough to see a debit note move, no binary-float tail.
+const fmtGLM = (v) => String(Number(v.toPrecision(6)));
 const jobPath = location.pathname.startsWith("/jobs/") ? decodeURIComponent(location.pathname.slice(6)) : null;
 let canCancel = false;
 
@@ -159,7 +161,8 @@ async function loadStats() {
   if (s.backend) {
     const b = s.backend, kv = $("backend-kv"); $("backend").hidden = false; kv.replaceChildren();
     const rows = [["idle", b.idle], ["lent", b.lent], ["being created", b.creating], ["agreements", b.agreements],
-                  ["GLM budget", b.budget], ["GLM reserved", b.reserved], ["GLM spent", b.spent == null ? "–" : b.spent]];
+                  ["GLM budget", fmtGLM(b.budget)], ["GLM reserved", fmtGLM(b.reserved)],
+                  ["GLM spent", b.spent == null ? "–" : fmtGLM(b.spent) + " of " + fmtGLM(b.budget)]];
     for (const [k, v] of rows) kv.append(el("dt", k), el("dd", String(v)));
   }
 }

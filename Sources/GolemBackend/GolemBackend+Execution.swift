@@ -68,9 +68,12 @@ extension GolemBackend {
         return results
     }
 
-    /// Writes the file in chunks, then has the provider measure it: size and SHA-256 must be what was
+    /// Over stdout (``FileTransfers/verifiedStdout``): writes the file in chunks, then has the provider measure it: size and SHA-256 must be what was
     /// sent, else the whole file is written again, up to ``VerifiedTransfer/attempts`` times.
     func upload(_ bytes: [UInt8], to path: String, label: String, index: Int, on lease: Lease, logger: Logger) async throws {
+        if configuration.fileTransfers == .gftp {
+            return try await uploadByGFTP(bytes, to: path, label: label, index: index, on: lease, logger: logger)
+        }
         let commands = StepScript.upload(bytes, to: path) + [VerifiedTransfer.digestCommand(of: path)]
         let sent = FileDigest(of: bytes)
         for attempt in 1...VerifiedTransfer.attempts {
@@ -91,10 +94,13 @@ extension GolemBackend {
         }
     }
 
-    /// Measures the file on the provider, reads it range by range (a short range is read again, up
+    /// Over stdout (``FileTransfers/verifiedStdout``): measures the file on the provider, reads it range by range (a short range is read again, up
     /// to ``VerifiedTransfer/attempts`` times) and checks the whole file's SHA-256; a file that does
     /// not match is read again whole, as many times, then the step fails naming both digests.
     func download(_ path: String, label: String, index: Int, on lease: Lease, logger: Logger) async throws -> [UInt8] {
+        if configuration.fileTransfers == .gftp {
+            return try await downloadByGFTP(path, label: label, index: index, on: lease, logger: logger)
+        }
         let provider = lease.provider.name
         let measured = try await runBatch([VerifiedTransfer.digestCommand(of: path)], on: lease.activityId, timeout: nil, provider: lease.provider)
         if let failed = measured.first(where: \.isError) {

@@ -69,18 +69,26 @@ extension GolemBackend {
                 let note = try await client.debitNote(id)
                 guard note.status == "RECEIVED", isOurs(note.agreementId) else { return }
                 let usage = note.usageCounterVector?.array.map { $0.compactMap(\.number) }
-                try await settle(kind, id: id, agreementId: note.agreementId, amount: note.totalAmountDue, at: event.eventDate, usage: usage) {
+                let accepted = try await settle(kind, id: id, agreementId: note.agreementId, amount: note.totalAmountDue, at: event.eventDate, usage: usage) {
                     try await client.acceptDebitNote(id, amount: note.totalAmountDue, allocationId: session.allocationId)
+                }
+                if let accepted {
+                    state.withLock { $0.spent.acceptedDebitNote(agreementId: note.agreementId, activityId: note.activityId, amount: accepted) }
                 }
             case .invoice:
                 guard let id = event.invoiceId else { return }
                 let invoice = try await client.invoice(id)
                 guard invoice.status == "RECEIVED", isOurs(invoice.agreementId) else { return }
-                try await settle(kind, id: id, agreementId: invoice.agreementId, amount: invoice.amount, at: event.eventDate, activities: invoice.activityIds?.count ?? 1) {
+                let accepted = try await settle(kind, id: id, agreementId: invoice.agreementId, amount: invoice.amount, at: event.eventDate, activities: invoice.activityIds?.count ?? 1) {
                     try await client.acceptInvoice(id, amount: invoice.amount, allocationId: session.allocationId)
                 }
                 // Paid or refused, the agreement is settled: a provider issues one invoice per agreement.
                 state.withLock { state in
+                    if let accepted {
+                        state.spent.acceptedInvoice(agreementId: invoice.agreementId, amount: accepted)
+                    } else {
+                        state.spent.refusedInvoice(agreementId: invoice.agreementId)
+                    }
                     state.ledger.release(invoice.agreementId)
                     state.owed.remove(invoice.agreementId)
                     state.awaitingInvoice.removeValue(forKey: invoice.agreementId)
@@ -93,23 +101,31 @@ extension GolemBackend {
     }
 
     /// Accepts the document with `accept` when its amount fits the agreed prices, else rejects it.
+    /// Returns the amount accepted, or `nil` when it was refused.
     private func settle(
         _ kind: PaymentKind, id: String, agreementId: String, amount: String, at eventDate: String,
         usage: [Double]? = nil, activities: Int = 1, accept: () async throws -> Void
-    ) async throws {
+    ) async throws -> Decimal? {
         if let why = try await verdict(amount, agreementId: agreementId, at: eventDate, usage: usage, activities: activities) {
             await reject(kind, id: id, agreementId: agreementId, amount: amount, why: why)
-            return
+            return nil
         }
         try await accept()
         paymentMetrics.accepted(kind)
         logger.log(level: kind == .invoice ? .info : .debug, "\(kind == .invoice ? "invoice" : "debit note") accepted", metadata: ["agreement": "\(agreementId)", "amount": "\(amount)"])
+        // `verdict` read it as a decimal before anything was accepted.
+        return Self.decimal(amount) ?? 0
+    }
+
+    /// A payment document's amount (a decimal string, whatever this machine's locale).
+    static func decimal(_ amount: String) -> Decimal? {
+        Decimal(string: amount, locale: Locale(identifier: "en_US_POSIX"))
     }
 
     /// Why `amount` does not fit the agreement's prices at the event's time, or `nil` when it does.
     /// Reads the agreement from yagna (its offer and approval time), so it works after a restart too.
     private func verdict(_ amount: String, agreementId: String, at eventDate: String, usage: [Double]? = nil, activities: Int = 1) async throws -> String? {
-        guard let due = Decimal(string: amount, locale: Locale(identifier: "en_US_POSIX")), due >= 0 else {
+        guard let due = Self.decimal(amount), due >= 0 else {
             return "\(amount) is not a decimal amount"
         }
         let agreement = try await client.agreement(agreementId)

@@ -15,6 +15,8 @@ extension GolemBackend {
         public var budget: Decimal
         /// The part of it reserved by agreements and invoices still to come, GLM.
         public var reserved: Decimal
+        /// Debit notes and invoices this process accepted, GLM (``SpendingTally``).
+        public var spent: Decimal
     }
 
     /// The pool and budget now, read under one lock so the figures agree with each other (``poolSize``
@@ -28,7 +30,8 @@ extension GolemBackend {
                 creating: max(0, state.pool.size - agreements),
                 agreements: agreements,
                 budget: state.ledger.total,
-                reserved: state.ledger.reserved
+                reserved: state.ledger.reserved,
+                spent: state.spent.total
             )
         }
     }

@@ -40,9 +40,13 @@ public final class GolemBackend: JobBackend {
         /// Terminated agreements whose invoice has not come yet, and when they ended. Their budget
         /// reservation is freed after `invoiceWait` (a late invoice is still accepted).
         var awaitingInvoice: [String: ContinuousClock.Instant] = [:]
+        /// What the payment loop accepted, for the dashboard.
+        var spent = SpendingTally()
         /// Cleanup work in flight (destroy, terminate, unsubscribe), awaited at shutdown.
         var cleanups: [UUID: Task<Void, Never>] = [:]
         var closed = false
+        /// This requestor's node id (`GET /me`), once asked: GFTP URLs name it.
+        var nodeId: String?
     }
 
     let state: Mutex<State>

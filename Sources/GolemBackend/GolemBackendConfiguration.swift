@@ -59,6 +59,9 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var invoiceWait: Duration
     /// The largest upload or download one step may move, in bytes.
     public var transferLimit: Int
+    /// How `uploadData`/`downloadData` steps move files. GFTP by default, as golem-js does;
+    /// `.verifiedStdout` is kept for images or providers where GFTP cannot run.
+    public var fileTransfers: FileTransfers = .gftp
     /// The SQLite file that records allocation, agreement and activity IDs for recovery after a crash.
     public var statePath: String
 
@@ -126,4 +129,13 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     public var description: String {
         "GolemBackendConfiguration(yagna: \(yagna), platform: \(platform), subnet: \(subnet), budget: \(budget), pool: \(pool))"
     }
+}
+
+/// How files move between the bridge and a provider.
+public enum FileTransfers: String, Sendable, CaseIterable {
+    /// GFTP over yagna's bus (``GFTP/GFTPService``): the ExeScript `transfer` command with a
+    /// `gftp://` URL; downloads checked by the SHA3-256 the provider sends, uploads by a `sha256sum` run.
+    case gftp
+    /// base64 through `run` commands and captured stdout, chunked and verified (``VerifiedTransfer``).
+    case verifiedStdout
 }

@@ -4,10 +4,10 @@ import Yagna
 
 /// The ExeScript commands for a job's steps (docs/notes/yagna-requestor-api.md §4), and the reading of their results. Pure.
 ///
-/// The provider has no GFTP: an upload is a `run` of `/bin/sh -c 'printf %s "$2" | base64 -d > "$1"'`
-/// with the data base64 in an argument (chunked below the kernel's per-argument limit), a download
-/// `run`s of `base64` over ranges of the file, read from stdout; both are verified by size and
-/// SHA-256 (``VerifiedTransfer``). `transfer` from http(s) is ExeScript `transfer`. Every `run`
+/// Files move by GFTP (GolemBackend+GFTP.swift). With ``FileTransfers/verifiedStdout`` an upload is a
+/// `run` of `/bin/sh -c 'printf %s "$2" | base64 -d > "$1"'` with the data base64 in an argument
+/// (chunked below the kernel's per-argument limit), a download `run`s of `base64` over ranges of the
+/// file, read from stdout; both are verified by size and SHA-256 (``VerifiedTransfer``). `transfer` from http(s) is ExeScript `transfer`. Every `run`
 /// captures both streams whole (``ExeScriptCommand/Capture/whole``). A bare command (no `/`) runs
 /// through `/bin/sh`, which looks it up on PATH: the VM's `run` does not.
 public enum StepScript {

@@ -79,11 +79,19 @@ extension DecodedEvent {
         if event == .progress, let step = data["step"] {
             text += "  step \(step["index"]?.int ?? -1) \(step["kind"]?.string ?? "")"
             if let code = step["exitCode"]?.int { text += " exit \(code)" }
+            // What the step printed, under its line, as it ends (a run step's; others carry none).
+            for stream in ["stdout", "stderr"] {
+                if let printed = step[stream]?.string, !printed.isEmpty { text += Self.indented(stream, printed) }
+            }
         }
-        if event == .success, let output {
-            let shown = output.hasSuffix("\n") ? String(output.dropLast()) : output
-            text += "\n  output: " + shown.replacingOccurrences(of: "\n", with: "\n          ")
-        }
+        if event == .success, let output { text += Self.indented("output", output) }
         return text
+    }
+
+    /// `text` on lines of its own under the event's, after `name:`, aligned.
+    private static func indented(_ name: String, _ text: String) -> String {
+        let shown = text.hasSuffix("\n") ? String(text.dropLast()) : text
+        let margin = "\n" + String(repeating: " ", count: name.count + 4)
+        return "\n  \(name): " + shown.replacingOccurrences(of: "\n", with: margin)
     }
 }

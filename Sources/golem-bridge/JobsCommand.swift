@@ -1,6 +1,7 @@
 import ArgumentParser
 import AsyncHTTPClient
 import BridgeSettings
+import Dashboard
 import Foundation
 import JSONModel
 import NIOCore
@@ -31,6 +32,21 @@ struct Jobs: AsyncParsableCommand {
     @Flag(help: "Print the API's JSON instead of a table.")
     var json = false
 
+    /// What the API would refuse with 400 is refused here, before any request, with exit status 64.
+    func validate() throws {
+        if let state {
+            let phases = JobEntry.Phase.allCases.map(\.rawValue)
+            let unknown = state.split(separator: ",", omittingEmptySubsequences: false).filter { !phases.contains(String($0)) }
+            guard unknown.isEmpty else {
+                throw ValidationError("--state \(state): \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) is not a state; use \(phases.joined(separator: ", ")), comma-separated")
+            }
+        }
+        for label in label where !label.contains("=") || label.hasPrefix("=") {
+            throw ValidationError("--label \(label): must be KEY=VALUE")
+        }
+        guard (1...5000).contains(limit) else { throw ValidationError("--limit must be 1 to 5000, got \(limit)") }
+    }
+
     func run() async throws {
         let setting = Self.settings.dashboardURL
         let flag = url
@@ -48,7 +64,7 @@ struct Jobs: AsyncParsableCommand {
             status = response.status.code
             body = Array(buffer: try await response.body.collect(upTo: 64 << 20))
         } catch {
-            throw CLIError("cannot reach the dashboard at \(base) (is serve running with --http-address?): \(error)")
+            throw CLIError("cannot reach the dashboard at \(base) (is serve running with --http-address?): \(Self.reason(error))")
         }
         guard let document = try? JSONValue.parse(body, maxDepth: 64) else {
             throw CLIError("\(address) did not answer JSON (HTTP \(status))")
@@ -61,6 +77,13 @@ struct Jobs: AsyncParsableCommand {
             return
         }
         print(Self.table(jobs))
+    }
+
+    /// A failed request's cause in words: the system's for a socket error ("Connection refused"),
+    /// whose own description repeats itself; the error's description otherwise.
+    static func reason(_ error: any Error) -> String {
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        return "\(error)"
     }
 
     /// A text table: job, state, attempt, provider, duration, outcome.

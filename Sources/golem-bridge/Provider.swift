@@ -22,6 +22,7 @@ struct Provider: AsyncParsableCommand {
     @Option(Provider.settings.yagnaApiUrl) var yagnaApiURL: String?
     @Option(Provider.settings.yagnaAppkey) var yagnaAppkey: String?
     @Option(Provider.settings.subnet) var subnet: String?
+    @Option(Provider.settings.gsbUrl) var gsbURL: String?
     @Option(Provider.settings.paymentPlatform) var paymentPlatform: String?
     @Option(Provider.settings.cpuThreads) var cpuThreads: String?
     @Option(Provider.settings.memoryGib) var memoryGib: String?
@@ -48,6 +49,7 @@ struct Provider: AsyncParsableCommand {
         }
         let configuration = ProviderConfiguration(
             yagna: YagnaConfiguration(apiURL: try sources.value(table.yagnaApiUrl, flag: yagnaApiURL), appKey: key, requestTimeout: .seconds(20)),
+            gsbURL: try sources.value(table.gsbUrl, flag: gsbURL),
             subnet: try sources.value(table.subnet, flag: subnet),
             paymentPlatform: try sources.value(table.paymentPlatform, flag: paymentPlatform),
             cpuThreads: try sources.value(table.cpuThreads, flag: cpuThreads),
@@ -63,13 +65,23 @@ struct Provider: AsyncParsableCommand {
             offerExpiration: .seconds(try sources.value(table.offerExpiration, flag: offerExpiration)),
             workRoot: try sources.value(table.workRoot, flag: workRoot) ?? (environment["TMPDIR"] ?? "/tmp") + "/golem-provider"
         )
-        return (configuration, try sources.value(table.logLevel, flag: logLevel), try sources.value(table.logFormat, flag: logFormat))
+        var withFaults = configuration
+        for name in (environment["GOLEM_BRIDGE_PROVIDER_TEST_FAULTS"] ?? "").split(separator: ",") {
+            guard let fault = InjectedFault(rawValue: String(name)) else {
+                throw SettingError("GOLEM_BRIDGE_PROVIDER_TEST_FAULTS: unknown fault \(name) (known: \(InjectedFault.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            withFaults.injectedFaults.insert(fault)
+        }
+        return (withFaults, try sources.value(table.logLevel, flag: logLevel), try sources.value(table.logFormat, flag: logFormat))
     }
 
     func run() async throws {
         let (configuration, level, format) = try await resolvingSettings { [self] in try resolve() }
         LogOutput.bootstrap(level: level, format: format)
         let logger = Logger(label: "golem-bridge.provider")
+        if !configuration.injectedFaults.isEmpty {
+            logger.warning("faults injected on purpose (GOLEM_BRIDGE_PROVIDER_TEST_FAULTS): not for real work", metadata: ["faults": "\(configuration.injectedFaults.map(\.rawValue).sorted())"])
+        }
         let service = LocalProviderService(configuration: configuration, logger: logger)
         do { try await service.preflight() } catch { throw CLIError("provider: \(error)") }
         let group = ServiceGroup(

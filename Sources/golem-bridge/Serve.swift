@@ -212,10 +212,11 @@ struct Serve: AsyncParsableCommand {
 
     /// The Golem backend's pool and budget as the dashboard shows them.
     static func panel(_ snapshot: GolemBackend.PoolSnapshot) -> BackendPanel {
-        BackendPanel(
+        // Through the decimal text: NSDecimalNumber's doubleValue turns 0.00012102 into 0.00012101999999999998.
+        func double(_ glm: Decimal) -> Double { Double("\(glm)") ?? NSDecimalNumber(decimal: glm).doubleValue }
+        return BackendPanel(
             idle: snapshot.idle, lent: snapshot.lent, creating: snapshot.creating, agreements: snapshot.agreements,
-            budget: NSDecimalNumber(decimal: snapshot.budget).doubleValue,
-            reserved: NSDecimalNumber(decimal: snapshot.reserved).doubleValue, spent: nil
+            budget: double(snapshot.budget), reserved: double(snapshot.reserved), spent: double(snapshot.spent)
         )
     }
 

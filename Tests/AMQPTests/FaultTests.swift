@@ -50,6 +50,34 @@ extension BrokerTests {
             await TestSupport.cleanUp(queues: [queue])
         }
 
+        @Test func consumerDeadLettersADeliveryItCannotDecodeAndGoesOn() async throws {
+            let queue = TestSupport.unique("undecodable")
+            let dead = TestSupport.unique("undecodable.dead")
+            let topology = Topology(queues: [
+                QueueDeclaration(name: dead, durable: false),
+                QueueDeclaration(
+                    name: queue, durable: false,
+                    arguments: ["x-dead-letter-exchange": "", "x-dead-letter-routing-key": .string(dead)]),
+            ])
+            try await TestSupport.withPublisher(topology: topology) { publisher in
+                // RabbitMQ takes a header table with an empty field name; rabbitmq-c cannot decode it.
+                var odd = MessageProperties()
+                odd.headers = ["": "empty name"]
+                try await publisher.publish(exchange: "", routingKey: queue, body: [1], properties: odd)
+                try await publisher.publish(exchange: "", routingKey: queue, body: [2])
+                try await TestSupport.withConsumer(topology: topology, queue: queue) { consumer in
+                    // The message behind it arrives: the undecodable one does not block the queue.
+                    let next = try await TestSupport.collect(consumer, count: 1)
+                    #expect(next.map(\.body) == [[2]])
+                    if let d = next.first { consumer.ack(d.deliveryTag) }
+                }
+            }
+            // It was rejected without requeue, so the broker dead-lettered it.
+            let listing = try await TestSupport.shell(["rabbitmqctl", "-q", "list_queues", "name", "messages"])
+            #expect(listing.split(separator: "\n").contains("\(dead)\t1"), "\(listing)")
+            await TestSupport.cleanUp(queues: [queue, dead])
+        }
+
         @Test func publisherReconnectsAfterTheBrokerClosesItsConnection() async throws {
             let queue = TestSupport.unique("pubreconnect")
             let name = TestSupport.unique("conn")

@@ -45,6 +45,7 @@ import Yagna
         let table = ProviderSettings()
         let configuration = ProviderConfiguration(yagna: YagnaConfiguration(apiURL: table.yagnaApiUrl.defaultValue, appKey: "test"))
         #expect(configuration.subnet == table.subnet.defaultValue)
+        #expect(configuration.gsbURL == table.gsbUrl.defaultValue)
         #expect(configuration.paymentPlatform == table.paymentPlatform.defaultValue)
         #expect(configuration.cpuThreads == table.cpuThreads.defaultValue)
         #expect(configuration.memoryGiB == table.memoryGib.defaultValue)

@@ -69,14 +69,15 @@ final class CancelRecorder: Sendable {
 
     @Test func statsHaveAnHourOfMinutesAndTheBackendPanel() async throws {
         let board = JobBoard()
-        let panel = BackendPanel(idle: 1, lent: 2, creating: 1, agreements: 3, budget: 5, reserved: 0.25, spent: nil)
+        let panel = BackendPanel(idle: 1, lent: 2, creating: 1, agreements: 3, budget: 5, reserved: 0.25, spent: 0.125)
         try await Self.app(board: board, cancels: CancelRecorder(), panel: panel).test(.router) { client in
             try await client.execute(uri: "/api/stats", method: .get) { response in
                 let json = try Self.json(response.body)
                 #expect(json["minutes"]?.array?.count == 60)
                 #expect(json["backend"]?["lent"]?.int == 2)
                 #expect(json["backend"]?["reserved"]?.number == 0.25)
-                #expect(json["backend"]?["spent"] == .null)
+                #expect(json["backend"]?["budget"]?.number == 5)
+                #expect(json["backend"]?["spent"]?.number == 0.125)
             }
         }
     }

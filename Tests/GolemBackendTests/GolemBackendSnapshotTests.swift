@@ -19,5 +19,6 @@ import Yagna
         #expect(snapshot.idle == 0 && snapshot.lent == 0 && snapshot.creating == 0 && snapshot.agreements == 0)
         #expect(snapshot.budget == Decimal(string: "2.5")!)
         #expect(snapshot.reserved == 0)
+        #expect(snapshot.spent == 0)
     }
 }

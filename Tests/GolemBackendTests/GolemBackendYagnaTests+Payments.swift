@@ -33,13 +33,16 @@ extension GolemBackendYagnaTests {
         #expect(try metrics.expectCounter("golem_bridge_payment_documents_rejected_total", [("kind", "debit_note")]).totalValue == 1)
         // yagna shows the note accepted as soon as the bridge's accept call returns; the counter follows it.
         #expect(try await eventually { try metrics.expectCounter("golem_bridge_payment_documents_accepted_total", [("kind", "debit_note")]).totalValue == 1 })
+        // The dashboard's "GLM spent": the accepted note, not the refused one (counted just after the counter).
+        #expect(try await eventually { restarted.poolSnapshot().spent == Decimal(string: "0.00002")! })
 
         try await requestor.terminateAgreement(agreementId, reason: "test over")
         let invoice = try await provider.invoice(agreementId: agreementId, activityIds: [activityId], amount: "1")
         #expect(try await eventually { try await requestor.invoice(invoice).status == "REJECTED" })
         #expect(try await eventually { try metrics.expectCounter("golem_bridge_payment_documents_rejected_total", [("kind", "invoice")]).totalValue == 1 })
-        // Refused, the agreement is settled: nothing is owed any more.
+        // Refused, the agreement is settled: nothing is owed any more, and it cost what its accepted note promised.
         #expect(try await eventually { try await store.agreements().isEmpty })
+        #expect(restarted.poolSnapshot().spent == Decimal(string: "0.00002")!)
 
         await restarted.shutdown(invoiceGrace: .zero)
         await backend.shutdown(invoiceGrace: .zero)

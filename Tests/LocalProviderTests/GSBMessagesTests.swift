@@ -1,5 +1,6 @@
 import FlexBuffers
 import Foundation
+import GFTP
 import Testing
 import Yagna
 @testable import LocalProvider
@@ -7,7 +8,7 @@ import Yagna
 @Suite struct GSBMessagesTests {
     @Test func resultsRoundTripThroughFlexBuffersWithPlainStringStdout() throws {
         let result = ExeScriptCommandResult(index: 0, eventDate: Date(timeIntervalSince1970: 0), result: .error, stdout: .text("hello\n"), stderr: nil, message: "ExeScript command exited with code 3", isBatchFinished: true)
-        let bytes = try FlexBuffersEncoder(shareKeys: false).encode(GSBMessages.reply(id: "r1", payload: GSBMessages.results([result])))
+        let bytes = try FlexBuffersEncoder(shareKeys: false).encode(GSBRequest(id: "r1", component: "GetExecBatchResults", payload: .null).reply(GSBMessages.results([result])))
         let back = try FlexBuffersDecoder().decode(bytes)
         #expect(back["id"]?.stringValue == "r1")
         let first = try #require(back["payload"]?[0])
@@ -30,7 +31,7 @@ import Yagna
     }
 
     @Test func errorRepliesNameTheVariant() {
-        let reply = GSBMessages.reply(id: "x", error: .notFound("batch_id = b"))
+        let reply = GSBMessages.reply(to: GSBRequest(id: "x", component: "GetExecBatchResults", payload: .null), error: .notFound("batch_id = b"))
         #expect(reply["error"]?["NotFound"] == .string("batch_id = b"))
         #expect(reply["payload"] == nil)
     }

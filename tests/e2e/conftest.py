@@ -31,8 +31,10 @@ def bridge_binary():
 class Bridge:
     """One golem-bridge process with its own prefix and journal."""
 
-    def __init__(self, tmp_path, prefix, concurrency=4, grace=30, extra=(), amqp_url=None, journal=None):
+    def __init__(self, tmp_path, prefix, concurrency=4, grace=30, extra=(), amqp_url=None, journal=None, wrap=()):
         self.prefix = prefix
+        # A command the bridge runs under (unshare, to give it a journal disk of its own).
+        self.wrap = list(wrap)
         # A broker URL (or a cluster's URL list) other than the test broker's; readiness is read there.
         self.amqp_url = amqp_url
         self.journal = journal or str(tmp_path / "journal.sqlite")
@@ -49,7 +51,7 @@ class Bridge:
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [bridge_binary(), "serve", "--prefix", self.prefix, "--journal", self.journal,
+            [*self.wrap, bridge_binary(), "serve", "--prefix", self.prefix, "--journal", self.journal,
              "--concurrency", str(self.concurrency), "--work-root", self.work_root,
              "--shutdown-grace", str(self.grace), "--instance-name", self.instance,
              *(["--amqp-url", self.amqp_url] if self.amqp_url else []), *self.extra],
@@ -101,9 +103,9 @@ def consumer_count(queue, url=AMQP_URL):
 class Client:
     """A pika client: a private queue bound to events, publishing requests and control messages."""
 
-    def __init__(self, prefix):
+    def __init__(self, prefix, url=AMQP_URL):
         self.prefix = prefix
-        self.conn = connect()
+        self.conn = connect(url)
         self.ch = self.conn.channel()
         self.ch.confirm_delivery()
         self.queue = self.ch.queue_declare("", exclusive=True).method.queue

@@ -166,11 +166,14 @@ def test_submit_watch_prints_each_step_as_it_happens_through_a_pipe(bridge, clie
         lines = []
         reader = threading.Thread(target=lambda: [lines.append(line) for line in watcher.stdout], daemon=True)
         reader.start()
-        # Step 0's progress is printed while step 1 still runs (for 600 s): read it, then end the job.
+        # Step 0's progress and what it printed are shown while step 1 still runs (for 600 s): read
+        # them, then end the job.
         deadline = time.time() + 60
-        while not any(" progress " in line and "step 0 run exit 0" in line for line in lines):
+        while "  stdout: first\n" not in lines:
             assert time.time() < deadline and watcher.poll() is None, lines
             time.sleep(0.05)
+        step = lines.index("  stdout: first\n") - 1
+        assert " progress " in lines[step] and "step 0 run exit 0" in lines[step], lines
         assert not any(" ended " in line for line in lines), lines
         client.cancel(job_id)
         assert watcher.wait(timeout=30) == 1

@@ -181,6 +181,17 @@ def test_dashboard_shows_jobs_live_and_cancels_only_with_the_token(tmp_path, pre
                      "document.getElementById('filter-label').dispatchEvent(new Event('change'))")
         browser.wait_for(f"!document.querySelector('tr[data-job-id=\"{ok}\"]') && {row_phase(bad)} === 'failed'",
                          "only the team=batch job listed")
+        # The state filter, alone: only the running job; then both cleared, all three again.
+        def set_filters(state, label):
+            browser.eval(f"document.getElementById('filter-state').value = {json.dumps(state)};"
+                         f"document.getElementById('filter-label').value = {json.dumps(label)};"
+                         "document.getElementById('filter-state').dispatchEvent(new Event('change'))")
+        set_filters("running", "")
+        browser.wait_for(f"{row_phase(slow)} === 'running' && !document.querySelector('tr[data-job-id=\"{ok}\"]')"
+                         f" && !document.querySelector('tr[data-job-id=\"{bad}\"]')", "only the running job listed")
+        set_filters("", "")
+        browser.wait_for(f"{row_phase(ok)} === 'succeeded' && {row_phase(bad)} === 'failed' && {row_phase(slow)} === 'running'",
+                         "all three listed without filters")
 
         # The long job's page: cancel refused without the token and with a wrong one, then done with it.
         browser.open(f"{base}/jobs/{slow}")
@@ -215,8 +226,12 @@ def test_dashboard_shows_jobs_live_and_cancels_only_with_the_token(tmp_path, pre
         assert status == 200
         assert {j["jobId"]: j["phase"] for j in listing["jobs"]} == {ok: "succeeded", bad: "failed", slow: "canceled"}
         browser.open(base + "/")
-        browser.wait_for(f"{row_phase(slow)} === 'canceled' && document.querySelectorAll('#chart-rate rect').length > 0",
-                         "the list and the charts after the three jobs")
+        # Each chart has bars: jobs/s and latency for the three, errors for the failure and the cancel.
+        browser.wait_for(f"{row_phase(slow)} === 'canceled' && ['rate', 'latency', 'errors'].every("
+                         "c => document.querySelectorAll(`#chart-${c} rect`).length > 0)",
+                         "the list and the three charts after the three jobs")
+        errors = browser.eval("[...document.querySelectorAll('#chart-errors rect')].map(r => r.getAttribute('fill'))")
+        assert "#b3261e" in errors and "#6b4fa0" in errors, f"the errors chart lacks the failure or the cancel: {errors}"
         browser.screenshot("dashboard-list-after.png")
         assert TOKEN not in bridge.logs(), "the dashboard token was logged"
         # With the page still following the feed, the bridge stops cleanly.
@@ -257,8 +272,12 @@ def test_jobs_command_lists_recent_jobs_from_the_api_and_the_old_option_name_sti
         assert failed.returncode == 0, failed.stderr
         assert [j["jobId"] for j in json.loads(failed.stdout)["jobs"]] == [bad]
 
-        refused = run_cli("jobs", "--url", url, "--state", "sleeping")
-        assert refused.returncode != 0 and "state must be one of" in refused.stderr, refused.stderr
+        # What the API would refuse is refused before asking it: a usage error (64) naming the value.
+        for args, message in ((["--state", "running,sleeping"], '"sleeping" is not a state'),
+                              (["--label", "team"], "--label team: must be KEY=VALUE"),
+                              (["--limit", "0"], "--limit must be 1 to 5000")):
+            refused = run_cli("jobs", "--url", url, *args)
+            assert refused.returncode == 64 and message in refused.stderr and refused.stdout == "", (args, refused.stderr)
         # Without a token the dashboard refuses every cancel.
         status, body = api(port, f"/api/jobs/{ok}/cancel", method="POST", headers={"Authorization": "Bearer " + TOKEN})
         assert status == 403 and "no --dashboard-token" in body["error"], body
@@ -267,4 +286,8 @@ def test_jobs_command_lists_recent_jobs_from_the_api_and_the_old_option_name_sti
         client.close()
         bridge.terminate()
     unreachable = run_cli("jobs", "--url", f"http://127.0.0.1:{port}")
-    assert unreachable.returncode != 0 and "cannot reach the dashboard" in unreachable.stderr, unreachable.stderr
+    assert unreachable.returncode == 1, unreachable.stderr
+    assert unreachable.stderr.strip().endswith("(is serve running with --http-address?): Connection refused"), unreachable.stderr
+    for url in ("127.0.0.1:9464", "ftp://127.0.0.1/"):
+        bad_url = run_cli("jobs", "--url", url)
+        assert bad_url.returncode == 64 and f'--url must be an http(s) URL, got "{url}"' in bad_url.stderr, bad_url.stderr

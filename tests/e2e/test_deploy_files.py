@@ -31,6 +31,53 @@ def test_the_deploy_files_pass_their_checks():
     assert p.returncode == 0, p.stdout + p.stderr
 
 
+def repository_copy(tmp_path):
+    """What scripts/check-deploy.py reads, copied, so a test can break one file and run the check."""
+    root = tmp_path / "repo"
+    for folder in ("scripts", "deploy", "docs"):
+        shutil.copytree(os.path.join(ROOT, folder), root / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "notes", "images"))
+    for name in ("docker-compose.yml", "Package.swift", "README.md"):
+        shutil.copy(os.path.join(ROOT, name), root / name)
+    return root
+
+
+def check_deploy(root):
+    p = subprocess.run([os.path.join(root, "scripts", "check-deploy.py"), bridge_binary()],
+                       capture_output=True, text=True, timeout=120)
+    return p.returncode, p.stdout + p.stderr
+
+
+BROKEN = [
+    # (file, text, replacement, what the check must say)
+    ("docker-compose.yml", '"--http-address"', '"--metrics-address"', "--metrics-address is deprecated"),
+    ("deploy/golem-bridge.service", "GOLEM_BRIDGE_HTTP_ADDRESS", "GOLEM_BRIDGE_METRICS_ADDRESS",
+     "GOLEM_BRIDGE_METRICS_ADDRESS is deprecated"),
+    ("deploy/k8s/bridge.yaml", '"--log-format"', '"--log-style"', "--log-style is not an option of `golem-bridge serve`"),
+    ("deploy/k8s/bridge.yaml", "GOLEM_BRIDGE_BUDGET", "GOLEM_BRIDGE_BUDGET_GLM", "GOLEM_BRIDGE_BUDGET_GLM is not a variable"),
+    ("deploy/Dockerfile", " /src/.build/release/golem-sandbox-warden", "", "does not ship golem-sandbox-warden"),
+    ("deploy/Dockerfile", "swift build -c release", "swift build -c release --product golem-bridge", "flags CI never uses"),
+    ("README.md", "golem-bridge serve --http-address", "golem-bridge serve --metrics-address",
+     "`golem-bridge serve --metrics-address` is deprecated"),
+    ("README.md", "golem-bridge serve --http-address", "golem-bridge serve --dashboard-port 9464 --http-address",
+     "`golem-bridge serve --dashboard-port` is not an option"),
+]
+
+
+def test_the_deploy_check_fails_on_an_old_or_unknown_name_and_an_image_without_the_warden(tmp_path):
+    root = repository_copy(tmp_path)
+    code, out = check_deploy(root)
+    assert code == 0, out
+    for name, text, replacement, message in BROKEN:
+        path = root / name
+        original = path.read_text()
+        assert text in original, (name, text)
+        path.write_text(original.replace(text, replacement))
+        code, out = check_deploy(root)
+        path.write_text(original)
+        assert code == 1 and message in out, (name, replacement, out)
+
+
 def rabbitmqctl(*args):
     p = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stdout + p.stderr

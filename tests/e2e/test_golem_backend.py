@@ -171,12 +171,12 @@ def provider_binary():
     return candidate
 
 
-@pytest.fixture
-def provider(golem, tmp_path):
+def start_provider(golem, tmp_path, **extra_env):
     env = golem_env()
     penv = dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=env["GOLEM_LOCAL_PROVIDER_API_URL"],
                 GOLEM_LOCAL_PROVIDER_APPKEY=env["GOLEM_LOCAL_PROVIDER_APPKEY"],
-                GOLEM_BRIDGE_PROVIDER_WORK_ROOT=f"/tmp/golem-bridge-e2e/prov-{golem['subnet']}")
+                GOLEM_LOCAL_PROVIDER_GSB_URL=env["GOLEM_LOCAL_PROVIDER_GSB_URL"],
+                GOLEM_BRIDGE_PROVIDER_WORK_ROOT=f"/tmp/golem-bridge-e2e/prov-{golem['subnet']}", **extra_env)
     log = open(tmp_path / "provider.log", "wb")
     proc = subprocess.Popen([provider_binary(), "provider", "--subnet", golem["subnet"],
                              "--payment-platform", env["GOLEM_LOCAL_PAYMENT_PLATFORM"]], env=penv, stdout=log, stderr=log)
@@ -188,6 +188,17 @@ def provider(golem, tmp_path):
         proc.kill()
     import shutil
     shutil.rmtree(penv["GOLEM_BRIDGE_PROVIDER_WORK_ROOT"], ignore_errors=True)
+
+
+@pytest.fixture
+def provider(golem, tmp_path):
+    yield from start_provider(golem, tmp_path)
+
+
+@pytest.fixture
+def chunk_dropping_provider(golem, tmp_path):
+    """The agent with a fault on purpose: each transfer to gftp:// loses its last chunk."""
+    yield from start_provider(golem, tmp_path, GOLEM_BRIDGE_PROVIDER_TEST_FAULTS="gftp-drop-last-chunk")
 
 
 def approved_agreements(yagna, subnet):
@@ -239,8 +250,8 @@ def test_lifecycle_with_result_on_a_provider(golem, provider, client):
 
 
 def test_a_download_of_several_ranges_arrives_verified_and_intact(golem, provider, client):
-    """300 kB of random bytes: ten 32 KiB ranges read through stdout, joined, checked against the
-    provider's sha256sum; an upload of 500 kB is checked the same way after writing."""
+    """300 kB of random bytes downloaded by GFTP (8 chunks of 40 KiB), checked against the provider's
+    sha256sum; an upload of 500 kB is measured by the provider after its GFTP transfer."""
     golem["start"]()
     client.follow("job.*.*")
     payload = os.urandom(500_000)
@@ -259,28 +270,41 @@ def test_a_download_of_several_ranges_arrives_verified_and_intact(golem, provide
     assert len(big) == 300_000 and hashlib.sha256(big).hexdigest() == big_hash
 
 
-def test_a_file_that_differs_from_its_measurement_fails_the_download_by_name(golem, provider, client):
-    """What this proves: bytes that arrive different from what the provider measured are caught and
-    named. The agent's stdout is not truncated on purpose (it is not ours to break); the file is a link
-    to /proc/self/stat, which is different for each process that reads it, so the hash taken by
-    sha256sum never matches what tail|head|base64 read afterwards. A short stdout of valid base64 is
-    the unit test aRangeWhoseStdoutLostItsTailIsShort."""
+def test_a_download_that_loses_a_chunk_is_retried_then_fails_by_name(golem, chunk_dropping_provider, client):
+    """What this proves: a GFTP download whose bytes arrive short (the agent drops the last chunk
+    on purpose, GOLEM_BRIDGE_PROVIDER_TEST_FAULTS) is refused by the SHA3-256 the provider sends,
+    received again, and after the last attempt fails as provider_failed naming the file and the cause."""
     golem["start"]()
     client.follow("job.*.*")
     client.submit(job("g-altered",
-                      {"run": "ln -s /proc/self/stat /golem/work/changing"},
-                      {"downloadData": {"from": "/golem/work/changing"}}, maxAttempts=1))
+                      {"run": "head -c 100000 /dev/urandom > /golem/work/lossy"},
+                      {"downloadData": {"from": "/golem/work/lossy"}}, maxAttempts=1))
     events = client.events(until_ended=["g-altered"], timeout=120)
     kinds = [e["data"]["event"] for e in events if e["data"]["event"] != "progress"]
     assert kinds == ["created", "started", "error", "ended"], kinds
     error = next(e for e in events if e["data"]["event"] == "error")["data"]["error"]
     assert error["code"] == "provider_failed", error
-    assert "/golem/work/changing" in error["message"] and "expected" in error["message"], error
+    message = error["message"]
+    assert "/golem/work/lossy" in message and "after 3 GFTP attempts" in message and "hash mismatch" in message, error
+
+
+def test_a_download_of_a_symlink_is_refused_as_the_jobs_fault(golem, provider, client):
+    """A file the agent will not read (a link: it never follows one out of the work folder) fails
+    the step as command_failed at once, not as a transfer to retry."""
+    golem["start"]()
+    client.follow("job.*.*")
+    client.submit(job("g-link",
+                      {"run": "ln -s /proc/self/stat /golem/work/changing"},
+                      {"downloadData": {"from": "/golem/work/changing"}}, maxAttempts=1))
+    events = client.events(until_ended=["g-link"], timeout=120)
+    error = next(e for e in events if e["data"]["event"] == "error")["data"]["error"]
+    assert error["code"] == "command_failed", error
+    assert "/golem/work/changing" in error["message"], error
 
 
 @pytest.mark.skipif(not os.environ.get("GOLEM_BENCH_TRANSFER_MIB"), reason="benchmark: set GOLEM_BENCH_TRANSFER_MIB")
 def test_bench_a_verified_round_trip(golem, provider, client):
-    """Uploads N MiB, has the provider check it, downloads it back: BENCHMARKS.md, *Verified transfers*."""
+    """Uploads N MiB by GFTP, has the provider check it, downloads it back by GFTP: BENCHMARKS.md, *GFTP transfers*."""
     size = int(os.environ["GOLEM_BENCH_TRANSFER_MIB"]) << 20
     golem["start"](extra=["--max-request-bytes", str(size * 3 // 2 + (1 << 20))])
     client.follow("job.*.*")

@@ -124,7 +124,7 @@ def agent(net):
     work = Path("/tmp/golem-bridge-test") / f"provider-{uuid.uuid4().hex[:8]}"
     log_path = DIR / "provider-agent.log"
     log = open(log_path, "w")
-    env = dict(os.environ, **{k: net["env"][k] for k in ("GOLEM_LOCAL_PROVIDER_API_URL", "GOLEM_LOCAL_PROVIDER_APPKEY")})
+    env = dict(os.environ, **{k: net["env"][k] for k in ("GOLEM_LOCAL_PROVIDER_API_URL", "GOLEM_LOCAL_PROVIDER_APPKEY", "GOLEM_LOCAL_PROVIDER_GSB_URL")})
     p = subprocess.Popen([BIN, "provider", "--work-root", str(work), "--log-level", "debug",
                           "--subnet", net["subnet"], "--payment-platform", net["platform"]],
                          env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -126,18 +126,12 @@ public struct ProviderAPI: Sendable {
 
     // MARK: GSB services
 
-    private struct Bind: Encodable {
-        struct Listen: Encodable { var on: String; var components: [String] }
-        var listen: Listen
-    }
-    private struct Bound: Decodable { var servicesId: String }
-
     public func bindServices(on address: String, components: [String]) async throws -> String {
-        try await client.json(.POST, "/gsb-api/v1/services", body: Bind(listen: .init(on: address, components: components)), as: Bound.self).servicesId
+        try await client.bindServices(on: address, components: components)
     }
 
     public func unbindServices(_ servicesId: String) async throws {
-        try await client.send(.DELETE, "/gsb-api/v1/services/\(servicesId)")
+        try await client.unbindServices(servicesId)
     }
 
     // MARK: Payment

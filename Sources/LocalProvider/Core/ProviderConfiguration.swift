@@ -7,6 +7,9 @@ import Yagna
 public struct ProviderConfiguration: Sendable {
     /// The provider node's REST API and app key.
     public var yagna: YagnaConfiguration
+    /// The provider node's service bus (`tcp://host:port`, yagna's `GSB_URL`): a `transfer` from or
+    /// to `gftp://` calls the requestor's file through it, as the real exe-unit does.
+    public var gsbURL: String
     /// `golem.node.debug.subnet`: only demands in the same subnet match.
     public var subnet: String
     /// The payment platform offered, e.g. `erc20-hoodi-tglm`.
@@ -42,9 +45,13 @@ public struct ProviderConfiguration: Sendable {
     public var pollTimeout: Duration
     /// `golem.node.id.name`; a nonce is appended so stale offers never match.
     public var nodeName: String
+    /// Faults the agent commits on purpose so tests can prove a requestor catches them; empty
+    /// unless `GOLEM_BRIDGE_PROVIDER_TEST_FAULTS` names some (never in production).
+    public var injectedFaults: Set<InjectedFault> = []
 
     public init(
         yagna: YagnaConfiguration,
+        gsbURL: String = "tcp://127.0.0.1:7464",
         subnet: String = "public",
         paymentPlatform: String = "erc20-hoodi-tglm",
         cpuThreads: Int = 2,
@@ -65,6 +72,7 @@ public struct ProviderConfiguration: Sendable {
         nodeName: String = "golem-bridge-local-provider"
     ) {
         self.yagna = yagna
+        self.gsbURL = gsbURL
         self.subnet = subnet
         self.paymentPlatform = paymentPlatform
         self.cpuThreads = cpuThreads
@@ -84,4 +92,11 @@ public struct ProviderConfiguration: Sendable {
         self.pollTimeout = pollTimeout
         self.nodeName = nodeName
     }
+}
+
+/// A fault the agent commits on purpose (``ProviderConfiguration/injectedFaults``).
+public enum InjectedFault: String, Sendable, CaseIterable {
+    /// A `transfer` to `gftp://` sends every chunk but the last, then `UploadFinished` with the
+    /// whole file's hash: the requestor must refuse the file and name why.
+    case gftpDropLastChunk = "gftp-drop-last-chunk"
 }

@@ -152,7 +152,10 @@ public actor ExeUnit {
             return await run(entryPoint, args, capture ?? .whole, index: index)
         case .transfer(let from, let to):
             do {
-                try await Transfer(workDirectory: workDirectory, sandbox: sandbox, http: http, limit: configuration.transferLimit)
+                try await Transfer(
+                    workDirectory: workDirectory, sandbox: sandbox, http: http, limit: configuration.transferLimit,
+                    gsbURL: configuration.gsbURL, faults: configuration.injectedFaults, logger: logger
+                )
                     .copy(from: from, to: to)
                 return .ok(index)
             } catch {

@@ -1,5 +1,6 @@
 import FlexBuffers
 import Foundation
+import GFTP
 import Yagna
 
 /// The exe-unit's messages on yagna's GSB WebSocket API, in FlexBuffers: requests
@@ -8,25 +9,8 @@ import Yagna
 public enum GSBMessages {
     public static let components = ["Exec", "GetExecBatchResults", "GetRunningCommand", "GetActivityState"]
 
-    public struct Request: Sendable {
-        public var id: String
-        public var component: String
-        public var payload: FlexValue
-    }
-
-    public static func request(_ value: FlexValue) throws(ExeUnitError) -> Request {
-        guard let id = value["id"]?.stringValue, let component = value["component"]?.stringValue else {
-            throw .badRequest("a GSB request without id or component")
-        }
-        return Request(id: id, component: component, payload: value["payload"] ?? .null)
-    }
-
-    public static func reply(id: String, payload: FlexValue) -> FlexValue {
-        .map([("id", .string(id)), ("payload", payload)])
-    }
-
-    public static func reply(id: String, error: ExeUnitError) -> FlexValue {
-        .map([("id", .string(id)), ("error", .map([(error.variant, error.message.map(FlexValue.string) ?? .null)]))])
+    public static func reply(to request: GSBRequest, error: ExeUnitError) -> FlexValue {
+        request.reply(error: .map([(error.variant, error.message.map(FlexValue.string) ?? .null)]))
     }
 
     /// `ExeScriptCommandResult`s, fields in the Rust struct's order.

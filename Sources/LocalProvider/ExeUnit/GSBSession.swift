@@ -1,9 +1,8 @@
 import FlexBuffers
 import Foundation
-import HTTPTypes
+import GFTP
 import Logging
 import Resilience
-import WSClient
 import Yagna
 
 /// Serves one activity's exe-unit on yagna's GSB WebSocket API: binds `/public/exeunit/<activityId>`,
@@ -58,59 +57,26 @@ public struct GSBSession: Sendable {
     }
 
     private func connect(_ servicesId: String) async throws {
-        let wsURL = apiURL.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://")
-            + "/gsb-api/v1/services/\(servicesId)"
-        var headers = HTTPFields()
-        headers[.authorization] = "Bearer \(appKey)"
-        headers[HTTPField.Name("Sec-WebSocket-Protocol")!] = "gsb+flexbuffers"
-        let configuration = WebSocketClientConfiguration(maxFrameSize: maxFrameSize, additionalHeaders: headers)
         let exeUnit = self.exeUnit
         let logger = self.logger
-        let frameLimit = maxFrameSize
-        try await WebSocketClient.connect(url: wsURL, configuration: configuration, logger: logger) { inbound, outbound, _ in
-            logger.debug("GSB WebSocket open")
-            try await withThrowingDiscardingTaskGroup { group in
-                for try await message in inbound.messages(maxSize: frameLimit) {
-                    guard case .binary(let buffer) = message else { continue }
-                    let bytes = Array(buffer.readableBytesView)
-                    group.addTask {
-                        let reply = await Self.answer(bytes, exeUnit: exeUnit, logger: logger)
-                        if let reply {
-                            try await outbound.write(.binary(.init(bytes: reply)))
-                        }
-                    }
-                }
-            }
+        try await GSBWebSocket.serve(apiURL: apiURL, appKey: appKey, servicesId: servicesId, maxFrameSize: maxFrameSize, logger: logger) { request in
+            await Self.answer(request, exeUnit: exeUnit, logger: logger)
         }
     }
 
-    /// Decodes one request, runs it, encodes the reply; nil when the frame is not a request.
-    static func answer(_ bytes: [UInt8], exeUnit: ExeUnit, logger: Logger) async -> [UInt8]? {
-        let request: GSBMessages.Request
+    /// Runs one request and makes its reply.
+    static func answer(_ request: GSBRequest, exeUnit: ExeUnit, logger: Logger) async -> FlexValue {
         do {
-            request = try GSBMessages.request(try FlexBuffersDecoder().decode(bytes))
-        } catch {
-            logger.warning("unreadable GSB frame dropped", metadata: ["error": "\(error)"])
-            return nil
-        }
-        let reply: FlexValue
-        do {
-            reply = GSBMessages.reply(id: request.id, payload: try await handle(request, exeUnit: exeUnit))
+            return request.reply(try await handle(request, exeUnit: exeUnit))
         } catch let error as ExeUnitError {
             logger.debug("exe-unit request refused", metadata: ["gsb.component": "\(request.component)", "error": "\(error)"])
-            reply = GSBMessages.reply(id: request.id, error: error)
+            return GSBMessages.reply(to: request, error: error)
         } catch {
-            reply = GSBMessages.reply(id: request.id, error: .service("\(error)"))
-        }
-        do {
-            return try FlexBuffersEncoder(shareKeys: false).encode(reply)
-        } catch {
-            logger.error("cannot encode a GSB reply", metadata: ["error": "\(error)"])
-            return try? FlexBuffersEncoder(shareKeys: false).encode(GSBMessages.reply(id: request.id, error: .service("reply not encodable: \(error)")))
+            return GSBMessages.reply(to: request, error: .service("\(error)"))
         }
     }
 
-    static func handle(_ request: GSBMessages.Request, exeUnit: ExeUnit) async throws -> FlexValue {
+    static func handle(_ request: GSBRequest, exeUnit: ExeUnit) async throws -> FlexValue {
         let payload = request.payload
         if let activity = payload["activityId"]?.stringValue, activity != exeUnit.activityId {
             throw ExeUnitError.badRequest("this exe-unit serves activity \(exeUnit.activityId), not \(activity)")

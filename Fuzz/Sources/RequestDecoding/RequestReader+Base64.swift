@@ -1,0 +1,1 @@
+../../../Sources/Bridge/Contract/RequestReader+Base64.swift

@@ -1,0 +1,1 @@
+../../../Sources/Bridge/Contract/RequestReader.swift
