@@ -111,6 +111,23 @@ def bridge_commands(documents):
 ENVIRONMENT_NAME = r"GOLEM_BRIDGE_[A-Z0-9_]*[A-Z0-9]"
 # Read by the tests and benchmarks (the binary they run), not by golem-bridge: no help names it.
 TEST_ONLY_ENVIRONMENT = {"GOLEM_BRIDGE_BIN"}
+# Where the repository's own tooling (not golem-bridge) reads its settings: the docs may name those.
+TOOLING = ("scripts", "tests", "bench", "Fuzz", ".ci")
+
+
+def tooling_environment():
+    """Every GOLEM_BRIDGE_* name the scripts, tests and benchmarks mention (test knobs such as
+    GOLEM_BRIDGE_BROKER_PORT): documenting them is not a stale golem-bridge option. Not allowed in
+    the deploy files, which configure golem-bridge itself."""
+    names = set()
+    for folder in TOOLING:
+        for path in (ROOT / folder).rglob("*"):
+            if path.is_file() and path.suffix not in (".png", ".gz") and ".build" not in path.parts:
+                try:
+                    names.update(re.findall(ENVIRONMENT_NAME, path.read_text()))
+                except UnicodeDecodeError:
+                    pass
+    return names
 
 
 class Help:
@@ -186,7 +203,8 @@ def doc_command_lines(text):
 def check_docs(binary):
     """README.md and docs/*.md name current options and existing variables (not docs/notes: dated records)."""
     helps = {name: command_help(binary, name) for name in subcommands(binary)}
-    environment = command_help(binary).environment.union(*(h.environment for h in helps.values())) | TEST_ONLY_ENVIRONMENT
+    environment = (command_help(binary).environment.union(*(h.environment for h in helps.values()))
+                   | TEST_ONLY_ENVIRONMENT | tooling_environment())
     for path in [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md")):
         where = path.relative_to(ROOT)
         text = path.read_text()
@@ -203,7 +221,7 @@ def check_docs(binary):
                         problem(f"{where}: `golem-bridge {command} {flag}` is deprecated ({command} --help): use its new name")
         for name in sorted(set(re.findall(ENVIRONMENT_NAME, text))):
             if name not in environment:
-                problem(f"{where}: {name} is not a variable any `golem-bridge` command's help names")
+                problem(f"{where}: {name} is not a variable any `golem-bridge` command's help names, nor one scripts/ or tests/ read")
 
 
 def http_port(arguments):
