@@ -96,12 +96,20 @@ import Testing
             let settings = try PostgresURL("\(JournalStore.postgresURL)?sslmode=disable&schema=\(store.schema)")
             let logger = Logger(label: "writer")
             let writer = try await PostgresConnection.connect(configuration: settings.connectionConfiguration(), id: 1, logger: logger)
-            try await writer.query("BEGIN", logger: logger)
-            try await writer.query("LOCK TABLE job, event IN ROW EXCLUSIVE MODE", logger: logger)
-            // Another bridge starts meanwhile. Its `CREATE INDEX IF NOT EXISTS` used to wait for SHARE on
-            // `job` behind the writer (and deadlocked with the writer's next statement).
-            _ = try await store.openPostgres(owner: "b")
-            try await writer.query("ROLLBACK", logger: logger)
+            // Closed on every path: a connection dropped unclosed traps in postgres-nio (debug builds).
+            do {
+                try await writer.query("BEGIN", logger: logger)
+                // This connection has no search_path: the tables by their schema (only [a-z0-9_] in its name).
+                let tables = "\(store.schema).job, \(store.schema).event"
+                try await writer.query(PostgresQuery(unsafeSQL: "LOCK TABLE \(tables) IN ROW EXCLUSIVE MODE"), logger: logger)
+                // Another bridge starts meanwhile. Its `CREATE INDEX IF NOT EXISTS` used to wait for SHARE on
+                // `job` behind the writer (and deadlocked with the writer's next statement).
+                _ = try await store.openPostgres(owner: "b")
+                try await writer.query("ROLLBACK", logger: logger)
+            } catch {
+                try? await writer.close()
+                throw error
+            }
             try await writer.close()
         }
     }
