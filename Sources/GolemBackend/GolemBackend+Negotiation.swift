@@ -53,7 +53,7 @@ extension GolemBackend {
         log.debug("demand subscribed", metadata: ["package": "\(taskPackage)"])
 
         let counter = builder.counter(demand)
-        var book = NegotiationBook(pricing: market.pricing, hours: hours)
+        var book = NegotiationBook(pricing: market.pricing, hours: hours, choice: market.providers)
 
         while clock.now < deadline {
             try Task.checkCancellation()
@@ -113,7 +113,7 @@ extension GolemBackend {
         }
         throw JobError(
             .noProvider,
-            "no provider agreed within \(configuration.negotiationTimeout) (subnet \(configuration.subnet)): \(book.summary)"
+            "no provider agreed within \(configuration.negotiationTimeout) (subnet \(market.subnetTag ?? configuration.subnet)): \(book.summary)"
         )
     }
 

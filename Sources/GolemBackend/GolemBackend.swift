@@ -124,12 +124,15 @@ public final class GolemBackend: JobBackend {
     }
 
     /// What a rental must offer for a job with this package and market (the defaults where it names
-    /// none), and the key under which such rentals are shared.
+    /// none), and the key under which such rentals are shared: jobs with other `market.providers`
+    /// or another subnet never share one, so an excluded provider's rental is never lent to the job.
     func requirements(package: PackageSpec?, market: MarketSpec?) -> (PackageSpec, MarketSpec, key: String) {
         let package = package ?? configuration.defaultPackage
         let market = MarketSpec(
             rentHours: market?.rentHours ?? configuration.defaultMarket.rentHours ?? 0.5,
-            pricing: market?.pricing ?? configuration.defaultMarket.pricing
+            pricing: market?.pricing ?? configuration.defaultMarket.pricing,
+            providers: market?.providers ?? configuration.defaultMarket.providers,
+            subnetTag: market?.subnetTag ?? configuration.defaultMarket.subnetTag
         )
         return (package, market, "\(package)|\(market)")
     }
