@@ -257,7 +257,14 @@ extension GolemBackend {
                 agreementId: id, activityId: activity, provider: provider, key: key,
                 expires: .now + .seconds(saturating: hours * 3600)
             )
-            state.withLock { $0.leases[id] = lease }
+            let overcharged = state.withLock { state -> String? in
+                if let why = state.condemned[id] { return why }
+                state.leases[id] = lease
+                return nil
+            }
+            if let overcharged {
+                throw JobError(.providerFailed, "provider \(provider.name) sent a debit note over the agreed prices during setup: \(overcharged)")
+            }
             log.debug("activity ready", metadata: ["activity": "\(activity)"])
             return .lease(lease)
         } catch {

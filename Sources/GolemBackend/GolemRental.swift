@@ -53,6 +53,7 @@ final class GolemRental: JobRental {
                 current.withLock { $0.proven = true; $0.cleaned = cleaned }
                 return result
             } catch let refused as BatchNotTaken {
+                if let overcharged = overcharged(lease, index: index) { throw overcharged }
                 guard !proven, let why = await backend.deadActivity(lease) else {
                     current.withLock { $0.proven = true }
                     throw refused.error
@@ -69,8 +70,17 @@ final class GolemRental: JobRental {
                 }
             } catch {
                 current.withLock { $0.proven = true }
+                if !(error is CancellationError), let overcharged = overcharged(lease, index: index) { throw overcharged }
                 throw error
             }
+        }
+    }
+
+    /// The step failed because the backend ended the rental for a debit note over the agreed
+    /// prices (``GolemBackend/condemn(_:why:)``): that is the cause to name, not the dead activity.
+    private func overcharged(_ lease: Lease, index: Int) -> JobError? {
+        backend.condemnation(lease.agreementId).map { why in
+            JobError(.providerFailed, "provider \(lease.provider.name) sent a debit note over the agreed prices, so its rental was ended: \(why)", step: index)
         }
     }
 
