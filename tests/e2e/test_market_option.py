@@ -1,10 +1,18 @@
 """The request's market.providers / market.subnetTag and the refused per-job payment network, as a
 pika client sends them to the real bridge binary (local backend: it ignores market) and RabbitMQ."""
 import json
+import os
+import shutil
+import signal
+import subprocess
 import time
 import uuid
 
+import pytest
+
 from conftest import job
+# the Golem backend's fixtures (a bridge on the local Golem network, its own subnet)
+from test_golem_backend import golem, golem_env, provider_binary  # noqa: F401
 
 
 def dead_letters(client, prefix, names, timeout=20):
@@ -40,3 +48,46 @@ def test_market_providers_are_accepted_and_bad_market_or_payment_options_are_ref
         assert dead[name]["x-golem-error-code"] == "schema", dead[name]
         assert says in dead[name]["x-golem-error"], dead[name]
     print(json.dumps({name: dead[name]["x-golem-error"] for name in refused}, indent=1))
+
+
+# --- market.providers with two provider agents (`scripts/golem-local start --providers 2`) ----------
+
+@pytest.fixture
+def two_providers(golem, tmp_path):
+    """Our provider agent on provider nodes 1 and 2; their ids. Skipped with one provider node."""
+    env = golem_env()
+    if "GOLEM_LOCAL_PROVIDER_2_API_URL" not in env:
+        pytest.skip("needs scripts/golem-local start --providers 2")
+    procs, ids = [], []
+    for k in (1, 2):
+        root = f"/tmp/golem-bridge-e2e/prov{k}-{golem['subnet']}"
+        penv = dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=env[f"GOLEM_LOCAL_PROVIDER_{k}_API_URL"],
+                    GOLEM_LOCAL_PROVIDER_APPKEY=env[f"GOLEM_LOCAL_PROVIDER_{k}_APPKEY"], GOLEM_BRIDGE_PROVIDER_WORK_ROOT=root)
+        log = open(tmp_path / f"provider{k}.log", "wb")
+        procs.append((subprocess.Popen([provider_binary(), "provider", "--subnet", golem["subnet"],
+                                        "--payment-platform", env["GOLEM_LOCAL_PAYMENT_PLATFORM"]],
+                                       env=penv, stdout=log, stderr=log), root))
+        ids.append(env[f"GOLEM_LOCAL_PROVIDER_{k}_ID"])
+    yield ids
+    for proc, root in procs:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_an_excluded_provider_never_runs_the_job(golem, two_providers, client):
+    """Two agents at the same price; each job excludes one of them by id and runs on the other."""
+    first, second = two_providers
+    bridge = golem["start"]()
+    client.follow("job.*.*")
+    for job_id, excluded in (("g-not-1", first), ("g-not-2", second)):
+        client.submit(job(job_id, {"run": "echo chosen"}, market={"providers": {"exclude": [excluded]}}))
+    events = client.events(until_ended=["g-not-1", "g-not-2"], timeout=120)
+    ran = {e["data"]["jobId"]: e["data"]["provider"]["id"] for e in events if e["data"]["event"] == "started"}
+    outcome = {e["data"]["jobId"]: e["data"]["event"] for e in events if e["data"]["event"] in ("success", "error")}
+    assert outcome == {"g-not-1": "success", "g-not-2": "success"}, [e["data"] for e in events if e["data"]["event"] == "error"]
+    assert ran == {"g-not-1": second, "g-not-2": first}, ran
+    assert bridge.terminate() == 0
