@@ -13,8 +13,8 @@ struct NegotiationBookTests {
         return try! JSONDecoder().decode(MarketEvent.self, from: JSONSerialization.data(withJSONObject: body))
     }
 
-    /// An offer priced `cpuPerHour` per CPU hour (2 threads), nothing else.
-    func initial(_ id: String, from provider: String, cpuPerHour: Double) -> MarketEvent {
+    /// An offer priced `cpuPerHour` per CPU hour (2 threads), nothing else; `name` as `golem.node.id.name`.
+    func initial(_ id: String, from provider: String, named name: String = "", cpuPerHour: Double) -> MarketEvent {
         event([
             "proposalId": id, "issuerId": provider, "state": "Initial",
             "properties": [
@@ -22,6 +22,7 @@ struct NegotiationBookTests {
                 "golem.com.usage.vector": ["golem.usage.cpu_sec", "golem.usage.duration_sec"],
                 "golem.com.pricing.model.linear.coeffs": [cpuPerHour / 3600, 0.0, 0.0],
                 "golem.inf.cpu.threads": 2,
+                "golem.node.id.name": name,
             ] as [String: Any],
         ])
     }
@@ -42,19 +43,6 @@ struct NegotiationBookTests {
         #expect(step.rejections.map(\.proposalId) == ["c"])
         #expect(step.rejections.first?.reason.contains("maxCpuPerHourPrice") == true)
         #expect(book.summary.contains("1 too expensive"))
-    }
-
-    /// `initial` with a `golem.node.id.name`.
-    func initial(_ id: String, from provider: String, named name: String, cpuPerHour: Double) -> MarketEvent {
-        event([
-            "proposalId": id, "issuerId": provider, "state": "Initial",
-            "properties": [
-                "golem.com.pricing.model": "linear",
-                "golem.com.usage.vector": ["golem.usage.cpu_sec", "golem.usage.duration_sec"],
-                "golem.com.pricing.model.linear.coeffs": [cpuPerHour / 3600, 0.0, 0.0],
-                "golem.node.id.name": name,
-            ] as [String: Any],
-        ])
     }
 
     static let a = "0x" + String(repeating: "a", count: 40), b = "0x" + String(repeating: "b", count: 40)

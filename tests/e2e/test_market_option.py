@@ -10,18 +10,17 @@ import uuid
 
 import pytest
 
-from conftest import job
+from conftest import job, next_message
 # the Golem backend's fixtures (a bridge on the local Golem network, its own subnet)
 from test_golem_backend import golem, golem_env, provider_binary  # noqa: F401
 
 
 def dead_letters(client, prefix, names, timeout=20):
     dead, deadline = {}, time.time() + timeout
-    while time.time() < deadline and len(dead) < len(names):
-        method, props, _ = client.ch.basic_get(f"{prefix}.jobs.dead", auto_ack=True)
+    while len(dead) < len(names):
+        method, props, _ = next_message(client.conn, client.ch, f"{prefix}.jobs.dead", deadline - time.time())
         if method is None:
-            client.conn.sleep(0.1)
-            continue
+            break
         dead[props.correlation_id] = props.headers
     return dead
 

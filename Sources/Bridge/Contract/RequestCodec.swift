@@ -24,11 +24,15 @@ public enum RequestCodec {
     /// Whether `tag` may be a `market.subnetTag`: 1–64 of `[A-Za-z0-9._-]`. It is written into the
     /// demand's constraint text, so characters of that syntax (`(`, `)`, `&`, `=`, spaces) are refused.
     public static func isValidSubnetTag(_ tag: String) -> Bool {
-        let utf8 = tag.utf8
-        guard !utf8.isEmpty, utf8.count <= 64 else { return false }
+        isWord(tag, maxBytes: 64, alsoAllowing: "._-")
+    }
+
+    /// 1 to `maxBytes` of ASCII letters, digits and the characters of `extra`.
+    static func isWord(_ text: String, maxBytes: Int, alsoAllowing extra: String) -> Bool {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= maxBytes else { return false }
         return utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "-")
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || extra.utf8.contains(b)
         }
     }
 
@@ -39,12 +43,7 @@ public enum RequestCodec {
     /// Whether `id` is a valid job ID: 1–128 of `[A-Za-z0-9_:-]`. No dot: it is one word of a
     /// topic routing key.
     public static func isValidJobId(_ id: String) -> Bool {
-        let utf8 = id.utf8
-        guard !utf8.isEmpty, utf8.count <= 128 else { return false }
-        return utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: "_") || b == UInt8(ascii: ":") || b == UInt8(ascii: "-")
-        }
+        isWord(id, maxBytes: 128, alsoAllowing: "_:-")
     }
 
     /// The `jobId` of a body that is JSON except for invalid UTF-8 somewhere (say, in a command's
