@@ -52,23 +52,25 @@ def test_market_providers_are_accepted_and_bad_market_or_payment_options_are_ref
 # --- market.providers with two provider agents (`scripts/golem-local start --providers 2`) ----------
 
 @pytest.fixture
-def two_providers(golem, tmp_path):
-    """Our provider agent on provider nodes 1 and 2; their ids. Skipped with one provider node."""
+def agents(tmp_path):
+    """Starts our provider agent on provider node k in a subnet: `start(k, subnet)` gives the node's id."""
     env = golem_env()
-    if "GOLEM_LOCAL_PROVIDER_2_API_URL" not in env:
-        pytest.skip("needs scripts/golem-local start --providers 2")
-    procs, ids = [], []
-    for k in (1, 2):
-        root = f"/tmp/golem-bridge-e2e/prov{k}-{golem['subnet']}"
+    running = []
+
+    def start(k, subnet):
+        if f"GOLEM_LOCAL_PROVIDER_{k}_API_URL" not in env:
+            pytest.skip(f"needs scripts/golem-local start --providers {k}")
+        root = f"/tmp/golem-bridge-e2e/prov{k}-{subnet}"
         penv = dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=env[f"GOLEM_LOCAL_PROVIDER_{k}_API_URL"],
                     GOLEM_LOCAL_PROVIDER_APPKEY=env[f"GOLEM_LOCAL_PROVIDER_{k}_APPKEY"], GOLEM_BRIDGE_PROVIDER_WORK_ROOT=root)
         log = open(tmp_path / f"provider{k}.log", "wb")
-        procs.append((subprocess.Popen([provider_binary(), "provider", "--subnet", golem["subnet"],
-                                        "--payment-platform", env["GOLEM_LOCAL_PAYMENT_PLATFORM"]],
-                                       env=penv, stdout=log, stderr=log), root))
-        ids.append(env[f"GOLEM_LOCAL_PROVIDER_{k}_ID"])
-    yield ids
-    for proc, root in procs:
+        running.append((subprocess.Popen([provider_binary(), "provider", "--subnet", subnet,
+                                          "--payment-platform", env["GOLEM_LOCAL_PAYMENT_PLATFORM"]],
+                                         env=penv, stdout=log, stderr=log), root))
+        return env[f"GOLEM_LOCAL_PROVIDER_{k}_ID"]
+
+    yield start
+    for proc, root in running:
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)
@@ -77,16 +79,40 @@ def two_providers(golem, tmp_path):
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_an_excluded_provider_never_runs_the_job(golem, two_providers, client):
+def outcomes(client, job_ids, timeout=120):
+    """Each job's outcome event and the provider its last attempt started on."""
+    events = client.events(until_ended=job_ids, timeout=timeout)
+    ran = {e["data"]["jobId"]: e["data"]["provider"]["id"] for e in events if e["data"]["event"] == "started"}
+    outcome = {e["data"]["jobId"]: e["data"]["event"] for e in events if e["data"]["event"] in ("success", "error")}
+    errors = [e["data"] for e in events if e["data"]["event"] == "error"]
+    return outcome, ran, errors
+
+
+def test_an_excluded_provider_never_runs_the_job(golem, agents, client):
     """Two agents at the same price; each job excludes one of them by id and runs on the other."""
-    first, second = two_providers
+    first, second = agents(1, golem["subnet"]), agents(2, golem["subnet"])
     bridge = golem["start"]()
     client.follow("job.*.*")
     for job_id, excluded in (("g-not-1", first), ("g-not-2", second)):
         client.submit(job(job_id, {"run": "echo chosen"}, market={"providers": {"exclude": [excluded]}}))
-    events = client.events(until_ended=["g-not-1", "g-not-2"], timeout=120)
-    ran = {e["data"]["jobId"]: e["data"]["provider"]["id"] for e in events if e["data"]["event"] == "started"}
-    outcome = {e["data"]["jobId"]: e["data"]["event"] for e in events if e["data"]["event"] in ("success", "error")}
-    assert outcome == {"g-not-1": "success", "g-not-2": "success"}, [e["data"] for e in events if e["data"]["event"] == "error"]
+    outcome, ran, errors = outcomes(client, ["g-not-1", "g-not-2"])
+    assert outcome == {"g-not-1": "success", "g-not-2": "success"}, errors
     assert ran == {"g-not-1": second, "g-not-2": first}, ran
+    assert bridge.terminate() == 0
+
+
+def test_a_jobs_subnet_tag_reaches_providers_outside_the_bridges_subnet(golem, agents, client):
+    """The bridge's --subnet has no provider; the job names the agent's subnet and runs there, and a
+    job without it finds nobody (no_provider names the bridge's subnet)."""
+    other = f"{golem['subnet']}-other"
+    agent = agents(1, other)
+    bridge = golem["start"](negotiation=8)
+    client.follow("job.*.*")
+    client.submit(job("g-subnet", {"run": "echo elsewhere"}, market={"subnetTag": other}))
+    client.submit(job("g-default", {"run": "echo nowhere"}, maxAttempts=1))
+    outcome, ran, errors = outcomes(client, ["g-subnet", "g-default"])
+    assert outcome == {"g-subnet": "success", "g-default": "error"}, errors
+    assert ran["g-subnet"] == agent
+    [error] = [e["error"] for e in errors if e["jobId"] == "g-default"]
+    assert error["code"] == "no_provider" and golem["subnet"] in error["message"], error
     assert bridge.terminate() == 0
