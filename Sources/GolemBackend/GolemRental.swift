@@ -51,6 +51,10 @@ final class GolemRental: JobRental {
                 let last = index == spec.work.count - 1
                 let (result, cleaned) = try await backend.execute(step, index: index, on: lease, cleanAfter: last, logger: logger)
                 current.withLock { $0.proven = true; $0.cleaned = cleaned }
+                // Ended for overcharging while the step ran: the result is the cut command's (our agent
+                // answers exit code 1, stderr "activity destroyed"), which would fail the job as its
+                // own `command_failed`, never retried; it is the provider's failure.
+                if let overcharged = overcharged(lease, index: index) { throw overcharged }
                 return result
             } catch let refused as BatchNotTaken {
                 if let overcharged = overcharged(lease, index: index) { throw overcharged }
