@@ -231,6 +231,8 @@ import GolemJobs
     @Test func aPerJobPaymentNetworkIsRefusedWithTheReason() {
         let message = rejection(#"{"work":[{"run":"x"}],"payment":{"network":"polygon"}}"#)?.message ?? "accepted"
         #expect(message.contains("payment is not a per-job option") && message.contains("--payment-network"), "\(message)")
+        // and it is not offered as a field
+        #expect(rejection(#"{"work":[{"run":"x"}],"paymnt":1}"#)?.message.contains("payment") == false)
     }
 
     @Test func limitsOnStepsAndStrings() {

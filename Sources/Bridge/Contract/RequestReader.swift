@@ -7,7 +7,7 @@ struct RequestReader {
     let jobId: String?
 
     private static let topLevelKeys: Set<String> = [
-        "jobId", "package", "market", "work", "timeoutSeconds", "maxAttempts", "labels", "payment",
+        "jobId", "package", "market", "work", "timeoutSeconds", "maxAttempts", "labels",
     ]
     private static let packageKeys: Set<String> = [
         "imageTag", "imageHash", "imageUrl", "minCpuCores", "minCpuThreads", "minMemGib", "minStorageGib",
@@ -21,15 +21,15 @@ struct RequestReader {
     }
 
     mutating func spec(_ members: [JSONMember]) throws(RequestRejection) -> JobSpec {
-        try onlyKeys(members, Self.topLevelKeys, at: nil)
         let object = JSONValue.object(members)
         if object["payment"] != nil {
-            // Known so that its refusal says why, rather than "unknown field".
+            // Not a field, but a refusal that says why rather than "unknown field".
             throw reject(
                 "payment is not a per-job option: the bridge pays every job from one allocation on its own payment network "
                     + "(serve --payment-network: hoodi by default, polygon for mainnet GLM), and one budget cannot mix test and real GLM; "
                     + "send jobs for another network to a bridge configured for it (its own --prefix)")
         }
+        try onlyKeys(members, Self.topLevelKeys, at: nil)
 
         let package = try object["package"].map { v throws(RequestRejection) in try self.package(v) }
         let market = try object["market"].map { v throws(RequestRejection) in try self.market(v) }
