@@ -35,13 +35,16 @@ public struct DemandBuilder: Sendable {
     }
 
     /// The demand for `package` (already resolved to a task package) and `market`, decorated with the
-    /// allocation's payment properties and constraints. Expiration = `now` + rentHours.
+    /// allocation's payment properties and constraints. Expiration = `now` + rentHours; the job's
+    /// `subnetTag` over the configured subnet.
     public func demand(
         package: PackageSpec, taskPackage: String, market: MarketSpec, decorations: DemandDecorations, now: Date
     ) -> DemandOfferBase {
         // The request codec allows 5 minutes to 24 hours; a spec built in code is held to at most the
         // same, so the millisecond arithmetic below cannot overflow Int64.
         let seconds = max(min(market.rentHours ?? 0.5, 24) * 3600, Self.minimumExpiration)
+        // The request codec allows only [A-Za-z0-9._-] in a job's subnet: it goes into the constraints' text.
+        let subnet = market.subnetTag ?? subnet
         var properties: [String: JSONValue] = [
             "golem.srv.caps.multi-activity": .bool(true),
             "golem.node.debug.subnet": .string(subnet),

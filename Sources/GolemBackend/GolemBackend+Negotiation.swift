@@ -53,7 +53,7 @@ extension GolemBackend {
         log.debug("demand subscribed", metadata: ["package": "\(taskPackage)"])
 
         let counter = builder.counter(demand)
-        var book = NegotiationBook(pricing: market.pricing, hours: hours)
+        var book = NegotiationBook(pricing: market.pricing, hours: hours, choice: market.providers)
 
         while clock.now < deadline {
             try Task.checkCancellation()
@@ -113,7 +113,7 @@ extension GolemBackend {
         }
         throw JobError(
             .noProvider,
-            "no provider agreed within \(configuration.negotiationTimeout) (subnet \(configuration.subnet)): \(book.summary)"
+            "no provider agreed within \(configuration.negotiationTimeout) (subnet \(market.subnetTag ?? configuration.subnet)): \(book.summary)"
         )
     }
 
@@ -257,7 +257,14 @@ extension GolemBackend {
                 agreementId: id, activityId: activity, provider: provider, key: key,
                 expires: .now + .seconds(saturating: hours * 3600)
             )
-            state.withLock { $0.leases[id] = lease }
+            let overcharged = state.withLock { state -> String? in
+                if let why = state.condemned[id] { return why }
+                state.leases[id] = lease
+                return nil
+            }
+            if let overcharged {
+                throw JobError(.providerFailed, "provider \(provider.name) sent a debit note over the agreed prices during setup: \(overcharged)")
+            }
             log.debug("activity ready", metadata: ["activity": "\(activity)"])
             return .lease(lease)
         } catch {

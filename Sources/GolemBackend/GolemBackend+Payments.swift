@@ -91,6 +91,7 @@ extension GolemBackend {
                     }
                     state.ledger.release(invoice.agreementId)
                     state.owed.remove(invoice.agreementId)
+                    state.condemned.removeValue(forKey: invoice.agreementId)
                     state.awaitingInvoice.removeValue(forKey: invoice.agreementId)
                 }
                 try? await store.forgetAgreement(invoice.agreementId)
@@ -108,6 +109,7 @@ extension GolemBackend {
     ) async throws -> Decimal? {
         if let why = try await verdict(amount, agreementId: agreementId, at: eventDate, usage: usage, activities: activities) {
             await reject(kind, id: id, agreementId: agreementId, amount: amount, why: why)
+            if kind == .debitNote { condemn(agreementId, why: why) }
             return nil
         }
         try await accept()
@@ -164,6 +166,35 @@ extension GolemBackend {
         } catch {
             logger.error("could not send the rejection; the document is left unaccepted", metadata: metadata.merging(["error": "\(error)"]) { $1 })
         }
+    }
+
+    /// A debit note of `agreementId` asked more than the agreed prices: the provider gets no more
+    /// work, and the rental ends now rather than stay lent or pooled. Idle, it leaves the pool;
+    /// lent, its activity is destroyed and its agreement terminated, so the job's running step fails
+    /// and ``GolemRental`` names this cause (`provider_failed`: the job moves to another provider
+    /// while it has attempts left); still being set up, ``sign`` gives it up. A provider that
+    /// overcharges once is not trusted with the rest of the rental: letting it run would only wait
+    /// for its next note, and yagna 0.17 cannot even send the rejection (501).
+    func condemn(_ agreementId: String, why: String) {
+        let (lease, first) = state.withLock { state -> (Lease?, Bool) in
+            let first = state.condemned[agreementId] == nil
+            state.condemned[agreementId] = why
+            guard first, let lease = state.leases[agreementId] else { return (nil, first) }
+            // idle (or cleaning): out of the pool now; lent: `giveBack` frees its slot
+            _ = state.pool.lost(agreementId)
+            return (lease, first)
+        }
+        guard first, let lease else { return }
+        logger.warning("ending a rental whose provider asked more than the agreed prices", metadata: [
+            "agreement": "\(agreementId)", "provider": "\(lease.provider.id)", "reason": "\(why)",
+        ])
+        end(lease, reason: "a debit note asked more than the agreed prices")
+        wakeWaiters()
+    }
+
+    /// Why the rental of `agreementId` was ended for overcharging, or `nil`.
+    func condemnation(_ agreementId: String) -> String? {
+        state.withLock { $0.condemned[agreementId] }
     }
 
     private func isOurs(_ agreementId: String) -> Bool {

@@ -40,6 +40,9 @@ public final class GolemBackend: JobBackend {
         /// Terminated agreements whose invoice has not come yet, and when they ended. Their budget
         /// reservation is freed after `invoiceWait` (a late invoice is still accepted).
         var awaitingInvoice: [String: ContinuousClock.Instant] = [:]
+        /// Agreements whose provider sent a debit note over the agreed prices, and why: ended at once
+        /// (``condemn(_:why:)``), never lent again; a job running on one fails naming this.
+        var condemned: [String: String] = [:]
         /// What the payment loop accepted, for the dashboard.
         var spent = SpendingTally()
         /// Cleanup work in flight (destroy, terminate, unsubscribe), awaited at shutdown.
@@ -126,12 +129,15 @@ public final class GolemBackend: JobBackend {
     }
 
     /// What a rental must offer for a job with this package and market (the defaults where it names
-    /// none), and the key under which such rentals are shared.
+    /// none), and the key under which such rentals are shared: jobs with other `market.providers`
+    /// or another subnet never share one, so an excluded provider's rental is never lent to the job.
     func requirements(package: PackageSpec?, market: MarketSpec?) -> (PackageSpec, MarketSpec, key: String) {
         let package = package ?? configuration.defaultPackage
         let market = MarketSpec(
             rentHours: market?.rentHours ?? configuration.defaultMarket.rentHours ?? 0.5,
-            pricing: market?.pricing ?? configuration.defaultMarket.pricing
+            pricing: market?.pricing ?? configuration.defaultMarket.pricing,
+            providers: market?.providers ?? configuration.defaultMarket.providers,
+            subnetTag: market?.subnetTag ?? configuration.defaultMarket.subnetTag
         )
         return (package, market, "\(package)|\(market)")
     }
@@ -143,11 +149,20 @@ public final class GolemBackend: JobBackend {
     /// in the background (the job's `ended` does not wait for it) and lent only after that, and one
     /// whose cleanup fails is ended.
     func giveBack(_ lease: Lease, healthy: Bool, cleaned: Bool = false) async {
-        let destroy = state.withLock { state in
-            if state.closed { return true }
+        let (destroy, condemned) = state.withLock { state in
+            // ended already by `condemn`: only its pool slot is freed here
+            let condemned = state.condemned[lease.agreementId] != nil
+            if state.closed || condemned {
+                if condemned { state.pool.destroyed() }
+                return (true, condemned)
+            }
             let destroy = state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: .now)
             if !destroy, cleaned { _ = state.pool.cleaned(lease.agreementId, ok: true) }
-            return destroy
+            return (destroy, false)
+        }
+        if condemned {
+            wakeWaiters()
+            return
         }
         if destroy {
             end(lease, reason: healthy ? "no longer needed" : "the job failed or was canceled on it")

@@ -51,8 +51,13 @@ final class GolemRental: JobRental {
                 let last = index == spec.work.count - 1
                 let (result, cleaned) = try await backend.execute(step, index: index, on: lease, cleanAfter: last, logger: logger)
                 current.withLock { $0.proven = true; $0.cleaned = cleaned }
+                // Ended for overcharging while the step ran: the result is the cut command's (our agent
+                // answers exit code 1, stderr "activity destroyed"), which would fail the job as its
+                // own `command_failed`, never retried; it is the provider's failure.
+                if let overcharged = overcharged(lease, index: index) { throw overcharged }
                 return result
             } catch let refused as BatchNotTaken {
+                if let overcharged = overcharged(lease, index: index) { throw overcharged }
                 guard !proven, let why = await backend.deadActivity(lease) else {
                     current.withLock { $0.proven = true }
                     throw refused.error
@@ -69,8 +74,17 @@ final class GolemRental: JobRental {
                 }
             } catch {
                 current.withLock { $0.proven = true }
+                if !(error is CancellationError), let overcharged = overcharged(lease, index: index) { throw overcharged }
                 throw error
             }
+        }
+    }
+
+    /// The step failed because the backend ended the rental for a debit note over the agreed
+    /// prices (``GolemBackend/condemn(_:why:)``): that is the cause to name, not the dead activity.
+    private func overcharged(_ lease: Lease, index: Int) -> JobError? {
+        backend.condemnation(lease.agreementId).map { why in
+            JobError(.providerFailed, "provider \(lease.provider.name) sent a debit note over the agreed prices, so its rental was ended: \(why)", step: index)
         }
     }
 

@@ -7,9 +7,10 @@ import Yagna
 ///
 /// Rules (after golem-js `src/market` and yagna's market API): one offer per provider, the newest
 /// (a later `Initial` from the same node replaces the earlier one, whose Draft is then ignored);
-/// offers over the job's price limits or the budget are refused at once; the others are countered
-/// cheapest first, by their most cost over the rental (`OfferTerms.maxCost`); Drafts are signed in
-/// the order they arrive, the cheapest first within one batch of events. Every refusal is counted
+/// offers from providers the job's `market.providers` does not allow, or over the job's price limits
+/// or the budget, are refused at once; the others are countered cheapest first, by their most cost
+/// over the rental (`OfferTerms.maxCost`), a preferred provider first among equal costs; Drafts are
+/// signed in the order they arrive, in the same order within one batch of events. Every refusal is counted
 /// by cause so a failed negotiation can say why (`summary`).
 struct NegotiationBook {
     /// An offer we counter, or a Draft answering one of our counters.
@@ -19,6 +20,8 @@ struct NegotiationBook {
         var terms: OfferTerms
         /// `terms.maxCost(hours:)`: the ranking key.
         var cost: Double
+        /// Named in `market.providers.prefer`: wins a tie on `cost`.
+        var preferred = false
     }
 
     /// What one batch of events asks for.
@@ -40,6 +43,8 @@ struct NegotiationBook {
     /// Why the last provider we heard of is out of the running.
     enum Refusal: Sendable, Equatable {
         case unreadable(String)
+        /// Not allowed by the job's `market.providers` (excluded, or not in `only`).
+        case notChosen
         case tooExpensive(String)
         case overBudget(cost: Decimal)
         case rejectedCounter(String)
@@ -49,6 +54,7 @@ struct NegotiationBook {
 
     let pricing: Pricing?
     let hours: Double
+    let choice: ProviderChoice?
 
     /// `Initial` proposals seen (every one, replaced ones included).
     private(set) var offers = 0
@@ -61,9 +67,10 @@ struct NegotiationBook {
     /// Provider → why it is out; a later offer from the same provider clears it.
     private(set) var refusals: [String: Refusal] = [:]
 
-    init(pricing: Pricing?, hours: Double) {
+    init(pricing: Pricing?, hours: Double, choice: ProviderChoice? = nil) {
         self.pricing = pricing
         self.hours = hours
+        self.choice = choice
     }
 
     /// Reads one batch of events. `available` is the budget left to reserve (GLM).
@@ -85,7 +92,7 @@ struct NegotiationBook {
                     awaiting.contains(proposal.issuerId)
                 else { continue }
                 awaiting.remove(proposal.issuerId)
-                drafts.append(Candidate(proposalId: proposal.proposalId, providerId: proposal.issuerId, terms: ours.terms, cost: ours.cost))
+                drafts.append(Candidate(proposalId: proposal.proposalId, providerId: proposal.issuerId, terms: ours.terms, cost: ours.cost, preferred: ours.preferred))
             case .proposalRejected(let proposalId, let reason):
                 // yagna names our counter; a provider's own Initial is matched too, to be safe
                 let ours = countered[proposalId] ?? countered.values.first { $0.proposalId == proposalId }
@@ -106,6 +113,11 @@ struct NegotiationBook {
                 step.rejections.append((proposal.proposalId, "\(error)"))
                 continue
             }
+            if let choice, !choice.allows(id: proposal.issuerId, name: terms.providerName) {
+                refusals[proposal.issuerId] = .notChosen
+                step.rejections.append((proposal.proposalId, "not among the providers this job may rent"))
+                continue
+            }
             if let violation = terms.violation(of: pricing, hours: hours) {
                 refusals[proposal.issuerId] = .tooExpensive(violation)
                 step.rejections.append((proposal.proposalId, "price over the job's limit: \(violation)"))
@@ -116,16 +128,18 @@ struct NegotiationBook {
                 refusals[proposal.issuerId] = .overBudget(cost: cost)
                 continue
             }
-            step.counters.append(Candidate(proposalId: proposal.proposalId, providerId: proposal.issuerId, terms: terms, cost: terms.maxCost(hours: hours)))
+            let preferred = choice?.prefers(id: proposal.issuerId, name: terms.providerName) ?? false
+            step.counters.append(Candidate(proposalId: proposal.proposalId, providerId: proposal.issuerId, terms: terms, cost: terms.maxCost(hours: hours), preferred: preferred))
         }
         step.counters.sort(by: Self.cheaperFirst)
         step.drafts = drafts.sorted(by: Self.cheaperFirst)
         return step
     }
 
-    /// Ties broken by provider id, so a ranking never depends on dictionary order.
+    /// Equal costs: a preferred provider first, then by provider id, so a ranking never depends on
+    /// dictionary order.
     static func cheaperFirst(_ a: Candidate, _ b: Candidate) -> Bool {
-        (a.cost, a.providerId) < (b.cost, b.providerId)
+        (a.cost, a.preferred ? 0 : 1, a.providerId) < (b.cost, b.preferred ? 0 : 1, b.providerId)
     }
 
     /// Our counter to `candidate` was posted as `counterId`; its Draft (or rejection) is awaited.
@@ -144,11 +158,12 @@ struct NegotiationBook {
 
     /// A sentence for `no_provider`: how many providers were seen and why each is out.
     var summary: String {
-        var tooExpensive = 0, overBudget = 0, vanished = 0, notApproved = 0
+        var tooExpensive = 0, overBudget = 0, vanished = 0, notApproved = 0, notChosen = 0
         var rejected: [String] = [], unreadable: [String] = []
         for (provider, refusal) in refusals.sorted(by: { $0.key < $1.key }) {
             switch refusal {
             case .tooExpensive: tooExpensive += 1
+            case .notChosen: notChosen += 1
             case .overBudget: overBudget += 1
             case .vanished: vanished += 1
             case .notApproved: notApproved += 1
@@ -157,6 +172,7 @@ struct NegotiationBook {
             }
         }
         var parts: [String] = []
+        if notChosen > 0 { parts.append("\(notChosen) left out by market.providers") }
         if tooExpensive > 0 { parts.append("\(tooExpensive) too expensive") }
         if overBudget > 0 { parts.append("\(overBudget) over the budget left") }
         if !rejected.isEmpty { parts.append("\(rejected.count) rejected our counter (\(Self.listed(rejected)))") }

@@ -205,6 +205,36 @@ import GolemJobs
         #expect(r.spec.market?.pricing == .burnRate(avgGlmPerHour: 2))
     }
 
+    @Test func marketProvidersAndSubnetTagDecodeAndEveryBadShapeNamesItsField() throws {
+        let id = "0x3dd43bd7d1a25d1d9cf8ba49a75adf3cee29bdfa"
+        let r = try decode(#"{"work":[{"run":"x"}],"market":{"providers":{"exclude":["\#(id)","noisy"],"prefer":["fast"]},"subnetTag":"beta.2_x-y"}}"#)
+        #expect(r.spec.market?.providers == ProviderChoice(exclude: [id, "noisy"], prefer: ["fast"]))
+        #expect(r.spec.market?.subnetTag == "beta.2_x-y")
+        let bad: [(String, String)] = [
+            (#"{"providers":{"exclude":"x"}}"#, "market.providers.exclude must be a list"),
+            (#"{"providers":{"only":["a",""]}}"#, "market.providers.only[1] must not be empty"),
+            (#"{"providers":{"prefer":[3]}}"#, "market.providers.prefer[0] must be a string"),
+            (#"{"providers":{"avoid":[]}}"#, "market.providers has the unknown field \"avoid\""),
+            (#"{"providers":{"only":["\#(id.uppercased().replacingOccurrences(of: "0X", with: "0x"))"],"exclude":["\#(id)"]}}"#, "in both only and exclude"),
+            (#"{"subnetTag":"a)(b"}"#, "market.subnetTag must be 1 to 64 of"),
+            (#"{"subnetTag":""}"#, "market.subnetTag must be 1 to 64 of"),
+            (#"{"subnetTag":7}"#, "market.subnetTag must be a string"),
+        ]
+        for (market, expected) in bad {
+            let message = rejection(#"{"work":[{"run":"x"}],"market":\#(market)}"#)?.message ?? "accepted"
+            #expect(message.contains(expected), "\(market): \(message)")
+        }
+        let many = (0...RequestCodec.maxProviderEntries).map { "\"p\($0)\"" }.joined(separator: ",")
+        #expect(rejection(#"{"work":[{"run":"x"}],"market":{"providers":{"exclude":[\#(many)]}}}"#)?.message.contains("more than the limit of 100") == true)
+    }
+
+    @Test func aPerJobPaymentNetworkIsRefusedWithTheReason() {
+        let message = rejection(#"{"work":[{"run":"x"}],"payment":{"network":"polygon"}}"#)?.message ?? "accepted"
+        #expect(message.contains("payment is not a per-job option") && message.contains("--payment-network"), "\(message)")
+        // and it is not offered as a field
+        #expect(rejection(#"{"work":[{"run":"x"}],"paymnt":1}"#)?.message.contains("payment") == false)
+    }
+
     @Test func limitsOnStepsAndStrings() {
         let steps = Array(repeating: #"{"run":"x"}"#, count: 3).joined(separator: ",")
         #expect(rejection(#"{"work":[\#(steps)]}"#, limits: RequestLimits(maxSteps: 2))?.reason == .schema)

@@ -48,6 +48,14 @@ import Yagna
         #expect(demand.constraints.contains("(golem.inf.cpu.threads>=1)"))
     }
 
+    @Test func aJobsSubnetTagReplacesTheConfiguredSubnetInPropertyConstraintAndCounter() {
+        let demand = builder.demand(package: PackageSpec(imageTag: "t/t:1"), taskPackage: "p", market: MarketSpec(subnetTag: "beta-2"), decorations: decorations, now: Date())
+        #expect(demand.properties["golem.node.debug.subnet"] == JSONValue.string("beta-2"))
+        #expect(demand.constraints.contains("(golem.node.debug.subnet=beta-2)"))
+        #expect(!demand.constraints.contains("public"))
+        #expect(builder.counter(demand).properties["golem.node.debug.subnet"] == JSONValue.string("beta-2"))
+    }
+
     @Test func theCounterNamesTheChosenPlatform() {
         let demand = builder.demand(package: PackageSpec(imageTag: "t/t:1"), taskPackage: "p", market: MarketSpec(), decorations: decorations, now: Date())
         let counter = builder.counter(demand)

@@ -56,9 +56,11 @@ actor MarketPlayer {
 
 /// The negotiator on a market of many provider nodes (`scripts/golem-local start --providers 12`):
 /// good, too expensive, rejecting, silent and vanishing providers on one requestor. scripts/test
-/// starts the network with 12 providers; with fewer these tests are skipped.
-@Suite(.serialized, .enabled(if: GolemLocal.providerCount >= 10, "needs scripts/golem-local start --providers 10 (or more)"))
+/// starts the network with 12 providers; with fewer the many-provider tests are skipped, and the
+/// `market.providers` ones need 2.
+@Suite(.serialized, .enabled(if: GolemLocal.providerCount >= 2, "needs scripts/golem-local start --providers 2 (or more)"))
 struct GolemBackendMarketTests {
+    static let many = GolemLocal.providerCount >= 10
     let net: GolemLocal
     let subnet = "market-\(UUID().uuidString.prefix(8).lowercased())"
     let directory: String
@@ -131,7 +133,7 @@ struct GolemBackendMarketTests {
         })
     }
 
-    @Test func withOneGoodProviderAmongManyBadOnesTheFirstAgreementIsWithIt() async throws {
+    @Test(.enabled(if: many, "needs --providers 10")) func withOneGoodProviderAmongManyBadOnesTheFirstAgreementIsWithIt() async throws {
         let (good, stop) = try await market(good: 1)
         let backend = try backend(negotiation: .seconds(30))
         try await backend.start()
@@ -152,7 +154,7 @@ struct GolemBackendMarketTests {
         #expect(await good[0].approved.count == 1)
     }
 
-    @Test func withNoGoodProviderNoProviderSaysWhyEachWasRefused() async throws {
+    @Test(.enabled(if: many, "needs --providers 10")) func withNoGoodProviderNoProviderSaysWhyEachWasRefused() async throws {
         let (_, stop) = try await market(good: 0)
         let backend = try backend(negotiation: .seconds(6))
         try await backend.start()
@@ -167,5 +169,53 @@ struct GolemBackendMarketTests {
         #expect(message.contains("too expensive"))
         #expect(message.contains("rejected our counter") && message.contains("busy with another requestor"))
         #expect(message.contains("did not answer a counter"))
+    }
+
+    /// Providers 1 and 2, both good; 1 is the cheaper, so it would win without the option.
+    func twoGood() async throws -> (cheaper: PlayedProvider, dearer: PlayedProvider) {
+        let cheaper = PlayedProvider(net: net.asProvider(1), subnet: subnet)
+        let dearer = PlayedProvider(net: net.asProvider(2), subnet: subnet)
+        try await cheaper.start(coeffs: cheap)
+        try await dearer.start(coeffs: [0.0002, 0.00002, 0.0])
+        return (cheaper, dearer)
+    }
+
+    @Test func anExcludedProviderIsNeverCounteredNorRentedEvenWhenItIsTheCheapest() async throws {
+        let (cheaper, dearer) = try await twoGood()
+        let backend = try backend(negotiation: .seconds(30))
+        try await backend.start()
+        var excluding = spec
+        excluding.market?.providers = ProviderChoice(exclude: [net.asProvider(1).providerId])
+        let error = await #expect(throws: JobError.self) {
+            _ = try await backend.acquire(jobId: "x1", spec: excluding, attempt: 1, logger: testLogger)
+        }
+        // Agreement approved by provider 2; deploy then fails (played: no exe-unit), so no job runs anywhere.
+        #expect(error?.message.contains("did not take the commands") == true, "\(String(describing: error))")
+        await backend.shutdown(invoiceGrace: .zero)
+        await cheaper.stop()
+        await dearer.stop()
+        #expect(await dearer.approved.count == 1)
+        #expect(await cheaper.drafts == 0, "the excluded provider got a counter")
+        #expect(await cheaper.approved.isEmpty)
+    }
+
+    @Test func whenTheOptionLeavesNoProviderNoProviderSaysSo() async throws {
+        let (cheaper, dearer) = try await twoGood()
+        let backend = try backend(negotiation: .seconds(5))
+        try await backend.start()
+        var choosing = spec
+        // provider 2 is left out by `only`, provider 1 by name ("played-provider") in `exclude`
+        choosing.market?.providers = ProviderChoice(only: [net.asProvider(1).providerId], exclude: ["played-provider"])
+        let error = await #expect(throws: JobError.self) {
+            _ = try await backend.acquire(jobId: "x2", spec: choosing, attempt: 1, logger: testLogger)
+        }
+        await backend.shutdown(invoiceGrace: .zero)
+        await cheaper.stop()
+        await dearer.stop()
+        print("market: no_provider message with market.providers: \(error?.message ?? "-")")
+        #expect(error?.code == .noProvider)
+        #expect(error?.message.contains("2 left out by market.providers") == true, "\(String(describing: error))")
+        #expect(await cheaper.drafts == 0)
+        #expect(await dearer.drafts == 0)
     }
 }

@@ -93,6 +93,70 @@ extension GolemBackendYagnaTests {
         await provider.stop()
     }
 
+    /// A rental negotiated by hand and handed to `backend` as if it had rented it: lent to a job
+    /// (`busy`) or idle in its pool.
+    func lent(to backend: GolemBackend, provider: PlayedProvider, store: SQLiteRentalStore, busy: Bool) async throws -> Lease {
+        let (agreementId, activityId) = try await rented(provider: provider, allocationId: try #require(try await store.allocationId()), owedIn: nil)
+        let lease = Lease(
+            agreementId: agreementId, activityId: activityId, provider: ProviderInfo(id: net.providerId, name: "played-provider"),
+            key: "k", expires: .now + .seconds(1800)
+        )
+        backend.state.withLock { state in
+            state.owed.insert(agreementId)
+            state.leases[agreementId] = lease
+            _ = state.pool.acquire(key: "k", now: .now)
+        }
+        if !busy { await backend.giveBack(lease, healthy: true, cleaned: true) }
+        #expect(backend.poolSize.idle == (busy ? 0 : 1) && backend.poolSize.busy == (busy ? 1 : 0))
+        return lease
+    }
+
+    @Test func aDebitNoteOverThePriceEndsAnIdleRentalAndItIsNeverLentAgain() async throws {
+        let provider = PlayedProvider(net: net, subnet: subnet)
+        try await provider.start(coeffs: [0.0001, 0.00002, 0.0])
+        let (backend, store) = try backend()
+        try await backend.start()
+        let lease = try await lent(to: backend, provider: provider, store: store, busy: false)
+        let payments = Task { await backend.runPayments() }
+        defer { payments.cancel() }
+
+        _ = try await provider.debitNote(activityId: lease.activityId, amount: "1", usage: [0, 1])
+        #expect(try await eventually { try await requestor.agreement(lease.agreementId).state == "Terminated" })
+        #expect(backend.poolSize.idle == 0 && backend.poolSize.busy == 0)
+        #expect(backend.condemnation(lease.agreementId)?.contains("more than") == true)
+        #expect(backend.state.withLock { $0.leases[lease.agreementId] } == nil)
+
+        await backend.shutdown(invoiceGrace: .zero)
+        await provider.stop()
+    }
+
+    @Test func aDebitNoteOverThePriceEndsALentRentalAndTheJobsStepFailsNamingIt() async throws {
+        let provider = PlayedProvider(net: net, subnet: subnet)
+        try await provider.start(coeffs: [0.0001, 0.00002, 0.0])
+        let (backend, store) = try backend()
+        try await backend.start()
+        let lease = try await lent(to: backend, provider: provider, store: store, busy: true)
+        let payments = Task { await backend.runPayments() }
+        defer { payments.cancel() }
+
+        _ = try await provider.debitNote(activityId: lease.activityId, amount: "1", usage: [0, 1])
+        #expect(try await eventually { try await requestor.agreement(lease.agreementId).state == "Terminated" })
+        // The job's next step: the rental is gone, and the error says why (provider_failed: the job
+        // moves to another provider while it has attempts left).
+        let rental = GolemRental(backend: backend, lease: lease, spec: spec, jobId: "j-over", proven: true)
+        let error = await #expect(throws: JobError.self) {
+            _ = try await rental.run(.run(RunStep(.shell("echo hi"))), index: 0, logger: testLogger)
+        }
+        #expect(error?.code == .providerFailed)
+        #expect(error?.message.contains("sent a debit note over the agreed prices") == true, "\(String(describing: error))")
+        // Given back healthy by the job, it is not pooled: the slot is freed, nothing kept.
+        await rental.release(healthy: true)
+        #expect(backend.poolSize.idle == 0 && backend.poolSize.busy == 0)
+
+        await backend.shutdown(invoiceGrace: .zero)
+        await provider.stop()
+    }
+
     /// A backend on the test's configuration with its own metrics or state store.
     func paymentBackend(metrics: TestMetrics? = nil, store: SQLiteRentalStore? = nil) throws -> (GolemBackend, SQLiteRentalStore) {
         let (plain, defaultStore) = try backend()

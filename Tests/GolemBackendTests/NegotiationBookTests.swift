@@ -13,8 +13,8 @@ struct NegotiationBookTests {
         return try! JSONDecoder().decode(MarketEvent.self, from: JSONSerialization.data(withJSONObject: body))
     }
 
-    /// An offer priced `cpuPerHour` per CPU hour (2 threads), nothing else.
-    func initial(_ id: String, from provider: String, cpuPerHour: Double) -> MarketEvent {
+    /// An offer priced `cpuPerHour` per CPU hour (2 threads), nothing else; `name` as `golem.node.id.name`.
+    func initial(_ id: String, from provider: String, named name: String = "", cpuPerHour: Double) -> MarketEvent {
         event([
             "proposalId": id, "issuerId": provider, "state": "Initial",
             "properties": [
@@ -22,6 +22,7 @@ struct NegotiationBookTests {
                 "golem.com.usage.vector": ["golem.usage.cpu_sec", "golem.usage.duration_sec"],
                 "golem.com.pricing.model.linear.coeffs": [cpuPerHour / 3600, 0.0, 0.0],
                 "golem.inf.cpu.threads": 2,
+                "golem.node.id.name": name,
             ] as [String: Any],
         ])
     }
@@ -42,6 +43,54 @@ struct NegotiationBookTests {
         #expect(step.rejections.map(\.proposalId) == ["c"])
         #expect(step.rejections.first?.reason.contains("maxCpuPerHourPrice") == true)
         #expect(book.summary.contains("1 too expensive"))
+    }
+
+    static let a = "0x" + String(repeating: "a", count: 40), b = "0x" + String(repeating: "b", count: 40)
+    static let c = "0x" + String(repeating: "c", count: 40), d = "0x" + String(repeating: "d", count: 40)
+
+    @Test func excludedProvidersByIdOrNameAreNeverCounteredAndNoProviderSaysSo() {
+        var book = NegotiationBook(pricing: nil, hours: 1, choice: ProviderChoice(exclude: [Self.a.uppercased().replacingOccurrences(of: "0X", with: "0x"), "noisy"]))
+        let step = book.take([
+            initial("pa", from: Self.a, named: "quiet", cpuPerHour: 0.1),
+            initial("pb", from: Self.b, named: "noisy", cpuPerHour: 0.1),
+            initial("pc", from: Self.c, named: "other", cpuPerHour: 0.5),
+        ], available: 100)
+        #expect(step.counters.map(\.providerId) == [Self.c])
+        #expect(Set(step.rejections.map(\.proposalId)) == ["pa", "pb"])
+        // A later offer of an excluded provider is dropped again.
+        let again = book.take([initial("pa2", from: Self.a, named: "quiet", cpuPerHour: 0.01)], available: 100)
+        #expect(again.counters.isEmpty)
+        #expect(book.summary.contains("2 left out by market.providers"), "\(book.summary)")
+        #expect(!book.onlyPriceRefusals)
+    }
+
+    @Test func onlyListsAllowNothingElseAndAnAddressEntryNeverMatchesAName() {
+        // d names itself with a's address: an address entry matches ids only.
+        var book = NegotiationBook(pricing: nil, hours: 1, choice: ProviderChoice(only: [Self.a, "trusted"]))
+        let step = book.take([
+            initial("pa", from: Self.a, named: "x", cpuPerHour: 0.3),
+            initial("pb", from: Self.b, named: "trusted", cpuPerHour: 0.2),
+            initial("pc", from: Self.c, named: "other", cpuPerHour: 0.1),
+            initial("pd", from: Self.d, named: Self.a, cpuPerHour: 0.1),
+        ], available: 100)
+        #expect(step.counters.map(\.providerId) == [Self.b, Self.a])
+    }
+
+    @Test func aPreferredProviderWinsATieOnCostButNotACheaperOffer() {
+        var book = NegotiationBook(pricing: nil, hours: 1, choice: ProviderChoice(prefer: ["fast", Self.d]))
+        let step = book.take([
+            initial("pa", from: Self.a, named: "slow", cpuPerHour: 0.2),
+            initial("pb", from: Self.b, named: "fast", cpuPerHour: 0.2),
+            initial("pc", from: Self.c, named: "cheap", cpuPerHour: 0.1),
+            initial("pd", from: Self.d, named: "z", cpuPerHour: 0.3),
+        ], available: 100)
+        #expect(step.counters.map(\.providerId) == [Self.c, Self.b, Self.a, Self.d])
+        for candidate in step.counters { book.countered(candidate, as: "counter-\(candidate.proposalId)") }
+        // Drafts of one batch: the same order.
+        let drafts = book.take([
+            draft("da", from: Self.a, answering: "counter-pa"), draft("db", from: Self.b, answering: "counter-pb"),
+        ], available: 100)
+        #expect(drafts.drafts.map(\.providerId) == [Self.b, Self.a])
     }
 
     @Test func onlyTheNewestOfferOfAProviderCountsAndADraftToAReplacedOneIsIgnored() {

@@ -15,6 +15,8 @@ actor PlayedProvider {
     let platform: String
     private(set) var offerId: String?
     private(set) var approved: [String] = []
+    /// Drafts received: each answers a counter of the requestor.
+    private(set) var drafts = 0
     private(set) var activities: [String] = []
     private var loop: Task<Void, Never>?
     let appSessionId = "played-\(UUID().uuidString.prefix(8))"
@@ -82,6 +84,7 @@ actor PlayedProvider {
             if let events = try? await client.json(.GET, "/market-api/v1/offers/\(offerId)/events", query: [("timeout", "0.3"), ("maxEvents", "20")], wait: .seconds(1), as: [Event].self) {
                 for event in events {
                     if event.eventType == "ProposalEvent", let proposal = event.proposal, proposal.state == "Draft" {
+                        drafts += 1
                         _ = try? await client.json(.POST, "/market-api/v1/offers/\(offerId)/proposals/\(proposal.proposalId)", body: offer, as: String.self)
                     } else if event.eventType == "AgreementEvent", let agreement = event.agreement {
                         let id = agreement.agreementId

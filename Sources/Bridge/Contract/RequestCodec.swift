@@ -16,6 +16,26 @@ public enum RequestCodec {
     /// The rentals a request may ask for (`market.rentHours`): what ya-provider accepts, 5 minutes
     /// (its shortest agreement) to 24 hours (its longest payment timeout and debit-note interval).
     public static let rentHours: ClosedRange<Double> = (5.0 / 60)...24
+    /// The most entries in each of `market.providers.only`, `.exclude` and `.prefer`, and the
+    /// longest entry in characters (a node name; an id is 42).
+    public static let maxProviderEntries = 100
+    public static let maxProviderEntryLength = 256
+
+    /// Whether `tag` may be a `market.subnetTag`: 1–64 of `[A-Za-z0-9._-]`. It is written into the
+    /// demand's constraint text, so characters of that syntax (`(`, `)`, `&`, `=`, spaces) are refused.
+    public static func isValidSubnetTag(_ tag: String) -> Bool {
+        isWord(tag, maxBytes: 64, alsoAllowing: "._-")
+    }
+
+    /// 1 to `maxBytes` of ASCII letters, digits and the characters of `extra`.
+    static func isWord(_ text: String, maxBytes: Int, alsoAllowing extra: String) -> Bool {
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= maxBytes else { return false }
+        return utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || extra.utf8.contains(b)
+        }
+    }
+
     /// The longest label key and value, in characters (Unicode scalars).
     public static let maxLabelKeyLength = 64
     public static let maxLabelValueLength = 256
@@ -23,12 +43,7 @@ public enum RequestCodec {
     /// Whether `id` is a valid job ID: 1–128 of `[A-Za-z0-9_:-]`. No dot: it is one word of a
     /// topic routing key.
     public static func isValidJobId(_ id: String) -> Bool {
-        let utf8 = id.utf8
-        guard !utf8.isEmpty, utf8.count <= 128 else { return false }
-        return utf8.allSatisfy { b in
-            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-                || b == UInt8(ascii: "_") || b == UInt8(ascii: ":") || b == UInt8(ascii: "-")
-        }
+        isWord(id, maxBytes: 128, alsoAllowing: "_:-")
     }
 
     /// The `jobId` of a body that is JSON except for invalid UTF-8 somewhere (say, in a command's

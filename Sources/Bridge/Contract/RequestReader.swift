@@ -21,8 +21,15 @@ struct RequestReader {
     }
 
     mutating func spec(_ members: [JSONMember]) throws(RequestRejection) -> JobSpec {
-        try onlyKeys(members, Self.topLevelKeys, at: nil)
         let object = JSONValue.object(members)
+        if object["payment"] != nil {
+            // Not a field, but a refusal that says why rather than "unknown field".
+            throw reject(
+                "payment is not a per-job option: the bridge pays every job from one allocation on its own payment network "
+                    + "(serve --payment-network: hoodi by default, polygon for mainnet GLM), and one budget cannot mix test and real GLM; "
+                    + "send jobs for another network to a bridge configured for it (its own --prefix)")
+        }
+        try onlyKeys(members, Self.topLevelKeys, at: nil)
 
         let package = try object["package"].map { v throws(RequestRejection) in try self.package(v) }
         let market = try object["market"].map { v throws(RequestRejection) in try self.market(v) }
@@ -79,7 +86,7 @@ struct RequestReader {
 
     func market(_ value: JSONValue) throws(RequestRejection) -> MarketSpec {
         let members = try objectMembers(value, at: "market")
-        try onlyKeys(members, ["rentHours", "pricing"], at: "market")
+        try onlyKeys(members, ["rentHours", "pricing", "providers", "subnetTag"], at: "market")
         var spec = MarketSpec()
         spec.rentHours = try value["rentHours"].map { v throws(RequestRejection) in
             let hours = try number(v, at: "market.rentHours")
@@ -114,7 +121,44 @@ struct RequestReader {
                 throw reject("market.pricing.model must be \"linear\" or \"burn-rate\"")
             }
         }
+        spec.providers = try value["providers"].map { v throws(RequestRejection) in try providers(v) }
+        spec.subnetTag = try value["subnetTag"].map { v throws(RequestRejection) in
+            let tag = try string(v, at: "market.subnetTag")
+            guard RequestCodec.isValidSubnetTag(tag) else {
+                throw reject("market.subnetTag must be 1 to 64 of A-Z a-z 0-9 . _ - (it is written into the demand's constraints)")
+            }
+            return tag
+        }
         return spec
+    }
+
+    /// `market.providers`: `only`, `exclude`, `prefer`, each a list of provider ids (node addresses)
+    /// or names.
+    func providers(_ value: JSONValue) throws(RequestRejection) -> ProviderChoice {
+        let members = try objectMembers(value, at: "market.providers")
+        try onlyKeys(members, ["only", "exclude", "prefer"], at: "market.providers")
+        func list(_ key: String) throws(RequestRejection) -> [String] {
+            guard let items = value[key] else { return [] }
+            let at = "market.providers.\(key)"
+            guard case .array(let entries) = items else { throw reject("\(at) must be a list of provider ids (0x…) or names") }
+            guard entries.count <= RequestCodec.maxProviderEntries else {
+                throw reject("\(at) has \(entries.count) entries, more than the limit of \(RequestCodec.maxProviderEntries)")
+            }
+            var out: [String] = []
+            for (i, entry) in entries.enumerated() {
+                let text = try nonEmptyString(entry, at: "\(at)[\(i)]")
+                guard text.unicodeScalars.count <= RequestCodec.maxProviderEntryLength else {
+                    throw reject("\(at)[\(i)] must be at most \(RequestCodec.maxProviderEntryLength) characters long")
+                }
+                out.append(text)
+            }
+            return out
+        }
+        let choice = ProviderChoice(only: try list("only"), exclude: try list("exclude"), prefer: try list("prefer"))
+        if !choice.only.isEmpty, let entry = choice.only.first(where: { ProviderChoice.names(choice.exclude, id: $0, name: $0) }) {
+            throw reject("market.providers names \"\(entry)\" in both only and exclude")
+        }
+        return choice
     }
 
     func work(_ value: JSONValue) throws(RequestRejection) -> [WorkStep] {

@@ -62,14 +62,68 @@ public struct PackageSpec: Sendable, Hashable {
     }
 }
 
-/// Rental terms, as golem-js 3's `MarketOrderSpec.market`.
+/// Rental terms, as golem-js 3's `MarketOrderSpec.market` (with `subnetTag` from its `demand`).
 public struct MarketSpec: Sendable, Hashable {
     public var rentHours: Double?
     public var pricing: Pricing?
+    /// Which providers may be rented, and which win a tie on price. `nil`: any.
+    public var providers: ProviderChoice?
+    /// The subnet of the demand (`golem.node.debug.subnet`); `nil` takes the bridge's.
+    public var subnetTag: String?
 
-    public init(rentHours: Double? = nil, pricing: Pricing? = nil) {
+    public init(rentHours: Double? = nil, pricing: Pricing? = nil, providers: ProviderChoice? = nil, subnetTag: String? = nil) {
         self.rentHours = rentHours
         self.pricing = pricing
+        self.providers = providers
+        self.subnetTag = subnetTag
+    }
+}
+
+/// The request's `market.providers`: golem-js's `offerProposalFilter` helpers
+/// (`allowProvidersById/ByName`, `disallowProvidersById/ByName`) and a preference, as data.
+///
+/// An entry that is a node address (`0x` and 40 hex digits) names a provider by id, any other
+/// entry by `golem.node.id.name`. Names are chosen by providers and are not unique, so only ids
+/// identify one: an address entry never matches a name (a provider cannot pose as another by
+/// naming itself with its address).
+public struct ProviderChoice: Sendable, Hashable {
+    /// Only these may be rented; empty means any.
+    public var only: [String]
+    /// Never rented (never countered).
+    public var exclude: [String]
+    /// Win a tie on price against the others.
+    public var prefer: [String]
+
+    public init(only: [String] = [], exclude: [String] = [], prefer: [String] = []) {
+        self.only = only
+        self.exclude = exclude
+        self.prefer = prefer
+    }
+
+    /// Whether `entry` names a provider by id (a node address) rather than by name.
+    public static func isAddress(_ entry: String) -> Bool {
+        let utf8 = entry.utf8
+        guard utf8.count == 42, entry.hasPrefix("0x") || entry.hasPrefix("0X") else { return false }
+        return utf8.dropFirst(2).allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66)
+        }
+    }
+
+    /// Whether one of `entries` names the provider with this id and name (ids compared without case).
+    public static func names(_ entries: [String], id: String, name: String) -> Bool {
+        entries.contains { entry in
+            isAddress(entry) ? entry.lowercased() == id.lowercased() : entry == name
+        }
+    }
+
+    /// Whether the provider may be countered: in `only` (when given) and not in `exclude`.
+    public func allows(id: String, name: String) -> Bool {
+        (only.isEmpty || Self.names(only, id: id, name: name)) && !Self.names(exclude, id: id, name: name)
+    }
+
+    /// Whether the provider is preferred.
+    public func prefers(id: String, name: String) -> Bool {
+        Self.names(prefer, id: id, name: name)
     }
 }
 
