@@ -93,7 +93,9 @@ struct GolemBackendPoolTests {
             // yagna's access log: `"POST /activity-api/v1/activity/<id>/exec HTTP/1.1" 200 …`
             #expect(warm.log.filter { $0.contains("\"POST \(activity)/exec ") }.count == 1, "\(warm.log)")
             #expect(warm.log.filter { $0.contains("\(activity)/state") }.isEmpty, "no state check on the job's path")
-            #expect(warm.log.filter { $0.contains("POST /market-api") || $0.contains("\"POST /activity-api/v1/activity ") }.isEmpty)
+            // No new agreement or activity for the warm job. (By identity: the requestor's log is shared
+            // with the suites running beside this one, which negotiate and terminate their own.)
+            #expect(warm.lease.activityId == first.lease.activityId, "the pool lent the same activity")
         }
     }
 
