@@ -66,7 +66,7 @@ extension ChildProcess {
         }
 
         func ready(_ slot: Int, buffer: inout [UInt8]) {
-            let ended = state.withLock { state -> (@Sendable (Termination) -> Void, Termination)? in
+            state.withLockThenEnd { (state: inout State) -> LoopEnd<Termination>? in
                 guard state.completion != nil else { return nil }
                 if slot == Self.exitSlot {
                     if state.status == nil { state.status = process.reapIfExited() }
@@ -76,20 +76,15 @@ extension ChildProcess {
                 }
                 return advance(&state)
             }
-            if let (completion, termination) = ended { completion(termination) }
         }
 
         func check() {
-            let ended = state.withLock { state -> (@Sendable (Termination) -> Void, Termination)? in
-                guard state.completion != nil else { return nil }
-                return advance(&state)
-            }
-            if let (completion, termination) = ended { completion(termination) }
+            state.withLockThenEnd { (state: inout State) -> LoopEnd<Termination>? in state.completion == nil ? nil : advance(&state) }
         }
 
         /// Acts on what is known now: a passed deadline kills, bubblewrap's report settles, an exit
         /// with the output closed (or a straggler after the grace) ends. Returns the end, once.
-        private func advance(_ state: inout State) -> ((@Sendable (Termination) -> Void), Termination)? {
+        private func advance(_ state: inout State) -> LoopEnd<Termination>? {
             let now = ContinuousClock.now
             if let deadline = state.deadline, !state.timedOut, now >= deadline {
                 state.timedOut = true
@@ -132,7 +127,7 @@ extension ChildProcess {
             state.exitDescriptor = -1
         }
 
-        private func finish(_ state: inout State) -> ((@Sendable (Termination) -> Void), Termination)? {
+        private func finish(_ state: inout State) -> LoopEnd<Termination>? {
             guard let completion = state.completion else { return nil }
             state.completion = nil
             for slot in state.captures.indices { state.captures[slot].close(on: loop) }
@@ -144,7 +139,7 @@ extension ChildProcess {
                 exitCode: ChildProcess.exitCode(waitStatus: state.status ?? 0), stdout: state.captures[0].bytes, stderr: state.captures[1].bytes,
                 stdoutTruncated: state.captures[0].truncated, stderrTruncated: state.captures[1].truncated, timedOut: state.timedOut
             )
-            return (completion, termination)
+            return LoopEnd(completion: completion, outcome: termination)
         }
     }
 }

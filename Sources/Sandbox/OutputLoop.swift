@@ -207,3 +207,17 @@ struct OutputCapture {
         _ = Glibc.close(descriptor)
     }
 }
+
+/// What a client's step returns when it ended: the completion to call, outside its lock, and what
+/// to call it with.
+struct LoopEnd<Outcome: Sendable>: Sendable {
+    let completion: @Sendable (Outcome) -> Void
+    let outcome: Outcome
+}
+
+extension Mutex where Value: ~Copyable {
+    /// Runs `body` under the lock, then, unlocked, the completion of the end it returned, if any.
+    func withLockThenEnd<Outcome: Sendable>(_ body: (inout sending Value) -> sending LoopEnd<Outcome>?) {
+        if let end = withLock(body) { end.completion(end.outcome) }
+    }
+}

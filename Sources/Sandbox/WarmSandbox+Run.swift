@@ -70,7 +70,7 @@ extension WarmSandbox {
         }
 
         private func watch() {
-            let ended = state.withLock { state -> (@Sendable (Outcome) -> Void, Outcome)? in
+            state.withLockThenEnd { (state: inout State) -> LoopEnd<Outcome>? in
                 for slot in state.captures.indices { state.captures[slot].watch(on: loop, for: self, slot: slot) }
                 state.controlWatched = loop.watch(warm.control, for: self, slot: Self.controlSlot)
                 if !state.controlWatched {
@@ -80,11 +80,10 @@ extension WarmSandbox {
                 loop.setDeadline(nextCheck(state), for: self)
                 return nil
             }
-            if let (completion, outcome) = ended { completion(outcome) }
         }
 
         func ready(_ slot: Int, buffer: inout [UInt8]) {
-            let ended = state.withLock { state -> (@Sendable (Outcome) -> Void, Outcome)? in
+            state.withLockThenEnd { (state: inout State) -> LoopEnd<Outcome>? in
                 guard state.completion != nil else { return nil }
                 if slot == Self.controlSlot {
                     if let outcome = readControl(&state) { return finish(&state, outcome) }
@@ -93,15 +92,10 @@ extension WarmSandbox {
                 }
                 return advance(&state)
             }
-            if let (completion, outcome) = ended { completion(outcome) }
         }
 
         func check() {
-            let ended = state.withLock { state -> (@Sendable (Outcome) -> Void, Outcome)? in
-                guard state.completion != nil else { return nil }
-                return advance(&state)
-            }
-            if let (completion, outcome) = ended { completion(outcome) }
+            state.withLockThenEnd { (state: inout State) -> LoopEnd<Outcome>? in state.completion == nil ? nil : advance(&state) }
         }
 
         /// Reads the warden's replies that are there; an outcome when the run cannot go on.
@@ -141,7 +135,7 @@ extension WarmSandbox {
             loop.unwatch(warm.control)
         }
 
-        private func advance(_ state: inout State) -> (@Sendable (Outcome) -> Void, Outcome)? {
+        private func advance(_ state: inout State) -> LoopEnd<Outcome>? {
             let now = ContinuousClock.now
             if let (error, until) = state.failingAfterBwrap {
                 if warm.hasEnded || now >= until { return finish(&state, .failure(error)) }
@@ -168,13 +162,13 @@ extension WarmSandbox {
             return nil
         }
 
-        private func finish(_ state: inout State, _ outcome: Outcome) -> (@Sendable (Outcome) -> Void, Outcome)? {
+        private func finish(_ state: inout State, _ outcome: Outcome) -> LoopEnd<Outcome>? {
             guard let completion = state.completion else { return nil }
             state.completion = nil
             for slot in state.captures.indices { state.captures[slot].close(on: loop) }
             unwatchControl(&state)
             loop.setDeadline(nil, for: self)
-            return (completion, outcome)
+            return LoopEnd(completion: completion, outcome: outcome)
         }
     }
 }

@@ -262,28 +262,21 @@ public final class WarmSandbox: Sendable {
 
     // MARK: - Between jobs
 
-    /// Brings the sandbox back to the state of a fresh one; `nil` when it did, else why it cannot
-    /// (then it is marked broken). Blocks up to `timeout`.
-    func reset(timeout: Duration) -> String? {
-        if let broken = brokenReason { return broken }
+    /// Brings the sandbox back to the state of a fresh one without blocking: `completion` gets `nil`
+    /// when it did, else why it cannot (then it is marked broken). The warden's reply is read on the
+    /// ``OutputLoop``, `timeout` at most; `completion` runs there or here and must not block.
+    func reset(timeout: Duration, completion: @escaping @Sendable (String?) -> Void) {
+        if let broken = brokenReason { return completion(broken) }
         if state.withLock({ $0.killedFromOutside }) {
             markBroken("its last command was killed (timeout or cancel)")
-            return brokenReason
+            return completion(brokenReason)
         }
         var kind = UInt8(ascii: "Z")
-        guard send(control, &kind, 1, Int32(MSG_NOSIGNAL)) == 1 else {
+        guard send(control, &kind, 1, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) == 1 else {
             markBroken("cannot reach the warden")
-            return brokenReason
+            return completion(brokenReason)
         }
-        let reason: String?
-        switch receive(until: .now + timeout) {
-        case .message(let kind, _) where kind == UInt8(ascii: "C"): reason = nil
-        case .message(let kind, let body) where kind == UInt8(ascii: "B"): reason = String(decoding: body, as: UTF8.self)
-        case .timedOut: reason = "the reset took longer than \(timeout)"
-        case let other: reason = "\(other)"
-        }
-        if let reason { markBroken(reason) }
-        return reason
+        Reset(warm: self, timeout: timeout, completion: completion).start()
     }
 
     /// Whether bubblewrap ended (every process of the sandbox with it).
