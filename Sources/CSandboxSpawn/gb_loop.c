@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 int gb_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
@@ -41,3 +42,5 @@ void gb_eventfd_drain(int fd) {
     ssize_t n;
     do { n = read(fd, &count, sizeof count); } while (n < 0 && errno == EINTR);
 }
+
+void gb_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }

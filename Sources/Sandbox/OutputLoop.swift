@@ -56,9 +56,12 @@ final class OutputLoop: Sendable {
         wakeDescriptor = gb_eventfd()
         precondition(epoll >= 0 && wakeDescriptor >= 0, "epoll or eventfd unavailable: \(String(cString: strerror(errno)))")
         precondition(gb_epoll_add(epoll, wakeDescriptor, UInt64(UInt32(bitPattern: wakeDescriptor))) == 0)
-        let thread = Thread { [self] in run() }
-        thread.name = "sandbox-output"
-        thread.start()
+        // Named in the thread itself: Foundation's `Thread.name` does not reach the kernel's name
+        // here, which would stay that of the thread that started it.
+        Thread { [self] in
+            gb_name_thread("sandbox-output")
+            run()
+        }.start()
     }
 
     /// Watches `descriptor` (made non-blocking by the caller) for input for `client` as `slot`.

@@ -28,4 +28,7 @@ void gb_eventfd_signal(int fd);
 /// Reads the eventfd's count away.
 void gb_eventfd_drain(int fd);
 
+/// Names the calling thread (at most 15 bytes are kept), as `ps`, `top` and `perf` show it.
+void gb_name_thread(const char *name);
+
 #endif
