@@ -47,6 +47,9 @@ final class OutputLoop: Sendable {
         var signalled = false
     }
 
+    /// The longest the thread waits without looking at the deadlines (idle, it wakes this often).
+    private static let heartbeat = Duration.seconds(1)
+
     private let epoll: Int32
     private let wakeDescriptor: Int32
     private let state = Mutex(State())
@@ -92,6 +95,8 @@ final class OutputLoop: Sendable {
                 return false
             }
             state.deadlines[ObjectIdentifier(client)] = (client, instant)
+            // The loop looks at least every `heartbeat`: a later deadline needs no wake-up (a
+            // reset's 5 s bound would otherwise cost every job one).
             let sooner = state.waitingUntil.map { instant < $0 } ?? true
             return state.waiting && sooner && Self.takeSignal(&state)
         }
@@ -122,9 +127,10 @@ final class OutputLoop: Sendable {
                 for entry in state.deadlines.values where earliest.map({ entry.at < $0 }) ?? true { earliest = entry.at }
                 let now = ContinuousClock.now
                 if !state.woken.isEmpty || earliest.map({ $0 <= now }) == true { return 0 }
+                let until = min(earliest ?? now + Self.heartbeat, now + Self.heartbeat)
                 state.waiting = true
-                state.waitingUntil = earliest
-                return earliest.map { Int32(clamping: now.duration(to: $0).milliseconds(rounded: .up)) } ?? -1
+                state.waitingUntil = until
+                return Int32(clamping: now.duration(to: until).milliseconds(rounded: .up))
             }
             let count = tokens.withUnsafeMutableBufferPointer { gb_epoll_wait(epoll, $0.baseAddress, Int32($0.count), timeout) }
             let due = state.withLock { state -> [any OutputLoopClient] in
@@ -189,7 +195,6 @@ struct OutputCapture {
                 let room = max(0, limit - bytes.count)
                 if count > room { truncated = true }
                 if room > 0 { bytes.append(contentsOf: buffer[0..<min(count, room)]) }
-                if count < buffer.count { return } // a pipe had no more: saves the read that says EAGAIN
             } else if count == 0 {
                 ended = true
             } else if errno == EINTR {
