@@ -309,7 +309,7 @@ public final class WarmSandbox: Sendable {
     }
 }
 
-/// Whether a run was cancelled, shared by the cancel handler and the run's thread.
+/// Whether a run was cancelled, shared by the cancel handler and the run on the output loop.
 final class CancelFlag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
