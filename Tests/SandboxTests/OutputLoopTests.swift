@@ -24,6 +24,20 @@ private func expected(_ index: Int) -> (stdout: [UInt8], stderr: [UInt8]) {
     return (stdout, repeated("err-\(index)", 70_000))
 }
 
+/// `count` fresh work directories under one new folder.
+private func workDirectories(_ count: Int, _ sandbox: Sandbox) async throws -> [String] {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("output-loop-\(UUID().uuidString)").path
+    let directories = (0..<count).map { "\(root)/\($0)" }
+    for directory in directories { try await sandbox.prepareWorkDirectory(directory) }
+    return directories
+}
+
+/// Removes the folder of ``workDirectories(_:_:)`` when a test ends early (else each directory is
+/// released, which gives its uid back to the pool).
+private func removeWorkDirectories(_ directories: [String]) {
+    if let first = directories.first { try? FileManager.default.removeItem(atPath: (first as NSString).deletingLastPathComponent) }
+}
+
 private func threadCount() -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
     let line = status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
@@ -33,10 +47,8 @@ private func threadCount() -> Int {
 @Suite struct OutputLoopTests {
     @Test func manyConcurrentCommandsOutputArrivesIntactAndSeparate() async throws {
         let sandbox = Sandbox()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("output-loop-\(UUID().uuidString)").path
-        let directories = (0..<24).map { "\(root)/\($0)" }
-        for directory in directories { try await sandbox.prepareWorkDirectory(directory) }
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let directories = try await workDirectories(24, sandbox)
+        defer { removeWorkDirectories(directories) }
         let results = try await withThrowingTaskGroup(of: (Int, SandboxResult).self) { group in
             for (index, directory) in directories.enumerated() {
                 group.addTask { (index, try await sandbox.run(.shell(command(index), workDirectory: directory), logger: logger)) }
@@ -86,10 +98,8 @@ private func threadCount() -> Int {
 
     @Test func runningCommandsDoNotEachGetAThread() async throws {
         let sandbox = Sandbox()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("output-loop-threads-\(UUID().uuidString)").path
-        let directories = (0..<16).map { "\(root)/\($0)" }
-        for directory in directories { try await sandbox.prepareWorkDirectory(directory) }
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        let directories = try await workDirectories(16, sandbox)
+        defer { removeWorkDirectories(directories) }
         // The loop's thread exists once anything ran.
         _ = try await sandbox.run(.shell("true", workDirectory: directories[0]), logger: logger)
         let before = threadCount()
