@@ -18,7 +18,8 @@ public struct LocalBackendConfiguration: Sendable {
     public var sandbox: SandboxConfiguration
     /// Sandboxes kept warm across jobs (started ahead, reset after each job), at most; a job that
     /// finds them all in use runs its steps in fresh sandboxes. Each costs two idle processes and a
-    /// thread. 0 gives every command a fresh sandbox (as does a missing warden binary).
+    /// descriptor on the shared output thread. 0 gives every command a fresh sandbox (as does a missing
+    /// warden binary).
     public var warmSandboxes: Int
 
     public init(

@@ -6,8 +6,8 @@ import Foundation
 import Resilience
 import Synchronization
 
-/// A spawned process whose stdout and stderr are captured (bounded) and whose exit is awaited on a
-/// dedicated thread, never on the cooperative pool.
+/// A spawned process whose stdout and stderr are captured (bounded) and whose exit is awaited on the
+/// ``OutputLoop``'s thread, never on the cooperative pool (see `ChildProcess+Collector.swift`).
 ///
 /// It is killed with SIGKILL (process group and pid) on `kill()`; the pid is only signalled while it
 /// is not yet reaped (reaping and killing share a lock), so a recycled pid is never hit. When the
@@ -31,13 +31,15 @@ final class ChildProcess: Sendable {
         var infoSettled = false
         /// A pidfd for the sandbox's PID 1, once bubblewrap reported it.
         var sandboxInit: Int32 = -1
+        /// Tells the collector of a kill (it then waits for the end within a bound); cleared when it ends.
+        var onKill: (@Sendable () -> Void)?
     }
 
     let pid: pid_t
-    private let stdoutFD: Int32
-    private let stderrFD: Int32
+    let stdoutFD: Int32
+    let stderrFD: Int32
     /// The read end of bubblewrap's `--info-fd`, or -1.
-    private let infoFD: Int32
+    let infoFD: Int32
     private let state = Mutex(State())
 
     private init(pid: pid_t, stdoutFD: Int32, stderrFD: Int32, infoFD: Int32) {
@@ -101,11 +103,13 @@ final class ChildProcess: Sendable {
     /// reports right after the clone, before the child may run): killing bwrap first could orphan a
     /// child that has already left bwrap's process group and lost its parent-death signal.
     func kill() {
-        state.withLock { state in
+        let onKill = state.withLock { state in
             if state.killRequested == nil { state.killRequested = .now }
             if state.sandboxInit >= 0 { _ = gb_pidfd_kill(state.sandboxInit) }
             if state.infoSettled { killProcess(&state) }
+            return state.onKill
         }
+        onKill?()
     }
 
     private func killProcess(_ state: inout State) {
@@ -116,7 +120,7 @@ final class ChildProcess: Sendable {
 
     /// Records what bubblewrap reported (`nil`: nothing, or it gave up waiting) and carries out a
     /// kill that was waiting for it.
-    private func settleInfo(childPid: pid_t?) {
+    func settleInfo(childPid: pid_t?) {
         let pidfd = childPid.map { gb_pidfd_open($0) } ?? -1
         state.withLock { state in
             guard !state.infoSettled else {
@@ -133,7 +137,7 @@ final class ChildProcess: Sendable {
     }
 
     /// When the kill was requested, if it was.
-    private var killRequested: ContinuousClock.Instant? { state.withLock { $0.killRequested } }
+    var killRequested: ContinuousClock.Instant? { state.withLock { $0.killRequested } }
 
     /// The `"child-pid": N` of bubblewrap's `--info-fd` JSON, once it is complete.
     static func childPid(inInfo bytes: [UInt8]) -> pid_t? {
@@ -145,18 +149,8 @@ final class ChildProcess: Sendable {
         return pid_t(digits)
     }
 
-    /// Collects output and the exit status on a new thread, then calls `completion` there.
-    func monitor(outputLimit: Int, timeout: Duration?, completion: @escaping @Sendable (Termination) -> Void) {
-        let deadline = timeout.map { ContinuousClock.now + $0 }
-        let thread = Thread { [self] in
-            completion(collect(outputLimit: outputLimit, deadline: deadline))
-        }
-        thread.name = "sandbox-\(pid)"
-        thread.start()
-    }
-
     /// Reaps the process if it exited; returns its raw wait status.
-    private func reapIfExited() -> Int32? {
+    func reapIfExited() -> Int32? {
         state.withLock { state -> Int32? in
             guard !state.reaped else { return nil }
             var status: Int32 = 0
@@ -169,120 +163,22 @@ final class ChildProcess: Sendable {
         }
     }
 
-    private func collect(outputLimit: Int, deadline: ContinuousClock.Instant?) -> Termination {
-        var captures = [Capture(fd: stdoutFD, limit: outputLimit), Capture(fd: stderrFD, limit: outputLimit)]
-        if infoFD >= 0 { captures.append(Capture(fd: infoFD, limit: 4096)) }
-        for capture in captures { _ = fcntl(capture.fd, F_SETFL, fcntl(capture.fd, F_GETFL) | O_NONBLOCK) }
-        var timedOut = false
-        var status: Int32?
-        // Allocated on the first output: a silent command (most of 1,000 `sleep`s) costs none of it.
-        var buffer: [UInt8] = []
-        var infoSettled = infoFD < 0
+    /// Sets (or, with `nil`, clears) what ``kill()`` tells the collector.
+    func setOnKill(_ body: (@Sendable () -> Void)?) {
+        state.withLock { $0.onKill = body }
+    }
 
-        while true {
-            if let deadline, !timedOut, ContinuousClock.now >= deadline {
-                timedOut = true
-                kill()
-            }
-            let killed = killRequested
-            if !infoSettled {
-                let childPid = Self.childPid(inInfo: captures[2].bytes)
-                let given = childPid != nil || !captures[2].isOpen
-                let waitedTooLong = killed.map { $0.duration(to: .now) > .seconds(2) } ?? false
-                if given || waitedTooLong {
-                    infoSettled = true
-                    settleInfo(childPid: childPid)
-                }
-            }
-            if killed != nil, status == nil { status = reapIfExited() }
-            let open = captures.indices.filter { captures[$0].isOpen }
-            if status != nil {
-                // Done when the output is closed (every process that held it is gone); once killed,
-                // a straggler holding it is waited for only briefly.
-                let graceOver = killed.map { $0.duration(to: .now) > .seconds(2) } ?? false
-                if open.isEmpty || graceOver { break }
-            }
-            if open.isEmpty {
-                // Output closed: the process is exiting (or closed its output and runs on).
-                status = reapIfExited()
-                if status == nil { usleep(5_000) }
-                continue
-            }
-            var pollFDs = open.map { pollfd(fd: captures[$0].fd, events: Int16(POLLIN), revents: 0) }
-            var wait: Int32 = -1
-            if let deadline, !timedOut {
-                let remaining = ContinuousClock.now.duration(to: deadline)
-                wait = Int32(clamping: max(0, remaining.milliseconds(rounded: .up)))
-            }
-            if killed != nil { wait = wait < 0 ? 20 : min(wait, 20) }
-            let ready = poll(&pollFDs, nfds_t(pollFDs.count), wait)
-            if ready < 0 && errno != EINTR { break }
-            for (slot, index) in open.enumerated() where pollFDs[slot].revents != 0 {
-                captures[index].drain(&buffer)
-            }
-        }
-        if status == nil {
-            kill()
-            if !infoSettled { settleInfo(childPid: Self.childPid(inInfo: captures[2].bytes)) }
-            while status == nil {
-                status = reapIfExited()
-                if status == nil { usleep(5_000) }
-            }
-        }
-        for index in captures.indices {
-            if captures[index].isOpen { captures[index].drain(&buffer) }
-            captures[index].close()
-        }
+    /// Closes the pidfd of the sandbox's PID 1, once the process was reaped.
+    func closeSandboxInit() {
         state.withLock { state in
             if state.sandboxInit >= 0 { Glibc.close(state.sandboxInit); state.sandboxInit = -1 }
         }
-        let exitCode = Self.exitCode(waitStatus: status ?? 0)
-        return Termination(
-            exitCode: exitCode, stdout: captures[0].bytes, stderr: captures[1].bytes,
-            stdoutTruncated: captures[0].truncated, stderrTruncated: captures[1].truncated, timedOut: timedOut
-        )
     }
 
     /// The exit code of a raw wait status: 128+n when signal n ended the process.
     static func exitCode(waitStatus raw: Int32) -> Int32 {
         let signal = raw & 0x7f
         return signal == 0 ? (raw >> 8) & 0xff : 128 + signal
-    }
-
-    /// One captured pipe: keeps the first `limit` bytes, reads and drops the rest.
-    struct Capture {
-        var fd: Int32
-        var limit: Int
-        var bytes: [UInt8] = []
-        var truncated = false
-        var isOpen = true
-
-        /// Reads what is available now; closes on end of file.
-        mutating func drain(_ buffer: inout [UInt8]) {
-            if buffer.isEmpty { buffer = [UInt8](repeating: 0, count: 16 * 1024) }
-            while isOpen {
-                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    let room = max(0, limit - bytes.count)
-                    if count > room { truncated = true }
-                    bytes.append(contentsOf: buffer[0..<min(count, room)])
-                } else if count == 0 {
-                    close()
-                } else if errno == EINTR {
-                    continue
-                } else {
-                    if errno != EAGAIN && errno != EWOULDBLOCK { close() }
-                    return
-                }
-            }
-        }
-
-        mutating func close() {
-            if isOpen {
-                _ = Glibc.close(fd)
-                isOpen = false
-            }
-        }
     }
 }
 

@@ -12,8 +12,8 @@ import Synchronization
 /// the sandbox and reaps them before it reports the exit, as a fresh sandbox's end would.
 /// ``reset(timeout:)`` brings it back to the state of a fresh one between jobs (see the warden's
 /// comment for what it clears and checks) or says why it cannot; such a sandbox is closed, never
-/// reused. The host-side calls block: run them on ``BlockingIO``, or let ``run(_:logger:)`` use its
-/// own thread.
+/// reused. Starting, resetting and ending block: run them on ``BlockingIO``. ``run(_:logger:)``
+/// does not: its output and the warden's reply are read on the ``OutputLoop``.
 public final class WarmSandbox: Sendable {
     /// The host directory bound at `/golem/work`; it stays the same for the sandbox's life and is
     /// emptied by every reset.
@@ -21,7 +21,7 @@ public final class WarmSandbox: Sendable {
     private let sandbox: Sandbox
     private let bwrap: ChildProcess
     /// Our end of the warden's SOCK_SEQPACKET socket.
-    private let control: Int32
+    let control: Int32
     private let ended = DispatchSemaphore(value: 0)
     private let state = Mutex(State())
 
@@ -34,6 +34,10 @@ public final class WarmSandbox: Sendable {
         var killedFromOutside = false
         /// The bwrap's stderr, kept for an error message.
         var bwrapStderr: [UInt8] = []
+        /// Bubblewrap ended, and with it every process of the sandbox.
+        var bwrapEnded = false
+        /// Called once it has.
+        var endWatchers: [@Sendable () -> Void] = []
     }
 
     /// The largest run request the warden takes (its receive buffer); a larger command runs in a
@@ -81,10 +85,14 @@ public final class WarmSandbox: Sendable {
         Glibc.close(warden)
         let warm = WarmSandbox(sandbox: sandbox, workDirectory: workDirectory, bwrap: process, control: pair[0])
         process.monitor(outputLimit: 4096, timeout: nil) { [warm] termination in
-            warm.state.withLock { state in
+            let watchers = warm.state.withLock { state in
                 state.bwrapStderr = termination.stderr
                 if state.broken == nil { state.broken = "the sandbox ended (bubblewrap exit \(termination.exitCode))" }
+                state.bwrapEnded = true
+                defer { state.endWatchers = [] }
+                return state.endWatchers
             }
+            for watcher in watchers { watcher() }
             warm.ended.signal()
         }
         switch warm.receive(until: .now + timeout) {
@@ -101,7 +109,7 @@ public final class WarmSandbox: Sendable {
     /// Why this sandbox must not be used again, or `nil`.
     public var brokenReason: String? { state.withLock { $0.broken } }
 
-    private func markBroken(_ reason: String) {
+    func markBroken(_ reason: String) {
         state.withLock { if $0.broken == nil { $0.broken = reason } }
     }
 
@@ -122,11 +130,8 @@ public final class WarmSandbox: Sendable {
         let killRequested = CancelFlag()
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<ChildProcess.Termination, SandboxError>, Never>) in
-                let thread = Thread { [self, command] in
-                    continuation.resume(returning: execute(request, command: command, killRequested: killRequested))
-                }
-                thread.name = "warm-sandbox"
-                thread.start()
+                // Pipes, one non-blocking send and epoll registrations: nothing here waits.
+                Run.start(in: self, request: request, command: command, killRequested: killRequested) { continuation.resume(returning: $0) }
             }
         } onCancel: {
             killRequested.set()
@@ -168,97 +173,19 @@ public final class WarmSandbox: Sendable {
         return bytes
     }
 
-    private func sendKill() {
+    /// Asks the warden to kill the running command (also from the output loop: it does not wait).
+    func sendKill() {
         state.withLock { $0.killedFromOutside = true }
         var kind = UInt8(ascii: "K")
-        _ = send(control, &kind, 1, Int32(MSG_NOSIGNAL))
+        _ = send(control, &kind, 1, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
     }
 
-    /// Sends the request with the output pipes, then collects output until the warden reports the
-    /// end; kills on the command's timeout. Runs on its own thread.
-    private func execute(_ request: [UInt8], command: SandboxCommand, killRequested: CancelFlag) -> Result<ChildProcess.Termination, SandboxError> {
-        var outPipe: [Int32] = [-1, -1]
-        var errPipe: [Int32] = [-1, -1]
-        guard LibC.pipe2(&outPipe, O_CLOEXEC) == 0, LibC.pipe2(&errPipe, O_CLOEXEC) == 0 else {
-            for fd in outPipe + errPipe where fd >= 0 { Glibc.close(fd) }
-            return .failure(SandboxError("pipe failed: \(String(cString: strerror(errno)))"))
-        }
-        let sent = sendWithDescriptors(request, [outPipe[1], errPipe[1]])
-        Glibc.close(outPipe[1])
-        Glibc.close(errPipe[1])
-        var captures = [ChildProcess.Capture(fd: outPipe[0], limit: command.outputLimit), ChildProcess.Capture(fd: errPipe[0], limit: command.outputLimit)]
-        defer { for index in captures.indices { captures[index].close() } }
-        guard sent else {
-            markBroken("cannot reach the warden: \(String(cString: strerror(errno)))")
-            return .failure(SandboxError("warm sandbox unusable: cannot reach its warden"))
-        }
-        // A cancel that came before the request went out found nothing to kill: kill now.
-        if killRequested.isSet { sendKill() }
-        for capture in captures { _ = fcntl(capture.fd, F_SETFL, fcntl(capture.fd, F_GETFL) | O_NONBLOCK) }
-
-        let deadline = command.timeout.map { ContinuousClock.now + $0 }
-        var timedOut = false
-        var status: Int32?
-        var endedAt: ContinuousClock.Instant?
-        var buffer: [UInt8] = []
-        while true {
-            if let deadline, !timedOut, status == nil, ContinuousClock.now >= deadline {
-                timedOut = true
-                sendKill()
-            }
-            let open = captures.indices.filter { captures[$0].isOpen }
-            if let endedAt {
-                // Every process is gone, so the output closes at once; a descriptor the job passed
-                // out of the sandbox (it cannot: no socket leaves it) would not be waited for long.
-                if open.isEmpty || endedAt.duration(to: .now) > .seconds(2) { break }
-            }
-            var pollFDs = open.map { pollfd(fd: captures[$0].fd, events: Int16(POLLIN), revents: 0) }
-            if status == nil { pollFDs.append(pollfd(fd: control, events: Int16(POLLIN), revents: 0)) }
-            var wait: Int32 = status == nil ? -1 : 20
-            if let deadline, !timedOut, status == nil {
-                wait = Int32(clamping: max(0, ContinuousClock.now.duration(to: deadline).milliseconds(rounded: .up)))
-            }
-            let ready = poll(&pollFDs, nfds_t(pollFDs.count), wait)
-            if ready < 0 && errno != EINTR {
-                markBroken("poll failed")
-                return .failure(SandboxError("warm sandbox: poll failed: \(String(cString: strerror(errno)))"))
-            }
-            for (slot, index) in open.enumerated() where pollFDs[slot].revents != 0 {
-                captures[index].drain(&buffer)
-            }
-            if status == nil, let last = pollFDs.last, last.revents != 0 {
-                switch receive(until: .now) {
-                case .message(let kind, let body) where kind == UInt8(ascii: "X"):
-                    status = body.count >= 4 ? Self.int32(body) : 0
-                    endedAt = .now
-                case .message(let kind, let body) where kind == UInt8(ascii: "F"):
-                    let code = body.count >= 4 ? Self.int32(body) : EINVAL
-                    markBroken("the warden could not start a command")
-                    return .failure(SandboxError("the warm sandbox could not start the command: \(String(cString: strerror(code)))"))
-                case .message, .timedOut:
-                    break // 'S' (started) needs nothing.
-                case .closed(let why):
-                    markBroken("the warden is gone (\(why))")
-                    // Its socket closes before the kernel has killed the sandbox's other processes;
-                    // bubblewrap ends after them.
-                    waitForBwrap(timeout: .seconds(5))
-                    let cancelled = killRequested.isSet
-                    return .failure(SandboxError(cancelled ? "cancelled" : "the sandbox's warden ended while the command ran (\(why))"))
-                }
-            }
-        }
-        for index in captures.indices where captures[index].isOpen { captures[index].drain(&buffer) }
-        return .success(ChildProcess.Termination(
-            exitCode: ChildProcess.exitCode(waitStatus: status ?? 0), stdout: captures[0].bytes, stderr: captures[1].bytes,
-            stdoutTruncated: captures[0].truncated, stderrTruncated: captures[1].truncated, timedOut: timedOut
-        ))
-    }
-
-    private static func int32(_ bytes: [UInt8]) -> Int32 {
+    static func int32(_ bytes: [UInt8]) -> Int32 {
         Int32(littleEndian: bytes.prefix(4).withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })
     }
 
-    private func sendWithDescriptors(_ bytes: [UInt8], _ descriptors: [Int32]) -> Bool {
+    /// Sends `bytes` with `descriptors` (SCM_RIGHTS) without waiting: false (errno set) when it cannot.
+    func sendWithDescriptors(_ bytes: [UInt8], _ descriptors: [Int32]) -> Bool {
         let space = MemoryLayout<cmsghdr>.stride + MemoryLayout<Int32>.stride * descriptors.count + 8
         var ancillary = [UInt8](repeating: 0, count: space)
         var bytes = bytes
@@ -279,7 +206,7 @@ public final class WarmSandbox: Sendable {
                     message.msg_control = control.baseAddress
                     message.msg_controllen = (length + 7) & ~7
                     while true {
-                        if sendmsg(self.control, &message, Int32(MSG_NOSIGNAL)) >= 0 { return true }
+                        if sendmsg(self.control, &message, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) >= 0 { return true }
                         if errno != EINTR { return false }
                     }
                 }
@@ -312,10 +239,20 @@ public final class WarmSandbox: Sendable {
                 return .closed(String(cString: strerror(errno)))
             }
             if ready == 0 { return .timedOut }
+            let received = receiveNow()
+            if case .timedOut = received { continue } // woken for nothing
+            return received
+        }
+    }
+
+    /// The warden's next message if one is there (`.timedOut` when none is), without waiting.
+    func receiveNow() -> Received {
+        while true {
             var buffer = [UInt8](repeating: 0, count: 512)
-            let count = buffer.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, 0) }
+            let count = buffer.withUnsafeMutableBytes { recv(control, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
             if count < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK { return .timedOut }
                 return .closed(String(cString: strerror(errno)))
             }
             if count == 0 { return .closed("end of file") }
@@ -325,34 +262,34 @@ public final class WarmSandbox: Sendable {
 
     // MARK: - Between jobs
 
-    /// Brings the sandbox back to the state of a fresh one; `nil` when it did, else why it cannot
-    /// (then it is marked broken). Blocks up to `timeout`.
-    func reset(timeout: Duration) -> String? {
-        if let broken = brokenReason { return broken }
+    /// Brings the sandbox back to the state of a fresh one without blocking: `completion` gets `nil`
+    /// when it did, else why it cannot (then it is marked broken). The warden's reply is read on the
+    /// ``OutputLoop``, `timeout` at most; `completion` runs there or here and must not block.
+    func reset(timeout: Duration, completion: @escaping @Sendable (String?) -> Void) {
+        if let broken = brokenReason { return completion(broken) }
         if state.withLock({ $0.killedFromOutside }) {
             markBroken("its last command was killed (timeout or cancel)")
-            return brokenReason
+            return completion(brokenReason)
         }
         var kind = UInt8(ascii: "Z")
-        guard send(control, &kind, 1, Int32(MSG_NOSIGNAL)) == 1 else {
+        guard send(control, &kind, 1, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) == 1 else {
             markBroken("cannot reach the warden")
-            return brokenReason
+            return completion(brokenReason)
         }
-        let reason: String?
-        switch receive(until: .now + timeout) {
-        case .message(let kind, _) where kind == UInt8(ascii: "C"): reason = nil
-        case .message(let kind, let body) where kind == UInt8(ascii: "B"): reason = String(decoding: body, as: UTF8.self)
-        case .timedOut: reason = "the reset took longer than \(timeout)"
-        case let other: reason = "\(other)"
-        }
-        if let reason { markBroken(reason) }
-        return reason
+        Reset(warm: self, timeout: timeout, completion: completion).start()
     }
 
-    /// Waits until bubblewrap ended (every process of the sandbox with it), `timeout` at most.
-    private func waitForBwrap(timeout: Duration) {
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        if ended.wait(timeout: .now() + seconds) == .success { ended.signal() }
+    /// Whether bubblewrap ended (every process of the sandbox with it).
+    var hasEnded: Bool { state.withLock { $0.bwrapEnded } }
+
+    /// Calls `body` once bubblewrap ended (every process of the sandbox with it), at once when it
+    /// has. `body` must not block: it may run on the output loop.
+    func whenEnded(_ body: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if !state.bwrapEnded { state.endWatchers.append(body) }
+            return state.bwrapEnded
+        }
+        if now { body() }
     }
 
     /// Ends the sandbox and every process in it, and waits for bubblewrap. Blocks; idempotent.
@@ -372,8 +309,8 @@ public final class WarmSandbox: Sendable {
     }
 }
 
-/// Whether a run was cancelled, shared by the cancel handler and the run's thread.
-private final class CancelFlag: Sendable {
+/// Whether a run was cancelled, shared by the cancel handler and the run on the output loop.
+final class CancelFlag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }

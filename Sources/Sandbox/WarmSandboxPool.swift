@@ -125,23 +125,22 @@ public final class WarmSandboxPool: Sendable {
     /// closes and replaces it when the reset fails. Returns at once.
     public func checkin(_ warm: WarmSandbox) {
         state.withLock { $0.coming += 1 }
-        Task {
-            let timeout = resetTimeout
-            let failure = await BlockingIO.run { warm.reset(timeout: timeout) }
-            if let failure {
-                logger.notice("warm sandbox replaced", metadata: ["reason": "\(failure)"])
-                state.withLock { state in
-                    state.coming -= 1
-                    state.busy -= 1
-                    // A job waiting for this one starts its own instead (or runs fresh).
-                    if state.waiters.count > state.coming {
-                        state.waiters.removeFirst().resume(returning: Self.startOrFresh(&state, size: size))
-                    }
+        // The warden's reply is read on the output loop: a clean sandbox is offered from there, with
+        // no task or thread of its own (the common case costs no hop).
+        warm.reset(timeout: resetTimeout) { [self] failure in
+            guard let failure else { return offer(warm) }
+            state.withLock { state in
+                state.coming -= 1
+                state.busy -= 1
+                // A job waiting for this one starts its own instead (or runs fresh).
+                if state.waiters.count > state.coming {
+                    state.waiters.removeFirst().resume(returning: Self.startOrFresh(&state, size: size))
                 }
+            }
+            Task {
+                logger.notice("warm sandbox replaced", metadata: ["reason": "\(failure)"])
                 await retire(warm)
                 fill()
-            } else {
-                offer(warm)
             }
         }
     }
