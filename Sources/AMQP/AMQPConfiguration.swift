@@ -136,7 +136,11 @@ public struct AMQPConfiguration: Sendable, Hashable {
         case nil: throw invalid("missing scheme; expected amqp:// or amqps://")
         case let other?: throw invalid("unsupported scheme '\(other)'; expected amqp or amqps")
         }
-        guard let host = components.host, !host.isEmpty else { throw invalid("missing host") }
+        // `encodedHost`, percent-decoded here, not `host`: `host` runs IDNA through ICU, which costs
+        // about 1 MB of idle RSS (BENCHMARKS.md) and turns a punycode name (`xn--…`) into Unicode that
+        // the resolver cannot look up; this keeps it as written. IPv6 literals keep their brackets either way.
+        guard let encodedHost = components.encodedHost, !encodedHost.isEmpty else { throw invalid("missing host") }
+        guard let host = encodedHost.removingPercentEncoding else { throw invalid("host is not valid percent-encoding") }
         var port = useTLS ? 5671 : 5672
         if let p = components.port {
             guard (1...65535).contains(p) else { throw invalid("port \(p) is out of range 1...65535") }

@@ -17,6 +17,15 @@ struct AMQPConfigurationTests {
         #expect(c.connectionName == "bridge")
     }
 
+    @Test func keepsTheHostAsWrittenDecodingOnlyPercentEscapes() throws {
+        #expect(try AMQPConfiguration(url: "amqp://[::1]:5673/").host == "[::1]")
+        #expect(try AMQPConfiguration(url: "amqp://[fe80::1%25eth0]/").host == "[fe80::1%eth0]")
+        #expect(try AMQPConfiguration(url: "amqp://my%2Dbroker.example/").host == "my-broker.example")
+        #expect(try AMQPConfiguration(url: "amqp://br%C3%B6ker.example/").host == "bröker.example")
+        // A punycode name stays punycode: that is what the resolver looks up.
+        #expect(try AMQPConfiguration(url: "amqp://xn--brker-jua.example/").host == "xn--brker-jua.example")
+    }
+
     @Test func appliesDefaults() throws {
         let c = try AMQPConfiguration(url: "amqp://localhost")
         #expect(c.port == 5672)

@@ -12,6 +12,9 @@ import JSONModel
 /// may lose the last commits, the trade-off SQLite recommends for WAL.
 /// Writes use `BEGIN IMMEDIATE` and a busy timeout, so two bridge processes can share one file:
 /// each waits for the other's write instead of failing.
+/// The statements a job's path runs (accept, append, the published marks, the cancel-mark lookup) are
+/// prepared once per connection (GRDB's `cachedStatement`) and each event is one insert and one update:
+/// parsing the SQL each time was a measurable part of the bridge's CPU per job (BENCHMARKS.md).
 public final class Journal: Sendable {
     private let pool: DatabasePool
 
@@ -47,16 +50,25 @@ public final class Journal: Sendable {
         jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date
     ) async throws -> Acceptance {
         try await writeImmediate { db in
-            if let existing = try Self.fetchJob(db, jobId) { return .duplicate(existing) }
-            try db.execute(
+            // One statement for a new job: the insert tells by its change count whether the ID was known.
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO job (jobId, request, replyTo, correlationId, state, attempt, createdAt, updatedAt, ended)
-                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, 0)
-                    """,
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?, 0) ON CONFLICT (jobId) DO NOTHING
+                    """
+            ).execute(
                 arguments: [jobId, Data(request), replyTo, correlationId, JobState.new.rawValue,
                             now.timeIntervalSince1970, now.timeIntervalSince1970])
-            guard let record = try Self.fetchJob(db, jobId) else { throw JournalError("job \(jobId) vanished") }
-            return .accepted(record)
+            if db.changesCount == 0 {
+                guard let existing = try Self.fetchJob(db, jobId) else { throw JournalError("job \(jobId) vanished") }
+                return .duplicate(existing)
+            }
+            // What the row now holds (a REAL column gives back the same Double).
+            return .accepted(JobRecord(
+                jobId: jobId, request: request, replyTo: replyTo, correlationId: correlationId, state: .new, attempt: 0,
+                createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970),
+                updatedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970),
+                lastEvent: nil, ended: false, outcome: nil, suspensions: 0))
         }
     }
 
@@ -104,43 +116,42 @@ public final class Journal: Sendable {
     /// `updatedAt`, last event, outcome, result or error, ended), in one transaction.
     /// Appending the same event `id` again changes nothing. The job must have been accepted.
     public func append(event: JobEvent, envelope: EventEnvelope, sequence: Int) async throws {
+        let result = event.result.map { Data(EventCodec.resultJSON($0).encoded()) }
+        let error = event.error.map { Data(EventCodec.errorJSON($0).encoded()) }
+        let headers = Data(Self.headersJSON(envelope.headers))
         try await writeImmediate { db in
-            guard try Self.fetchJob(db, event.jobId) != nil else {
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM job WHERE jobId = ?"), arguments: [event.jobId]) != nil
+            else {
                 throw JournalError("cannot journal an event of job \(event.jobId): the job was never accepted")
             }
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM event WHERE eventId = ?", arguments: [envelope.id]) != nil {
-                return
-            }
-            try db.execute(
+            // A known event id inserts nothing and so changes nothing.
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO event (eventId, jobId, sequence, kind, routingKey, body, headers, contentType, published)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
-                    """,
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (eventId) DO NOTHING
+                    """
+            ).execute(
                 arguments: [envelope.id, event.jobId, sequence, event.kind.rawValue, envelope.routingKey,
-                            Data(envelope.body), Data(Self.headersJSON(envelope.headers)), envelope.contentType])
+                            Data(envelope.body), headers, envelope.contentType])
+            guard db.changesCount > 0 else { return }
+            // One update moves the row on: the first outcome sticks, a result or error replaces the
+            // stored one only when the event carries one, `ended` sets `endedAt`.
             let time = event.time.timeIntervalSince1970
-            try db.execute(
-                sql: "UPDATE job SET state = ?, attempt = ?, updatedAt = ?, lastEvent = ? WHERE jobId = ?",
-                arguments: [event.state.rawValue, event.attempt, time, event.kind.rawValue, event.jobId])
-            if event.kind.isTerminalOutcome {
-                try db.execute(
-                    sql: "UPDATE job SET outcome = ? WHERE jobId = ? AND outcome IS NULL",
-                    arguments: [event.kind.rawValue, event.jobId])
-            }
-            if let result = event.result {
-                try db.execute(
-                    sql: "UPDATE job SET result = ? WHERE jobId = ?",
-                    arguments: [Data(EventCodec.resultJSON(result).encoded()), event.jobId])
-            }
-            if let error = event.error {
-                try db.execute(
-                    sql: "UPDATE job SET error = ? WHERE jobId = ?",
-                    arguments: [Data(EventCodec.errorJSON(error).encoded()), event.jobId])
-            }
-            if event.kind == .ended {
-                try db.execute(
-                    sql: "UPDATE job SET ended = 1, endedAt = ? WHERE jobId = ?", arguments: [time, event.jobId])
-            }
+            let isEnded = event.kind == .ended
+            try db.cachedStatement(
+                sql: """
+                    UPDATE job SET state = ?, attempt = ?, updatedAt = ?, lastEvent = ?,
+                        outcome = CASE WHEN ? AND outcome IS NULL THEN ? ELSE outcome END,
+                        result = COALESCE(?, result), error = COALESCE(?, error),
+                        ended = CASE WHEN ? THEN 1 ELSE ended END, endedAt = CASE WHEN ? THEN ? ELSE endedAt END
+                    WHERE jobId = ?
+                    """
+            ).execute(
+                arguments: [event.state.rawValue, event.attempt, time, event.kind.rawValue,
+                            event.kind.isTerminalOutcome, event.kind.rawValue,
+                            result, error,
+                            isEnded, isEnded, time,
+                            event.jobId])
         }
     }
 
@@ -160,8 +171,8 @@ public final class Journal: Sendable {
     public func markPublished(eventIds: [String]) async throws {
         guard !eventIds.isEmpty else { return }
         try await writeImmediate { db in
-            let statement = try db.makeStatement(sql: "UPDATE event SET published = 1 WHERE eventId = ?")
-            let rejected = try db.makeStatement(sql: "UPDATE rejectedEvent SET published = 1 WHERE eventId = ?")
+            let statement = try db.cachedStatement(sql: "UPDATE event SET published = 1 WHERE eventId = ?")
+            let rejected = try db.cachedStatement(sql: "UPDATE rejectedEvent SET published = 1 WHERE eventId = ?")
             for id in eventIds {
                 try statement.execute(arguments: [id])
                 if db.changesCount == 0 { try rejected.execute(arguments: [id]) }
@@ -172,7 +183,7 @@ public final class Journal: Sendable {
     /// Records that the broker confirmed the event; it is not sent again.
     public func markPublished(eventId: String) async throws {
         try await writeImmediate { db in
-            try db.execute(sql: "UPDATE event SET published = 1 WHERE eventId = ?", arguments: [eventId])
+            try db.cachedStatement(sql: "UPDATE event SET published = 1 WHERE eventId = ?").execute(arguments: [eventId])
         }
     }
 
@@ -252,7 +263,7 @@ public final class Journal: Sendable {
     /// The remembered cancel request for `jobId`, if any.
     public func cancelMark(jobId: String) async throws -> CancelMark? {
         try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM cancelMark WHERE jobId = ?", arguments: [jobId])
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cancelMark WHERE jobId = ?"), arguments: [jobId])
             else { return nil }
             return CancelMark(jobId: row["jobId"], reason: row["reason"], requestedAt: Date(timeIntervalSince1970: row["createdAt"]))
         }
@@ -339,7 +350,7 @@ public final class Journal: Sendable {
     }
 
     private static func fetchJob(_ db: Database, _ jobId: String) throws -> JobRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM job WHERE jobId = ?", arguments: [jobId]).map(record)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM job WHERE jobId = ?"), arguments: [jobId]).map(record)
     }
 
     private static func record(_ row: Row) -> JobRecord {
