@@ -75,6 +75,30 @@ import GolemJobs
         }
     }
 
+    /// Appends that arrive together (SQLite commits them in one transaction) all land, and one that
+    /// fails (its job was never accepted) fails alone.
+    @Test(arguments: JournalKind.allCases) func concurrentAppendsLandAndAFailingOneFailsAlone(_ kind: JournalKind) async throws {
+        try await JournalStore.with(kind) { store in
+            let journal = try await store.open()
+            let jobs = (0..<40).map { "g\($0)" }
+            for job in jobs { _ = try await journal.accept(jobId: job, request: [], replyTo: nil, correlationId: nil, now: Self.t0) }
+            let failures = try await withThrowingTaskGroup(of: String?.self) { group in
+                for job in jobs + ["ghost-1", "ghost-2"] {
+                    group.addTask {
+                        do { try await Self.append(journal, job, .created, state: .new, attempt: 0) } catch is JournalError { return job }
+                        return nil
+                    }
+                }
+                var failed: [String] = []
+                for try await job in group { if let job { failed.append(job) } }
+                return failed.sorted()
+            }
+            #expect(failures == ["ghost-1", "ghost-2"])
+            #expect(try await journal.unpublishedEvents().map(\.jobId).sorted() == jobs.sorted())
+            for job in jobs { #expect(try await journal.snapshot(jobId: job)?.lastEvent == "created") }
+        }
+    }
+
     @Test(arguments: JournalKind.allCases) func appendingTheSameEventTwiceChangesNothing(_ kind: JournalKind) async throws {
         try await JournalStore.with(kind) { store in
             let journal = try await store.open()

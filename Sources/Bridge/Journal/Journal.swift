@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GolemJobs
 import JSONModel
+import Synchronization
 
 /// The bridge's durable memory: accepted jobs, their events until the broker confirmed them, the
 /// events of rejected requests, and cancel requests. One SQLite file in WAL mode.
@@ -16,7 +17,9 @@ import JSONModel
 /// prepared once per connection (GRDB's `cachedStatement`) and each event is one insert and one update:
 /// parsing the SQL each time was a measurable part of the bridge's CPU per job (BENCHMARKS.md).
 public final class Journal: Sendable {
-    private let pool: DatabasePool
+    let pool: DatabasePool
+    /// Appends waiting for the next group commit (Journal+GroupCommit.swift).
+    let group = Mutex(WriteGroup())
 
     /// Opens (creating and migrating as needed) the journal at `path`.
     /// - Parameter busyTimeout: how long a write waits for another connection's lock.
@@ -119,7 +122,7 @@ public final class Journal: Sendable {
         let result = event.result.map { Data(EventCodec.resultJSON($0).encoded()) }
         let error = event.error.map { Data(EventCodec.errorJSON($0).encoded()) }
         let headers = Data(Self.headersJSON(envelope.headers))
-        try await writeImmediate { db in
+        try await writeGrouped { db in
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM job WHERE jobId = ?"), arguments: [event.jobId]) != nil
             else {
                 throw JournalError("cannot journal an event of job \(event.jobId): the job was never accepted")
