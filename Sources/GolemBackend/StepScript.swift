@@ -17,9 +17,21 @@ public enum StepScript {
     /// What the first use of an activity runs.
     public static let deployAndStart: [ExeScriptCommand] = [.deploy(), .start()]
 
-    /// Empties `/golem/work` (dot files too) between two jobs on one rental; never fails by itself.
+    /// Empties `/golem/work` (dot files too) between two jobs on one rental, and fails (exit 1) when
+    /// anything is left, so the rental is ended rather than lent with another job's files: `rm -rf` alone
+    /// leaves what sits in a folder the job made read-only, and says nothing once its errors are hidden.
+    /// The check uses only shell builtins (`[`, globbing): an image without `rm` fails it too.
     public static let emptyWorkFolder = ExeScriptCommand.run(
-        entryPoint: "/bin/sh", args: ["-c", "rm -rf /golem/work/* /golem/work/.[!.]* /golem/work/..?* 2>/dev/null; exit 0"], capture: .whole
+        entryPoint: "/bin/sh",
+        args: ["-c", """
+            set -- /golem/work/* /golem/work/.[!.]* /golem/work/..?*
+            chmod -R u+w "$@" 2>/dev/null; rm -rf "$@" 2>/dev/null
+            for f in /golem/work/* /golem/work/.[!.]* /golem/work/..?*; do
+              if [ -e "$f" ] || [ -L "$f" ]; then echo "left in /golem/work: $f" >&2; exit 1; fi
+            done
+            exit 0
+            """],
+        capture: .whole
     )
 
     /// The commands of one step. Uploads of more than ``uploadChunk`` base64 characters take several.

@@ -21,6 +21,42 @@ import Yagna
             == [.run(entryPoint: "./tool", args: [], capture: .whole)], "a path is the user's to get right")
     }
 
+    /// The cleanup's shell text, run by this machine's /bin/sh on a folder standing in for `/golem/work`.
+    static func emptyWorkFolder(_ folder: URL, path: String) throws -> (status: Int32, stderr: String) {
+        guard case .run(let entryPoint, let args, _) = StepScript.emptyWorkFolder, args.count == 2 else {
+            throw CocoaError(.featureUnsupported)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: entryPoint)
+        process.arguments = ["-c", args[1].replacingOccurrences(of: "/golem/work", with: folder.path)]
+        process.environment = ["PATH": path]
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    @Test func theCleanupEmptiesTheFolderAndFailsWhenItCannot() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("work-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fill = {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("d/e"), withIntermediateDirectories: true)
+            for name in ["a", ".hidden", "..odd", "d/e/f"] {
+                try Data("x".utf8).write(to: folder.appendingPathComponent(name))
+            }
+        }
+        try fill()
+        let emptied = try Self.emptyWorkFolder(folder, path: "/usr/bin:/bin")
+        #expect(emptied.status == 0, "\(emptied.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        // An image without `rm` (or anything else that leaves a file): the cleanup says so and fails.
+        try fill()
+        let left = try Self.emptyWorkFolder(folder, path: "/nonexistent")
+        #expect(left.status == 1)
+        #expect(left.stderr.contains("left in"), "\(left.stderr)")
+    }
+
     /// The text yagna gets for a shell step, pinned: keys sorted, slashes unescaped, `entry_point`.
     @Test func aRunStepsTextIsWhatYagnaReads() throws {
         let text = try ExeScriptCommand.text(StepScript.commands(for: .run(RunStep(.shell("echo hi")))))
