@@ -60,7 +60,7 @@ import Yagna
     /// The text yagna gets for a shell step, pinned: keys sorted, slashes unescaped, `entry_point`.
     @Test func aRunStepsTextIsWhatYagnaReads() throws {
         let text = try ExeScriptCommand.text(StepScript.commands(for: .run(RunStep(.shell("echo hi")))))
-        #expect(text == #"[{"run":{"args":["-c","echo hi"],"capture":{"stderr":{"atEnd":{"format":"str"}},"stdout":{"atEnd":{"format":"str"}}},"entry_point":"/bin/sh"}}]"#)
+        #expect(text == #"[{"run":{"args":["-c","echo hi"],"capture":{"stderr":{"atEnd":{"format":"bin"}},"stdout":{"atEnd":{"format":"bin"}}},"entry_point":"/bin/sh"}}]"#)
     }
 
     @Test func environmentGoesThroughEnvBecauseRunHasNoEnvField() {
