@@ -35,6 +35,7 @@ public final class Job: Sendable {
         var draining = false
         var history: [JobEvent] = []
         var subscribers: [Int: AsyncStream<JobEvent>.Continuation] = [:]
+        var batchSubscribers: [JobEventBatches] = []
         var handlers: [@Sendable (JobEvent) -> Void] = []
         var rental: (any JobRental)?
         var work: Task<Void, Never>?
@@ -96,6 +97,17 @@ public final class Job: Sendable {
         // Outside the lock: finishing runs `onTermination`, which takes it.
         if finished { continuation.finish() }
         return stream
+    }
+
+    /// Every event from `created` on, in batches (see ``JobEventBatches``): each access returns a new
+    /// subscription that first returns what already happened. One wake-up of its reader per step of
+    /// the job, not per event.
+    public var eventBatches: JobEventBatches {
+        box.withLock { box in
+            let batches = JobEventBatches(history: box.history, finished: box.finished)
+            if !box.finished { box.batchSubscribers.append(batches) }
+            return batches
+        }
     }
 
     /// Calls `handler` with every event, in order: first the ones that already happened, then live ones.
@@ -163,15 +175,19 @@ public final class Job: Sendable {
             return true
         }
         guard drive else { return }
+        var batchSubscribers: [JobEventBatches] = []
         while let next = box.withLock({ box -> Item? in
             if box.mailbox.isEmpty {
                 box.draining = false
+                batchSubscribers = box.batchSubscribers
                 return nil
             }
             return box.mailbox.removeFirst()
         }) {
             process(next)
         }
+        // The events of everything just handled go to each batch reader at once.
+        for batches in batchSubscribers { batches.deliver() }
     }
 
     private func process(_ item: Item) {
@@ -218,6 +234,7 @@ public final class Job: Sendable {
             let handlers = box.withLock { box in
                 box.history.append(event)
                 for subscriber in box.subscribers.values { subscriber.yield(event) }
+                for batches in box.batchSubscribers { batches.buffer(event) }
                 return box.handlers
             }
             if let error = event.error, event.kind.isTerminalOutcome {
@@ -303,20 +320,25 @@ public final class Job: Sendable {
             }
 
         case .finish:
-            let (subscribers, resultWaiters, finishWaiters, timers, outcome) = box.withLock { box in
+            let (subscribers, batchSubscribers, resultWaiters, finishWaiters, timers, outcome) = box.withLock { box in
                 box.finished = true
                 box.work = nil
                 defer {
                     box.subscribers = [:]
+                    box.batchSubscribers = []
                     box.resultWaiters = [:]
                     box.finishWaiters = []
                     box.timers = [:]
                     box.handlers = []
                 }
-                return (box.subscribers.values, box.resultWaiters.values, box.finishWaiters, box.timers.values, box.outcome)
+                return (box.subscribers.values, box.batchSubscribers, box.resultWaiters.values, box.finishWaiters, box.timers.values, box.outcome)
             }
             for timer in timers { timer.cancel() }
             for subscriber in subscribers { subscriber.finish() }
+            for batches in batchSubscribers {
+                batches.finish()
+                batches.deliver()
+            }
             for waiter in resultWaiters { waiter.resume(with: outcome) }
             environment.slots.relinquish(id)
             for waiter in finishWaiters { waiter.resume() }
