@@ -36,6 +36,8 @@ public final class Job: Sendable {
         var history: [JobEvent] = []
         var subscribers: [Int: AsyncStream<JobEvent>.Continuation] = [:]
         var batchSubscribers: [JobEventBatches] = []
+        /// Events of the current turn not yet handed to `batchSubscribers` (a suffix of `history`).
+        var undelivered: [JobEvent] = []
         var handlers: [@Sendable (JobEvent) -> Void] = []
         var rental: (any JobRental)?
         var work: Task<Void, Never>?
@@ -104,7 +106,8 @@ public final class Job: Sendable {
     /// the job, not per event.
     public var eventBatches: JobEventBatches {
         box.withLock { box in
-            let batches = JobEventBatches(history: box.history, finished: box.finished)
+            // What this turn emitted so far comes with the turn's batch.
+            let batches = JobEventBatches(history: Array(box.history.dropLast(box.undelivered.count)), finished: box.finished)
             if !box.finished { box.batchSubscribers.append(batches) }
             return batches
         }
@@ -175,11 +178,12 @@ public final class Job: Sendable {
             return true
         }
         guard drive else { return }
-        var batchSubscribers: [JobEventBatches] = []
+        var turn: (subscribers: [JobEventBatches], events: [JobEvent]) = ([], [])
         while let next = box.withLock({ box -> Item? in
             if box.mailbox.isEmpty {
                 box.draining = false
-                batchSubscribers = box.batchSubscribers
+                turn = (box.batchSubscribers, box.undelivered)
+                box.undelivered = []
                 return nil
             }
             return box.mailbox.removeFirst()
@@ -187,7 +191,9 @@ public final class Job: Sendable {
             process(next)
         }
         // The events of everything just handled go to each batch reader at once.
-        for batches in batchSubscribers { batches.deliver() }
+        if !turn.events.isEmpty {
+            for batches in turn.subscribers { batches.deliver(turn.events, finished: false) }
+        }
     }
 
     private func process(_ item: Item) {
@@ -234,7 +240,7 @@ public final class Job: Sendable {
             let handlers = box.withLock { box in
                 box.history.append(event)
                 for subscriber in box.subscribers.values { subscriber.yield(event) }
-                for batches in box.batchSubscribers { batches.buffer(event) }
+                if !box.batchSubscribers.isEmpty { box.undelivered.append(event) }
                 return box.handlers
             }
             if let error = event.error, event.kind.isTerminalOutcome {
@@ -320,25 +326,26 @@ public final class Job: Sendable {
             }
 
         case .finish:
-            let (subscribers, batchSubscribers, resultWaiters, finishWaiters, timers, outcome) = box.withLock { box in
+            let (subscribers, batches, resultWaiters, finishWaiters, timers, outcome) = box.withLock { box in
                 box.finished = true
                 box.work = nil
                 defer {
                     box.subscribers = [:]
                     box.batchSubscribers = []
+                    box.undelivered = []
                     box.resultWaiters = [:]
                     box.finishWaiters = []
                     box.timers = [:]
                     box.handlers = []
                 }
-                return (box.subscribers.values, box.batchSubscribers, box.resultWaiters.values, box.finishWaiters, box.timers.values, box.outcome)
+                return (
+                    box.subscribers.values, (box.batchSubscribers, box.undelivered), box.resultWaiters.values, box.finishWaiters,
+                    box.timers.values, box.outcome
+                )
             }
             for timer in timers { timer.cancel() }
             for subscriber in subscribers { subscriber.finish() }
-            for batches in batchSubscribers {
-                batches.finish()
-                batches.deliver()
-            }
+            for subscriber in batches.0 { subscriber.deliver(batches.1, finished: true) }
             for waiter in resultWaiters { waiter.resume(with: outcome) }
             environment.slots.relinquish(id)
             for waiter in finishWaiters { waiter.resume() }

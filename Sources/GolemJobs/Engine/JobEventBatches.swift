@@ -47,19 +47,12 @@ public final class JobEventBatches: Sendable {
         }
     }
 
-    /// Keeps an event for the next batch; ``deliver()`` hands it over.
-    func buffer(_ event: JobEvent) {
-        state.withLock { $0.events.append(event) }
-    }
-
-    /// No event follows the buffered ones.
-    func finish() {
-        state.withLock { $0.finished = true }
-    }
-
-    /// Wakes a waiting ``next()`` with what was buffered (one wake-up for a step's events).
-    func deliver() {
+    /// Hands over the events of one turn of the job (and, with `finished`, says none follow); wakes a
+    /// waiting ``next()`` once for all of them.
+    func deliver(_ events: [JobEvent], finished: Bool) {
         let handOver = state.withLock { state -> (CheckedContinuation<[JobEvent]?, Never>, [JobEvent]?)? in
+            state.events.append(contentsOf: events)
+            if finished { state.finished = true }
             guard let waiter = state.waiter, !state.events.isEmpty || state.finished else { return nil }
             state.waiter = nil
             defer { state.events = [] }
