@@ -47,9 +47,28 @@ public final class AMQPPublisher: Sendable {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let request = PublishRequest(
                 exchange: exchange, routingKey: routingKey, body: body, properties: properties, mandatory: mandatory,
-                continuation: continuation)
+                continuation: .single(continuation))
             if !mailbox.post(.publish(request)) {
                 continuation.resume(throwing: AMQPError(.closed, "publisher is closed"))
+            }
+        }
+    }
+
+    /// Publishes the messages in this order and returns when the broker confirmed (or refused) every
+    /// one: each result as ``publish(exchange:routingKey:body:properties:mandatory:)`` would have
+    /// thrown or returned. The connection thread is woken once for the batch and the caller once
+    /// when all are settled, instead of once per message each way.
+    public func publish(_ messages: [OutgoingMessage]) async -> [Result<Void, any Error>] {
+        guard !messages.isEmpty else { return [] }
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[Result<Void, any Error>], Never>) in
+            let batch = PublishBatch(count: messages.count, continuation: continuation)
+            let commands = messages.enumerated().map { index, message in
+                PublisherCommand.publish(PublishRequest(
+                    exchange: message.exchange, routingKey: message.routingKey, body: message.body,
+                    properties: message.properties, mandatory: message.mandatory, continuation: .batch(batch, index: index)))
+            }
+            if !mailbox.post(contentsOf: commands) {
+                for command in commands { command.fail(AMQPError(.closed, "publisher is closed")) }
             }
         }
     }

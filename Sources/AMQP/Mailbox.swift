@@ -42,6 +42,23 @@ final class Mailbox<Command: Sendable>: Sendable {
         return true
     }
 
+    /// Queues several commands in order with one wake-up. Returns false (and queues nothing) once
+    /// the thread has finished.
+    func post(contentsOf commands: [Command]) -> Bool {
+        let wake: Bool? = state.withLock { s in
+            guard s.phase != .finished else { return nil }
+            let wasEmpty = s.commands.isEmpty
+            s.commands.append(contentsOf: commands)
+            return wasEmpty && !commands.isEmpty
+        }
+        guard let wake else { return false }
+        if wake {
+            var one: UInt64 = 1
+            _ = write(eventFD, &one, 8)
+        }
+        return true
+    }
+
     /// Everything queued so far, in order.
     func take() -> [Command] {
         state.withLock { s in

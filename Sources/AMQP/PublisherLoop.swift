@@ -9,7 +9,7 @@ final class PublisherLoop {
     /// mandatory publishes, to match a basic.return.
     private struct InFlight {
         let tag: UInt64
-        let continuation: CheckedContinuation<Void, any Error>
+        let continuation: PublishCompletion
         let mandatory: MandatoryMessage?
     }
 
@@ -140,23 +140,37 @@ final class PublisherLoop {
             if !held.isEmpty {
                 let waiting = held
                 held.removeAll()
-                for entry in waiting { try publish(entry.request, on: c) }
+                for (index, entry) in waiting.enumerated() {
+                    do throws(AMQPError) { try publish(entry.request, on: c) } catch {
+                        // The rest wait for the next connection, as they did for this one.
+                        held.append(contentsOf: waiting[(index + 1)...])
+                        throw error
+                    }
+                }
             }
-            for command in mailbox.take() {
-                switch command {
-                case .publish(let request):
-                    if closing {
-                        request.continuation.resume(throwing: AMQPError(.closed, "publisher is closing"))
-                    } else {
-                        try publish(request, on: c)
+            let commands = mailbox.take()
+            for (index, command) in commands.enumerated() {
+                do throws(AMQPError) {
+                    switch command {
+                    case .publish(let request):
+                        if closing {
+                            request.continuation.resume(throwing: AMQPError(.closed, "publisher is closing"))
+                        } else {
+                            try publish(request, on: c)
+                        }
+                    case .topology(let operation, let continuation):
+                        try perform(operation, continuation, on: c)
+                    case .close:
+                        if !closing {
+                            closing = true
+                            closeDeadline = .now + min(configuration.rpcTimeout, .seconds(10))
+                        }
                     }
-                case .topology(let operation, let continuation):
-                    try perform(operation, continuation, on: c)
-                case .close:
-                    if !closing {
-                        closing = true
-                        closeDeadline = .now + min(configuration.rpcTimeout, .seconds(10))
-                    }
+                } catch {
+                    // Commands taken with this one are not dropped: publishes wait for the next
+                    // connection (a batch arrives in one take), the rest is answered as when disconnected.
+                    hold(commands[(index + 1)...])
+                    throw error
                 }
             }
             if closing && inFlight.isEmpty { continue }
@@ -340,19 +354,24 @@ final class PublisherLoop {
 
     // MARK: - disconnected
 
+    /// Keeps publishes for the next connection, fails topology operations, notes a close.
+    private func hold(_ commands: some Sequence<PublisherCommand>) {
+        for command in commands {
+            switch command {
+            case .publish(let request): held.append(Held(request: request, since: .now))
+            case .topology(_, let continuation):
+                continuation.resume(throwing: AMQPError(.connectionClosed, "not connected to the broker (reconnecting)"))
+            case .close: closing = true
+            }
+        }
+    }
+
     /// Sleeps `delay` between reconnect attempts while collecting commands: publishes are held for the
     /// next connection (and fail after `rpcTimeout`), topology operations fail at once.
     private func waitWhileDisconnected(_ delay: Duration) {
         let deadline = ContinuousClock.now + delay
         while !closing {
-            for command in mailbox.take() {
-                switch command {
-                case .publish(let request): held.append(Held(request: request, since: .now))
-                case .topology(_, let continuation):
-                    continuation.resume(throwing: AMQPError(.connectionClosed, "not connected to the broker (reconnecting)"))
-                case .close: closing = true
-                }
-            }
+            hold(mailbox.take())
             let now = ContinuousClock.now
             held.removeAll { entry in
                 guard now - entry.since >= configuration.rpcTimeout else { return false }

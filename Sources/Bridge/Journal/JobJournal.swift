@@ -10,6 +10,9 @@ protocol JobJournal: Sendable {
     func snapshot(jobId: String) async throws -> JobSnapshot?
     func nextSequence(jobId: String) async throws -> Int
     func append(event: JobEvent, envelope: EventEnvelope, sequence: Int) async throws
+    /// Journals several events of one job in this order; all or none (appending is idempotent, so a
+    /// caller retries the whole batch).
+    func append(events: [(event: JobEvent, envelope: EventEnvelope, sequence: Int)]) async throws
     func markSuspended(jobIds: [String]) async throws
     func markPublished(eventIds: [String]) async throws
     func unpublishedEvents() async throws -> [StoredEvent]
@@ -39,6 +42,12 @@ protocol JobJournal: Sendable {
 }
 
 extension JobJournal {
+    /// One append after another: a failure leaves the earlier ones journaled, which a retry of the
+    /// whole batch does not double.
+    func append(events: [(event: JobEvent, envelope: EventEnvelope, sequence: Int)]) async throws {
+        for item in events { try await append(event: item.event, envelope: item.envelope, sequence: item.sequence) }
+    }
+
     var isShared: Bool { false }
     var heartbeat: Duration { .seconds(3600) }
     /// Every unfinished job: one bridge owns them all.

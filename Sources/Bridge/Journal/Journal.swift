@@ -119,10 +119,24 @@ public final class Journal: Sendable {
     /// `updatedAt`, last event, outcome, result or error, ended), in one transaction.
     /// Appending the same event `id` again changes nothing. The job must have been accepted.
     public func append(event: JobEvent, envelope: EventEnvelope, sequence: Int) async throws {
+        let write = Self.appendWrite(event: event, envelope: envelope, sequence: sequence)
+        try await writeGrouped { db in try write(db) }
+    }
+
+    /// Journals several events of one job, in order, in one write of the next group commit (one
+    /// savepoint: all or none).
+    public func append(events: [(event: JobEvent, envelope: EventEnvelope, sequence: Int)]) async throws {
+        let writes = events.map { Self.appendWrite(event: $0.event, envelope: $0.envelope, sequence: $0.sequence) }
+        try await writeGrouped { db in for write in writes { try write(db) } }
+    }
+
+    /// What ``append(event:envelope:sequence:)`` does in the database; the encoding is done here, off
+    /// the writer's queue.
+    private static func appendWrite(event: JobEvent, envelope: EventEnvelope, sequence: Int) -> @Sendable (Database) throws -> Void {
         let result = event.result.map { Data(EventCodec.resultJSON($0).encoded()) }
         let error = event.error.map { Data(EventCodec.errorJSON($0).encoded()) }
         let headers = Data(Self.headersJSON(envelope.headers))
-        try await writeGrouped { db in
+        return { db in
             guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM job WHERE jobId = ?"), arguments: [event.jobId]) != nil
             else {
                 throw JournalError("cannot journal an event of job \(event.jobId): the job was never accepted")

@@ -106,81 +106,103 @@ final class BridgeRuntime: Sendable {
     }
 
     /// Runs the event pump of every launched job as a child task, until cancelled (the service does so
-    /// after the drain, when none is left).
+    /// after the drain, when none is left) or until the drain abandons them (``InFlightJobs/abandon()``):
+    /// one waiter for all pumps, not one per job.
     func runPumps() async {
-        await withDiscardingTaskGroup { group in
-            for await pump in pumps.stream {
-                group.addTask(operation: pump)
+        await withTaskGroup(of: Void.self) { parts in
+            parts.addTask {
+                await withDiscardingTaskGroup { group in
+                    for await pump in self.pumps.stream {
+                        group.addTask(operation: pump)
+                    }
+                }
             }
+            parts.addTask { await self.inFlight.waitUntilAbandoned() }
+            await parts.next()
+            parts.cancelAll()
         }
     }
 
     /// Journals and publishes the job's events until it ended or was suspended, then returns its
     /// permit; stops early when the drain abandons the pumps (the journal keeps what was not sent).
+    /// The events one step of the job emits together (`success` and `ended`, say) are journaled in
+    /// one write and published in one batch.
     private func pump(_ job: Job, record: JobRecord, context: EventContext, logger: Logger) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
-                var sequence = record.lastEvent == nil ? 1 : (try? await self.journal.nextSequence(jobId: job.id)) ?? 1
-                for await event in job.events {
-                    if event.kind == .created && context.skipCreated { continue }
-                    await self.emit(event, sequence: sequence, context: context, logger: logger)
-                    sequence += 1
-                }
-            }
-            group.addTask { await self.inFlight.waitUntilAbandoned() }
-            await group.next()
-            group.cancelAll()
+        defer {
+            gate.release()
+            inFlight.remove(job.id)
         }
-        gate.release()
-        inFlight.remove(job.id)
+        let batches = job.eventBatches
+        // The job's sequence lives here: 1 for a new job, the journal's next one for a resumed job.
+        var sequence = record.lastEvent == nil ? 1 : (try? await journal.nextSequence(jobId: job.id)) ?? 1
+        while let batch = await batches.next() {
+            let events = context.skipCreated ? batch.filter { $0.kind != .created } : batch
+            guard !events.isEmpty else { continue }
+            await emit(events, firstSequence: sequence, context: context, logger: logger)
+            sequence += events.count
+            if Task.isCancelled { return }
+        }
     }
 
     /// Journals one event, publishes it (to the events exchange and the request's reply_to) until the
-    /// broker confirms, then marks it published. If the bridge stops first, the next start republishes
-    /// it with the same CloudEvent id. A journal that fails is retried with backoff, with the same
-    /// event id (a write that landed but was not answered is not doubled), until it works or the
-    /// bridge stops; an event of a job another bridge took over is dropped (that bridge has it now).
+    /// broker confirms, then marks it published. See ``emit(_:firstSequence:context:logger:)``.
     func emit(_ event: JobEvent, sequence knownSequence: Int? = nil, context: EventContext, logger: Logger) async {
-        var encoded: (envelope: EventEnvelope, sequence: Int)?
+        await emit([event], firstSequence: knownSequence, context: context, logger: logger)
+    }
+
+    /// Journals events of one job (one write), publishes them in order (to the events exchange and
+    /// the request's reply_to) until the broker confirms, then marks them published. If the bridge
+    /// stops first, the next start republishes them with the same CloudEvent ids. A journal that
+    /// fails is retried with backoff, with the same event ids (a write that landed but was not
+    /// answered is not doubled), until it works or the bridge stops; events of a job another bridge
+    /// took over are dropped (that bridge has them now). `firstSequence` `nil`: the journal's next.
+    func emit(_ events: [JobEvent], firstSequence: Int?, context: EventContext, logger: Logger) async {
+        guard let first = events.first else { return }
+        var encoded: [(event: JobEvent, envelope: EventEnvelope, sequence: Int)] = []
         var pauses = Backoff(initial: .milliseconds(200), maximum: .seconds(5)).pauses()
         while true {
             do {
-                if encoded == nil {
-                    let sequence: Int
-                    if let knownSequence { sequence = knownSequence } else { sequence = try await journal.nextSequence(jobId: context.jobId) }
-                    let envelope = EventCodec.encode(
-                        event, id: UUID().uuidString.lowercased(), sequence: sequence, source: source, labels: context.labels
-                    )
-                    encoded = (envelope, sequence)
+                if encoded.isEmpty {
+                    let base: Int
+                    if let firstSequence { base = firstSequence } else { base = try await journal.nextSequence(jobId: context.jobId) }
+                    encoded = events.enumerated().map { offset, event in
+                        let envelope = EventCodec.encode(
+                            event, id: UUID().uuidString.lowercased(), sequence: base + offset, source: source, labels: context.labels
+                        )
+                        return (event, envelope, base + offset)
+                    }
                 }
-                guard let (envelope, sequence) = encoded else { return }
-                try await journal.append(event: event, envelope: envelope, sequence: sequence)
+                if encoded.count == 1 {
+                    try await journal.append(event: first, envelope: encoded[0].envelope, sequence: encoded[0].sequence)
+                } else {
+                    try await journal.append(events: encoded)
+                }
                 journalHealth.answered()
                 break
             } catch let lost as LeaseLost {
-                logger.warning("event not journaled: \(lost)", metadata: ["event": "\(event.kind.rawValue)"])
+                logger.warning("events not journaled: \(lost)", metadata: ["event": "\(first.kind.rawValue)", "events": "\(events.count)"])
                 return
             } catch {
                 journalHealth.failed()
                 if Task.isCancelled {
-                    logger.critical("journal write failed; event not sent", metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)"])
+                    logger.critical("journal write failed; events not sent", metadata: ["event": "\(first.kind.rawValue)", "error": "\(error)"])
                     return
                 }
                 let pause = pauses.next()
                 logger.error(
                     "journal write failed; retrying",
-                    metadata: ["event": "\(event.kind.rawValue)", "error": "\(error)", "retry_in": "\(pause)"])
+                    metadata: ["event": "\(first.kind.rawValue)", "error": "\(error)", "retry_in": "\(pause)"])
                 try? await clock.sleep(for: pause)
             }
         }
-        guard let envelope = encoded?.envelope else { return }
-        observer?(event, context.labels)
-        // Counted once journaled: the journal keeps a job to one outcome and one `ended`.
-        if event.kind.isTerminalOutcome { metrics.jobEnded(event) }
-        if event.kind == .ended, let createdAt = context.createdAt { metrics.jobDuration(from: createdAt, to: event.time) }
-        logger.debug("event", metadata: ["event": "\(event.kind.rawValue)", "job.attempt": "\(event.attempt)"])
-        await deliver(envelope, replyTo: context.replyTo, correlationId: context.correlationId, logger: logger)
+        for (event, _, _) in encoded {
+            observer?(event, context.labels)
+            // Counted once journaled: the journal keeps a job to one outcome and one `ended`.
+            if event.kind.isTerminalOutcome { metrics.jobEnded(event) }
+            if event.kind == .ended, let createdAt = context.createdAt { metrics.jobDuration(from: createdAt, to: event.time) }
+            logger.debug("event", metadata: ["event": "\(event.kind.rawValue)", "job.attempt": "\(event.attempt)"])
+        }
+        await deliver(encoded.map(\.envelope), replyTo: context.replyTo, correlationId: context.correlationId, logger: logger)
     }
 
     /// Publishes a journaled event until the broker confirms it, then marks it published (in the
@@ -191,9 +213,53 @@ final class BridgeRuntime: Sendable {
         }
     }
 
-    /// Publishes an event, retrying with backoff through broker outages. Returns false only when the
-    /// task was cancelled (shutdown); the event then stays unpublished in the journal.
-    func publishUntilConfirmed(_ envelope: EventEnvelope, replyTo: String?, correlationId: String, logger: Logger) async -> Bool {
+    /// Publishes journaled events of one job in order, all at once (one wake-up of the publisher's
+    /// thread, one of this task when every confirm is in), then marks the confirmed ones published.
+    /// From the first one that fails on, they go out one at a time with retries, as
+    /// ``deliver(_:replyTo:correlationId:logger:)`` sends them: the order of a job's events holds,
+    /// and one confirmed after a failed one is sent again (at least once, same CloudEvent id).
+    func deliver(_ envelopes: [EventEnvelope], replyTo: String?, correlationId: String, logger: Logger) async {
+        let reply = replyTo.flatMap { $0.isEmpty ? nil : $0 }
+        guard envelopes.count > 1 || reply != nil else {
+            if let envelope = envelopes.first { await deliver(envelope, replyTo: replyTo, correlationId: correlationId, logger: logger) }
+            return
+        }
+        var messages: [OutgoingMessage] = []
+        messages.reserveCapacity(envelopes.count * (reply == nil ? 1 : 2))
+        for envelope in envelopes {
+            let properties = messageProperties(envelope, correlationId: correlationId)
+            messages.append(OutgoingMessage(exchange: names.eventsExchange, routingKey: envelope.routingKey, body: envelope.body, properties: properties))
+            if let reply { messages.append(OutgoingMessage(exchange: "", routingKey: reply, body: envelope.body, properties: properties)) }
+        }
+        let sent = ContinuousClock.now
+        let results = await publisher.publish(messages)
+        let confirmedAfter = ContinuousClock.now - sent
+        let perEnvelope = reply == nil ? 1 : 2
+        for (index, envelope) in envelopes.enumerated() {
+            let topic = results[index * perEnvelope]
+            var failed = false
+            if case .failure = topic { failed = true }
+            if reply != nil, case .failure(let error) = results[index * perEnvelope + 1] {
+                if let error = error as? AMQPError, !error.isConnectionFatal {
+                    // A reply queue that is gone is the client's business; the topic copy went out.
+                    logger.warning("reply_to copy not delivered", metadata: ["reply_to": "\(reply ?? "")", "error": "\(error)"])
+                } else {
+                    failed = true
+                }
+            }
+            if failed {
+                for rest in envelopes[index...] {
+                    await deliver(rest, replyTo: replyTo, correlationId: correlationId, logger: logger)
+                }
+                return
+            }
+            metrics.eventPublished(kind: envelope.headers["job-event"] ?? "", confirmedAfter: confirmedAfter)
+            marks.add(envelope.id)
+        }
+    }
+
+    /// The properties an event is published with.
+    private func messageProperties(_ envelope: EventEnvelope, correlationId: String) -> MessageProperties {
         var properties = MessageProperties()
         properties.contentType = envelope.contentType
         properties.deliveryMode = .persistent
@@ -201,6 +267,13 @@ final class BridgeRuntime: Sendable {
         properties.correlationId = correlationId
         properties.timestamp = now()
         properties.headers = envelope.headers.mapValues { FieldValue.string($0) }
+        return properties
+    }
+
+    /// Publishes an event, retrying with backoff through broker outages. Returns false only when the
+    /// task was cancelled (shutdown); the event then stays unpublished in the journal.
+    func publishUntilConfirmed(_ envelope: EventEnvelope, replyTo: String?, correlationId: String, logger: Logger) async -> Bool {
+        let properties = messageProperties(envelope, correlationId: correlationId)
         var pauses = Backoff(initial: .milliseconds(100), maximum: .seconds(5)).pauses()
         var eventsDone = false
         while !Task.isCancelled {

@@ -211,6 +211,11 @@ extension BridgeService {
                     // The requests of one read burst (at most the prefetch) are taken concurrently:
                     // each waits on the journal and the engine, and one at a time left the CPU idle.
                     for try await batch in submitConsumer.deliveries {
+                        // One request (one job at a time) is taken here: a child task would be a hop for nothing.
+                        if batch.count == 1, let delivery = batch.first {
+                            await runtime.handleSubmit(delivery, consumer: submitConsumer)
+                            continue
+                        }
                         await withDiscardingTaskGroup { requests in
                             for delivery in batch {
                                 requests.addTask { await runtime.handleSubmit(delivery, consumer: submitConsumer) }

@@ -35,6 +35,9 @@ public final class Job: Sendable {
         var draining = false
         var history: [JobEvent] = []
         var subscribers: [Int: AsyncStream<JobEvent>.Continuation] = [:]
+        var batchSubscribers: [JobEventBatches] = []
+        /// Events of the current turn not yet handed to `batchSubscribers` (a suffix of `history`).
+        var undelivered: [JobEvent] = []
         var handlers: [@Sendable (JobEvent) -> Void] = []
         var rental: (any JobRental)?
         var work: Task<Void, Never>?
@@ -96,6 +99,18 @@ public final class Job: Sendable {
         // Outside the lock: finishing runs `onTermination`, which takes it.
         if finished { continuation.finish() }
         return stream
+    }
+
+    /// Every event from `created` on, in batches (see ``JobEventBatches``): each access returns a new
+    /// subscription that first returns what already happened. One wake-up of its reader per step of
+    /// the job, not per event.
+    public var eventBatches: JobEventBatches {
+        box.withLock { box in
+            // What this turn emitted so far comes with the turn's batch.
+            let batches = JobEventBatches(history: Array(box.history.dropLast(box.undelivered.count)), finished: box.finished)
+            if !box.finished { box.batchSubscribers.append(batches) }
+            return batches
+        }
     }
 
     /// Calls `handler` with every event, in order: first the ones that already happened, then live ones.
@@ -163,14 +178,21 @@ public final class Job: Sendable {
             return true
         }
         guard drive else { return }
+        var turn: (subscribers: [JobEventBatches], events: [JobEvent]) = ([], [])
         while let next = box.withLock({ box -> Item? in
             if box.mailbox.isEmpty {
                 box.draining = false
+                turn = (box.batchSubscribers, box.undelivered)
+                box.undelivered = []
                 return nil
             }
             return box.mailbox.removeFirst()
         }) {
             process(next)
+        }
+        // The events of everything just handled go to each batch reader at once.
+        if !turn.events.isEmpty {
+            for batches in turn.subscribers { batches.deliver(turn.events, finished: false) }
         }
     }
 
@@ -218,6 +240,7 @@ public final class Job: Sendable {
             let handlers = box.withLock { box in
                 box.history.append(event)
                 for subscriber in box.subscribers.values { subscriber.yield(event) }
+                if !box.batchSubscribers.isEmpty { box.undelivered.append(event) }
                 return box.handlers
             }
             if let error = event.error, event.kind.isTerminalOutcome {
@@ -303,20 +326,26 @@ public final class Job: Sendable {
             }
 
         case .finish:
-            let (subscribers, resultWaiters, finishWaiters, timers, outcome) = box.withLock { box in
+            let (subscribers, batches, resultWaiters, finishWaiters, timers, outcome) = box.withLock { box in
                 box.finished = true
                 box.work = nil
                 defer {
                     box.subscribers = [:]
+                    box.batchSubscribers = []
+                    box.undelivered = []
                     box.resultWaiters = [:]
                     box.finishWaiters = []
                     box.timers = [:]
                     box.handlers = []
                 }
-                return (box.subscribers.values, box.resultWaiters.values, box.finishWaiters, box.timers.values, box.outcome)
+                return (
+                    box.subscribers.values, (box.batchSubscribers, box.undelivered), box.resultWaiters.values, box.finishWaiters,
+                    box.timers.values, box.outcome
+                )
             }
             for timer in timers { timer.cancel() }
             for subscriber in subscribers { subscriber.finish() }
+            for subscriber in batches.0 { subscriber.deliver(batches.1, finished: true) }
             for waiter in resultWaiters { waiter.resume(with: outcome) }
             environment.slots.relinquish(id)
             for waiter in finishWaiters { waiter.resume() }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Logging
+import Synchronization
 
 /// Creates and runs jobs on one backend: golem-js's `GolemNetwork`, done right.
 ///
@@ -16,9 +17,9 @@ public actor JobEngine {
     private let logger: Logger
     private let slots: SlotPool
 
-    private var jobs: [String: Job] = [:]
-    /// Finished job IDs, oldest first; trimmed to `finishedJobsRetained`.
-    private var finishedOrder: [String] = []
+    /// The known jobs, and finished job IDs oldest first (trimmed to `finishedJobsRetained`). Behind a
+    /// lock, not the actor, so a finishing job records itself without a Task and a hop per job.
+    private let registry = Mutex<(jobs: [String: Job], finishedOrder: [String])>(([:], []))
     private var closed = false
 
     public init(
@@ -44,31 +45,32 @@ public actor JobEngine {
     /// Throws `JobError(.invalidRequest)` if a job with this ID is known, `.interrupted` after `close()`.
     public func createJob(id: String, spec: JobSpec, previousAttempts: Int = 0) throws -> Job {
         if closed { throw JobError(.interrupted, "the job engine is closed; job \(id) was not created") }
-        if jobs[id] != nil { throw JobError(.invalidRequest, "a job with ID \(id) already exists") }
         let environment = Job.Environment(
             backend: backend, clock: clock, now: now, retry: configuration.retry, slots: slots, logger: logger,
-            onFinish: { [weak self] id in
-                guard let self else { return }
-                Task { await self.jobFinished(id) }
-            }
+            onFinish: { [weak self] id in self?.jobFinished(id) }
         )
         let job = Job(id: id, spec: spec, previousAttempts: previousAttempts, environment: environment)
-        jobs[id] = job
+        let added = registry.withLock { registry -> Bool in
+            guard registry.jobs[id] == nil else { return false }
+            registry.jobs[id] = job
+            return true
+        }
+        if !added { throw JobError(.invalidRequest, "a job with ID \(id) already exists") }
         job.begin()
         return job
     }
 
     /// golem-js `getJobById`: a running, queued or recently finished job.
-    public func job(id: String) -> Job? { jobs[id] }
+    public func job(id: String) -> Job? { registry.withLock { $0.jobs[id] } }
 
     /// The jobs this engine still knows.
-    public var allJobs: [Job] { Array(jobs.values) }
+    public var allJobs: [Job] { registry.withLock { Array($0.jobs.values) } }
 
     /// Graceful shutdown: stops every job that has no outcome yet without emitting one (no `canceled`,
     /// `error` or `ended`): running commands are killed, rentals released, event streams finish. Returns
     /// when all of them stopped. The bridge resumes them after its restart (with `previousAttempts`).
     public func suspendAll() async {
-        let live = jobs.values.filter { !$0.isFinished }
+        let live = allJobs.filter { !$0.isFinished }
         for job in live { job.suspend() }
         for job in live { await job.waitUntilFinished() }
     }
@@ -76,18 +78,21 @@ public actor JobEngine {
     /// Cancels every job and returns when all of them ended; afterwards `createJob` throws.
     public func close() async {
         closed = true
-        let live = jobs.values.filter { !$0.isFinished }
+        let live = allJobs.filter { !$0.isFinished }
         for job in live { job.cancel(reason: "the job engine is closing") }
         for job in live { await job.waitUntilFinished() }
     }
 
-    private func jobFinished(_ id: String) {
-        guard jobs[id] != nil else { return }
-        finishedOrder.append(id)
-        let excess = finishedOrder.count - configuration.finishedJobsRetained
-        if excess > 0 {
-            for forgotten in finishedOrder.prefix(excess) { jobs.removeValue(forKey: forgotten) }
-            finishedOrder.removeFirst(excess)
+    private nonisolated func jobFinished(_ id: String) {
+        let retained = configuration.finishedJobsRetained
+        registry.withLock { registry in
+            guard registry.jobs[id] != nil else { return }
+            registry.finishedOrder.append(id)
+            let excess = registry.finishedOrder.count - retained
+            if excess > 0 {
+                for forgotten in registry.finishedOrder.prefix(excess) { registry.jobs.removeValue(forKey: forgotten) }
+                registry.finishedOrder.removeFirst(excess)
+            }
         }
     }
 }
