@@ -12,7 +12,7 @@ import Yagna
     func backend(clock: ManualClock, pool: RentalPoolPolicy = RentalPoolPolicy()) throws -> GolemBackend {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let configuration = GolemBackendConfiguration(
-            yagna: YagnaConfiguration(apiURL: "http://127.0.0.1:1", appKey: "unused"), budget: 10,
+            yagna: YagnaConfiguration(apiURL: "http://127.0.0.1:1", appKey: "unused", requestTimeout: .seconds(1)), budget: 10,
             cleanupPersistence: .zero, pool: pool, statePath: directory + "/state.sqlite"
         )
         let store = try SQLiteRentalStore(path: configuration.statePath, clock: clock)
