@@ -11,7 +11,7 @@ extension GolemBackend {
     public func start() async throws {
         let (agreements, activities) = try await store.leftovers()
         let owed = try await store.agreements()
-        state.withLock { $0.owed.formUnion(owed) }
+        payments.withLock { $0.recovered(owed) }
         if !agreements.isEmpty || !activities.isEmpty {
             logger.notice("ending what an earlier run left rented", metadata: ["agreements": "\(agreements.count)", "activities": "\(activities.count)"])
         }
@@ -22,7 +22,7 @@ extension GolemBackend {
     }
 
     func openSession() async throws -> Session {
-        let lifetime = Date().addingTimeInterval(configuration.allocationLifetime.seconds)
+        let lifetime = clock.date.addingTimeInterval(configuration.allocationLifetime.seconds)
         let total = "\(configuration.budget)"
         var allocation: Allocation?
         if let recorded = try await store.allocationId() {
@@ -52,7 +52,7 @@ extension GolemBackend {
     /// session cannot be had it does nothing, a failed amend is logged, and the next call tries again.
     func renewAllocation() async {
         guard let session = try? await session() else { return }
-        let lifetime = Date().addingTimeInterval(configuration.allocationLifetime.seconds)
+        let lifetime = clock.date.addingTimeInterval(configuration.allocationLifetime.seconds)
         do {
             let allocation = try await client.allocation(session.allocationId)
             _ = try await client.amendAllocation(session.allocationId, totalAmount: allocation.totalAmount, timeout: lifetime)
@@ -65,11 +65,9 @@ extension GolemBackend {
     /// are awaited up to `invoiceGrace`; then the allocation is released unless money is still owed
     /// (then it stays recorded, and the next start pays from it).
     public func shutdown(invoiceGrace: Duration) async {
-        let (leases, waiters) = state.withLock { state in
+        let (leases, waiters) = rentals.withLock { state in
             state.closed = true
-            let idle = state.pool.drain().compactMap { state.leases[$0] }
-            defer { state.waiters = [:] }
-            return (idle, Array(state.waiters.values))
+            return (state.pool.drain().compactMap { state.leases[$0] }, state.takeWaiters())
         }
         for waiter in waiters { waiter.resume() }
         for lease in leases { end(lease, reason: "the requestor is shutting down") }
@@ -77,10 +75,9 @@ extension GolemBackend {
         while let cleanups = Optional(state.withLock({ Array($0.cleanups.values) })), !cleanups.isEmpty {
             for cleanup in cleanups { await cleanup.value }
         }
-        let clock = ContinuousClock()
         let deadline = clock.now + invoiceGrace
         while clock.now < deadline, !((try? await store.agreements()) ?? []).isEmpty {
-            try? await Task.sleep(for: .milliseconds(250))
+            try? await clock.sleep(for: .milliseconds(250))
         }
         let unpaid = (try? await store.agreements()) ?? []
         guard let session = try? await state.withLock({ $0.session })?.value else { return }

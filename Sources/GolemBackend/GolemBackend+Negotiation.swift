@@ -35,9 +35,8 @@ extension GolemBackend {
         let taskPackage = try await registry.taskPackage(for: package)
         let hours = market.rentHours ?? 0.5
         let demand = builder.demand(
-            package: package, taskPackage: taskPackage, market: market, decorations: session.decorations, now: Date()
+            package: package, taskPackage: taskPackage, market: market, decorations: session.decorations, now: clock.date
         )
-        let clock = ContinuousClock()
         let deadline = clock.now + configuration.negotiationTimeout
         var subscription = try await subscribe(demand, until: deadline)
         defer {
@@ -64,21 +63,21 @@ extension GolemBackend {
                 events = try await client.demandEvents(subscription, timeout: wait)
             } catch let error as YagnaError where error.isTransient {
                 log.debug("demand events failed; polling again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: min(.milliseconds(200), max(deadline - clock.now, .zero)))
+                try await clock.sleep(for: min(.milliseconds(200), max(deadline - clock.now, .zero)))
                 continue
             } catch let error as YagnaError where error.code == .notFound {
                 // yagna keeps demand subscriptions in memory: a restarted node answers 404 for ours.
                 // Nothing failed on the market's side, so subscribe again and keep negotiating until
                 // the same deadline (proposals countered on the lost subscription are gone with it).
                 log.notice("yagna forgot the demand (restarted?); subscribing it again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: min(.milliseconds(200), max(deadline - clock.now, .zero)))
+                try await clock.sleep(for: min(.milliseconds(200), max(deadline - clock.now, .zero)))
                 subscription = try await subscribe(demand, until: deadline)
                 log[metadataKey: "demand"] = "\(subscription)"
                 continue
             } catch let error as YagnaError {
                 throw JobError(.providerFailed, "cannot read the demand's events: \(error)")
             }
-            let step = book.take(events, available: state.withLock { $0.ledger.available })
+            let step = book.take(events, available: payments.withLock { $0.ledger.available })
             for rejection in step.rejections {
                 reject(subscription, rejection.proposalId, reason: rejection.reason)
             }
@@ -105,7 +104,7 @@ extension GolemBackend {
         }
         if book.onlyPriceRefusals {
             if let cost = book.cheapestOverBudgetCost {
-                let available = state.withLock { $0.ledger.available }
+                let available = payments.withLock { $0.ledger.available }
                 throw JobError(.budgetExceeded, "the cheapest acceptable offer may cost up to \(cost) GLM for \(hours) h, but only \(available) GLM of the budget of \(configuration.budget) GLM is left")
             }
             let violations = book.priceViolations
@@ -127,7 +126,7 @@ extension GolemBackend {
         _ candidates: [NegotiationBook.Candidate], subscription: String, counter: DemandOfferBase, until deadline: ContinuousClock.Instant
     ) async -> [(NegotiationBook.Candidate, Result<String, YagnaError>)] {
         guard !candidates.isEmpty else { return [] }
-        let client = self.client
+        let client = self.client, clock = self.clock
         var results = [Result<String, YagnaError>?](repeating: nil, count: candidates.count)
         await withTaskGroup(of: (Int, Result<String, YagnaError>).self) { group in
             var next = 0
@@ -135,7 +134,7 @@ extension GolemBackend {
                 let index = next, candidate = candidates[index]
                 next += 1
                 group.addTask {
-                    let result = await Self.beforeDeadline(deadline) {
+                    let result = await Self.beforeDeadline(deadline, on: clock) {
                         try await client.counterProposal(subscription, proposalId: candidate.proposalId, demand: counter)
                     }
                     return (index, result)
@@ -153,7 +152,7 @@ extension GolemBackend {
     /// Runs `work` until `deadline`: its result, or a `.timeout` failure when the deadline comes first
     /// (the work is then cancelled).
     static func beforeDeadline<T: Sendable>(
-        _ deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async throws -> T
+        _ deadline: ContinuousClock.Instant, on clock: any GolemClock, _ work: @escaping @Sendable () async throws -> T
     ) async -> Result<T, YagnaError> {
         await withTaskGroup(of: Result<T, YagnaError>?.self) { group in
             group.addTask {
@@ -162,7 +161,7 @@ extension GolemBackend {
                 }
             }
             group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
+                try? await clock.sleep(until: deadline)
                 return nil
             }
             let first = await group.next() ?? nil
@@ -183,9 +182,9 @@ extension GolemBackend {
                 // the client's request timeout; a cancelled caller unsubscribes right after.
                 let client = self.client
                 return try await Task { try await client.subscribeDemand(demand) }.value
-            } catch let error as YagnaError where error.isTransient && ContinuousClock.now + pause < deadline {
+            } catch let error as YagnaError where error.isTransient && clock.now + pause < deadline {
                 logger.debug("demand subscription failed; trying again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: pause)
+                try await clock.sleep(for: pause)
                 pause = pauses.next()
             } catch let error as YagnaError {
                 throw JobError(.providerFailed, "cannot subscribe a demand: \(error)")
@@ -211,15 +210,15 @@ extension GolemBackend {
     private func sign(_ draft: NegotiationBook.Candidate, hours: Double, key: String, until deadline: ContinuousClock.Instant, logger: Logger) async throws -> Signing {
         let terms = draft.terms
         let reservation = "negotiation-\(UUID())"
-        try state.withLock { state throws(JobError) in
-            try state.ledger.reserve(BudgetLedger.amount(terms.maxCost(hours: hours)), for: reservation)
+        try payments.withLock { book throws(JobError) in
+            try book.reserve(BudgetLedger.amount(terms.maxCost(hours: hours)), for: reservation)
         }
         var agreementId: String?
         var activityId: String?
         do {
             let id: String
             do {
-                id = try await client.createAgreement(proposalId: draft.proposalId, validTo: Date().addingTimeInterval(hours * 3600))
+                id = try await client.createAgreement(proposalId: draft.proposalId, validTo: clock.date.addingTimeInterval(hours * 3600))
             } catch let error as YagnaError where error.offerIsGone {
                 logger.info("the provider's Draft is gone", metadata: ["provider": "\(draft.providerId)", "error": "\(error)"])
                 cleanUpFailedSigning(agreementId: nil, activityId: nil, reservation: reservation, approved: false)
@@ -227,14 +226,11 @@ extension GolemBackend {
             }
             agreementId = id
             try await store.recordAgreement(id, providerId: draft.providerId)
-            state.withLock { state in
-                state.ledger.rename(reservation, to: id)
-                state.owed.insert(id)
-            }
+            payments.withLock { $0.signed(id, reservation: reservation) }
             try await client.confirmAgreement(id, appSessionId: appSessionId)
             do {
                 // the approval wait ends by the negotiation's deadline too (yagna takes whole-ish seconds; at least 1)
-                let left = max(deadline - ContinuousClock.now, .seconds(1))
+                let left = max(deadline - clock.now, .seconds(1))
                 try await client.waitForApproval(id, timeout: min(configuration.approvalTimeout, left))
             } catch let error as YagnaError where !error.isTransient || error.code == .http(408) || error.code == .timeout {
                 logger.info("provider did not approve the agreement", metadata: ["provider": "\(draft.providerId)", "error": "\(error)"])
@@ -255,9 +251,9 @@ extension GolemBackend {
             }
             let lease = Lease(
                 agreementId: id, activityId: activity, provider: provider, key: key,
-                expires: .now + .seconds(saturating: hours * 3600)
+                expires: clock.now + .seconds(saturating: hours * 3600)
             )
-            let overcharged = state.withLock { state -> String? in
+            let overcharged = rentals.withLock { state -> String? in
                 if let why = state.condemned[id] { return why }
                 state.leases[id] = lease
                 return nil
@@ -277,10 +273,7 @@ extension GolemBackend {
     }
 
     private func cleanUpFailedSigning(agreementId: String?, activityId: String?, reservation: String, approved: Bool) {
-        state.withLock { state in
-            state.ledger.release(reservation)
-            if let agreementId, !approved { state.ledger.release(agreementId) }
-        }
+        payments.withLock { $0.signingFailed(reservation: reservation, agreementId: agreementId, approved: approved) }
         background { [self] in
             if let activityId { await destroyActivity(activityId) }
             if let agreementId {

@@ -34,7 +34,7 @@ extension GolemBackend {
                 }
             } catch {
                 logger.warning("cannot read the payment cursor; retrying", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+                try? await clock.sleep(for: .seconds(1))
             }
         }
         while !Task.isCancelled {
@@ -47,7 +47,7 @@ extension GolemBackend {
                 return
             } catch {
                 logger.warning("payment events failed; retrying", metadata: ["kind": "\(kind.rawValue)", "error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
+                try? await clock.sleep(for: .seconds(1))
                 continue
             }
             for event in events {
@@ -73,7 +73,7 @@ extension GolemBackend {
                     try await client.acceptDebitNote(id, amount: note.totalAmountDue, allocationId: session.allocationId)
                 }
                 if let accepted {
-                    state.withLock { $0.spent.acceptedDebitNote(agreementId: note.agreementId, activityId: note.activityId, amount: accepted) }
+                    payments.withLock { $0.acceptedDebitNote(agreementId: note.agreementId, activityId: note.activityId, amount: accepted) }
                 }
             case .invoice:
                 guard let id = event.invoiceId else { return }
@@ -83,17 +83,8 @@ extension GolemBackend {
                     try await client.acceptInvoice(id, amount: invoice.amount, allocationId: session.allocationId)
                 }
                 // Paid or refused, the agreement is settled: a provider issues one invoice per agreement.
-                state.withLock { state in
-                    if let accepted {
-                        state.spent.acceptedInvoice(agreementId: invoice.agreementId, amount: accepted)
-                    } else {
-                        state.spent.refusedInvoice(agreementId: invoice.agreementId)
-                    }
-                    state.ledger.release(invoice.agreementId)
-                    state.owed.remove(invoice.agreementId)
-                    state.condemned.removeValue(forKey: invoice.agreementId)
-                    state.awaitingInvoice.removeValue(forKey: invoice.agreementId)
-                }
+                payments.withLock { $0.settled(invoice.agreementId, accepted: accepted) }
+                _ = rentals.withLock { $0.condemned.removeValue(forKey: invoice.agreementId) }
                 try? await store.forgetAgreement(invoice.agreementId)
             }
         } catch {
@@ -141,7 +132,7 @@ extension GolemBackend {
             return "the agreement's prices cannot be read: \(error)"
         }
         // The requestor node's time of the event; our own clock if yagna wrote something else.
-        let at = YagnaClient.date(eventDate) ?? Date()
+        let at = YagnaClient.date(eventDate) ?? clock.date
         switch check.verdict(amount: due, at: at, usage: usage, activities: activities) {
         case .fits: return nil
         case .exceeds(let why): return why
@@ -176,7 +167,7 @@ extension GolemBackend {
     /// overcharges once is not trusted with the rest of the rental: letting it run would only wait
     /// for its next note, and yagna 0.17 cannot even send the rejection (501).
     func condemn(_ agreementId: String, why: String) {
-        let (lease, first) = state.withLock { state -> (Lease?, Bool) in
+        let (lease, first) = rentals.withLock { state -> (Lease?, Bool) in
             let first = state.condemned[agreementId] == nil
             state.condemned[agreementId] = why
             guard first, let lease = state.leases[agreementId] else { return (nil, first) }
@@ -194,10 +185,10 @@ extension GolemBackend {
 
     /// Why the rental of `agreementId` was ended for overcharging, or `nil`.
     func condemnation(_ agreementId: String) -> String? {
-        state.withLock { $0.condemned[agreementId] }
+        rentals.withLock { $0.condemned[agreementId] }
     }
 
     private func isOurs(_ agreementId: String) -> Bool {
-        state.withLock { $0.owed.contains(agreementId) }
+        payments.withLock { $0.isOwed(agreementId) }
     }
 }

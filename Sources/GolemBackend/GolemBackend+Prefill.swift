@@ -16,9 +16,9 @@ extension GolemBackend {
         var failures = 0
         log.info("filling the rental pool", metadata: ["min": "\(policy.minSize)", "max": "\(policy.maxSize)"])
         while !Task.isCancelled {
-            let count = state.withLock { $0.closed ? 0 : $0.pool.startFilling() }
+            let count = rentals.withLock { $0.closed ? 0 : $0.pool.startFilling() }
             guard count > 0 else {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 continue
             }
             let ready = await withTaskGroup(of: Bool.self) { group in
@@ -34,7 +34,7 @@ extension GolemBackend {
                 log.notice("the rental pool is below its minimum; trying again", metadata: [
                     "missing": "\(count - ready)", "retry_in": "\(pause)", "failures": "\(failures)",
                 ])
-                try? await Task.sleep(for: pause)
+                try? await clock.sleep(for: pause)
             }
         }
     }
@@ -45,15 +45,15 @@ extension GolemBackend {
         do {
             lease = try await rent(package: package, market: market, key: key, jobId: "pool-min", logger: logger)
         } catch {
-            state.withLock { $0.pool.fillFailed() }
+            rentals.withLock { $0.pool.fillFailed() }
             wakeWaiters()
             if !(error is CancellationError), !Task.isCancelled {
                 logger.warning("could not rent a provider for the pool", metadata: ["error": "\(error)"])
             }
             return false
         }
-        let destroy = state.withLock { state in
-            let destroy = state.pool.filled(lease.agreementId, key: key, expires: lease.expires, now: .now)
+        let destroy = rentals.withLock { state in
+            let destroy = state.pool.filled(lease.agreementId, key: key, expires: lease.expires, now: clock.now)
             return destroy || state.closed
         }
         // A waiting job may take it now (or create, if it was not kept).

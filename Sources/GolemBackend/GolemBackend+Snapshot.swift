@@ -19,20 +19,14 @@ extension GolemBackend {
         public var spent: Decimal
     }
 
-    /// The pool and budget now, read under one lock so the figures agree with each other (``poolSize``
-    /// and ``reserved`` read them one at a time).
+    /// The pool and budget now: the pool's figures read under one lock so they agree with each other
+    /// (``poolSize`` reads them one at a time), then the budget's under the payments lock.
     public func poolSnapshot() -> PoolSnapshot {
-        state.withLock { state in
-            let agreements = state.leases.count
-            return PoolSnapshot(
-                idle: state.pool.idle.count,
-                lent: max(0, agreements - state.pool.idle.count),
-                creating: max(0, state.pool.size - agreements),
-                agreements: agreements,
-                budget: state.ledger.total,
-                reserved: state.ledger.reserved,
-                spent: state.spent.total
-            )
-        }
+        let (idle, size, agreements) = rentals.withLock { ($0.pool.idle.count, $0.pool.size, $0.leases.count) }
+        let (budget, reserved, spent) = payments.withLock { ($0.ledger.total, $0.ledger.reserved, $0.spent.total) }
+        return PoolSnapshot(
+            idle: idle, lent: max(0, agreements - idle), creating: max(0, size - agreements), agreements: agreements,
+            budget: budget, reserved: reserved, spent: spent
+        )
     }
 }

@@ -23,39 +23,40 @@ public final class GolemBackend: JobBackend {
     /// One per process: agreements are confirmed with it (payment events can be told apart by it).
     let appSessionId: String
     let paymentMetrics: PaymentMetrics
+    /// Every time this backend reads or waits for (``GolemClock``).
+    let clock: any GolemClock
 
     struct Session: Sendable {
         var allocationId: String
         var decorations: DemandDecorations
     }
 
+    /// The session seam: the allocation, this node's id, and background cleanups in flight.
     struct State {
-        var pool: RentalPoolState<String>
-        var leases: [String: Lease] = [:]
-        var ledger: BudgetLedger
-        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
         var session: Task<Session, any Error>?
-        /// Agreements whose debit notes and invoices we accept (ours, live or awaiting the invoice).
-        var owed: Set<String> = []
-        /// Terminated agreements whose invoice has not come yet, and when they ended. Their budget
-        /// reservation is freed after `invoiceWait` (a late invoice is still accepted).
-        var awaitingInvoice: [String: ContinuousClock.Instant] = [:]
-        /// Agreements whose provider sent a debit note over the agreed prices, and why: ended at once
-        /// (``condemn(_:why:)``), never lent again; a job running on one fails naming this.
-        var condemned: [String: String] = [:]
-        /// What the payment loop accepted, for the dashboard.
-        var spent = SpendingTally()
         /// Cleanup work in flight (destroy, terminate, unsubscribe), awaited at shutdown.
         var cleanups: [UUID: Task<Void, Never>] = [:]
-        var closed = false
         /// This requestor's node id (`GET /me`), once asked: GFTP URLs name it.
         var nodeId: String?
     }
 
+    // Three locks, one per seam; no code holds two at once (each section reads or decides, then
+    // releases before the next), so there is no lock order to keep. What spans two seams is done
+    // in steps whose order is safe: a rental is reserved for (`payments`) before it is lent
+    // (`rentals`), and its reservation is freed by its invoice (`payments`) before its condemnation
+    // is forgotten (`rentals`).
     let state: Mutex<State>
+    /// The rental pool seam.
+    let rentals: Mutex<Rentals>
+    /// The payments seam: the budget, what is owed, what was spent.
+    let payments: Mutex<PaymentBook>
 
     /// `metrics` makes the payment counters (docs/metrics.md); the process's bootstrapped one by default.
-    public init(configuration: GolemBackendConfiguration, store: any RentalStore, logger: Logger, metrics: any MetricsFactory = MetricsSystem.factory) {
+    /// `clock` is the machine's by default; tests pass one they move by hand.
+    public init(
+        configuration: GolemBackendConfiguration, store: any RentalStore, logger: Logger,
+        metrics: any MetricsFactory = MetricsSystem.factory, clock: any GolemClock = SystemGolemClock()
+    ) {
         self.configuration = configuration
         var yagnaLogger = logger
         yagnaLogger[metadataKey: "backend"] = "golem"
@@ -70,7 +71,10 @@ public final class GolemBackend: JobBackend {
         self.logger = yagnaLogger
         self.appSessionId = "golem-bridge-\(UUID().uuidString.lowercased().prefix(13))"
         self.paymentMetrics = PaymentMetrics(factory: metrics)
-        self.state = Mutex(State(pool: RentalPoolState(policy: configuration.pool), ledger: BudgetLedger(total: configuration.budget)))
+        self.clock = clock
+        self.state = Mutex(State())
+        self.rentals = Mutex(Rentals(policy: configuration.pool))
+        self.payments = Mutex(PaymentBook(budget: configuration.budget))
     }
 
     // MARK: - JobBackend
@@ -87,26 +91,26 @@ public final class GolemBackend: JobBackend {
         let (package, market, key) = requirements(package: spec.package, market: spec.market)
         while true {
             try Task.checkCancellation()
-            let decision = try state.withLock { state throws(JobError) in
+            let decision = try rentals.withLock { state throws(JobError) in
                 if state.closed { throw JobError(.interrupted, "the Golem backend is shutting down") }
-                return state.pool.acquire(key: key, now: .now)
+                return state.pool.acquire(key: key, now: clock.now)
             }
             switch decision {
             case .reuse(let agreementId):
-                guard let lease = state.withLock({ $0.leases[agreementId] }) else {
-                    state.withLock { $0.pool.destroyed() }
+                guard let lease = rentals.withLock({ $0.leases[agreementId] }) else {
+                    rentals.withLock { $0.pool.destroyed() }
                     continue
                 }
                 logger.debug("reusing a rental", metadata: ["agreement": "\(agreementId)", "provider": "\(lease.provider.id)"])
                 return (lease, true)
             case .create(let evicting):
                 for id in evicting {
-                    if let lease = state.withLock({ $0.leases[id] }) { end(lease, reason: "evicted for other requirements") }
+                    if let lease = rentals.withLock({ $0.leases[id] }) { end(lease, reason: "evicted for other requirements") }
                 }
                 do {
                     return (try await rent(package: package, market: market, key: key, jobId: jobId, logger: logger), false)
                 } catch {
-                    state.withLock { $0.pool.destroyed() }
+                    rentals.withLock { $0.pool.destroyed() }
                     wakeWaiters()
                     throw error
                 }
@@ -122,7 +126,7 @@ public final class GolemBackend: JobBackend {
         logger.notice("a pooled rental's activity is gone; the job moves to another rental", metadata: [
             "agreement": "\(lease.agreementId)", "provider": "\(lease.provider.id)", "state": "\(why)",
         ])
-        state.withLock { $0.pool.destroyed() }
+        rentals.withLock { $0.pool.destroyed() }
         end(lease, reason: "its activity is gone: \(why)")
         wakeWaiters()
         return try await self.lease(jobId: jobId, spec: spec, logger: logger)
@@ -149,14 +153,14 @@ public final class GolemBackend: JobBackend {
     /// in the background (the job's `ended` does not wait for it) and lent only after that, and one
     /// whose cleanup fails is ended.
     func giveBack(_ lease: Lease, healthy: Bool, cleaned: Bool = false) async {
-        let (destroy, condemned) = state.withLock { state in
+        let (destroy, condemned) = rentals.withLock { state in
             // ended already by `condemn`: only its pool slot is freed here
             let condemned = state.condemned[lease.agreementId] != nil
             if state.closed || condemned {
                 if condemned { state.pool.destroyed() }
                 return (true, condemned)
             }
-            let destroy = state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: .now)
+            let destroy = state.pool.release(lease.agreementId, key: lease.key, healthy: healthy, expires: lease.expires, now: clock.now)
             if !destroy, cleaned { _ = state.pool.cleaned(lease.agreementId, ok: true) }
             return (destroy, false)
         }
@@ -175,7 +179,7 @@ public final class GolemBackend: JobBackend {
         }
         background { [self] in
             let ok = await clean(lease)
-            if state.withLock({ $0.pool.cleaned(lease.agreementId, ok: ok) }) {
+            if rentals.withLock({ $0.pool.cleaned(lease.agreementId, ok: ok) }) {
                 end(lease, reason: "its cleanup after a job failed")
             }
             wakeWaiters()
@@ -184,15 +188,9 @@ public final class GolemBackend: JobBackend {
 
     /// Ends idle rentals past their idle timeout or near expiry.
     func evictIdle() {
-        let invoiceWait = configuration.invoiceWait
-        let leases = state.withLock { state in
-            let now = ContinuousClock.now
-            for (agreementId, ended) in state.awaitingInvoice where now - ended >= invoiceWait {
-                state.ledger.release(agreementId)
-                state.awaitingInvoice.removeValue(forKey: agreementId)
-            }
-            return state.pool.evict(now: now).compactMap { state.leases[$0] }
-        }
+        let now = clock.now
+        payments.withLock { $0.stopWaiting(now: now, invoiceWait: configuration.invoiceWait) }
+        let leases = rentals.withLock { state in state.pool.evict(now: now).compactMap { state.leases[$0] } }
         for lease in leases { end(lease, reason: "idle") }
     }
 
@@ -201,7 +199,7 @@ public final class GolemBackend: JobBackend {
     /// minimum replaces them. An unanswered check keeps the rental: the next job's first batch
     /// still finds a dead one (``GolemRental``).
     func checkIdle() async {
-        let idle = state.withLock { state in state.pool.idle.compactMap { state.leases[$0.id] } }
+        let idle = rentals.withLock { state in state.pool.idle.compactMap { state.leases[$0.id] } }
         for lease in idle {
             var why: String?
             do {
@@ -217,7 +215,7 @@ public final class GolemBackend: JobBackend {
             } catch {
                 continue
             }
-            guard let why, state.withLock({ $0.pool.lost(lease.agreementId) }) else { continue }
+            guard let why, rentals.withLock({ $0.pool.lost(lease.agreementId) }) else { continue }
             logger.notice("an idle rental is no longer held by its provider; ending it", metadata: [
                 "agreement": "\(lease.agreementId)", "provider": "\(lease.provider.id)", "state": "\(why)",
             ])
@@ -230,7 +228,7 @@ public final class GolemBackend: JobBackend {
         let token = UUID()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
+                let resumeNow = rentals.withLock { state -> Bool in
                     if Task.isCancelled || state.closed { return true }
                     state.waiters[token] = continuation
                     return false
@@ -238,16 +236,13 @@ public final class GolemBackend: JobBackend {
                 if resumeNow { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
+            rentals.withLock { $0.waiters.removeValue(forKey: token) }?.resume()
         }
         try Task.checkCancellation()
     }
 
     func wakeWaiters() {
-        let waiters = state.withLock { state in
-            defer { state.waiters = [:] }
-            return Array(state.waiters.values)
-        }
+        let waiters = rentals.withLock { $0.takeWaiters() }
         for waiter in waiters { waiter.resume() }
     }
 
@@ -265,7 +260,7 @@ public final class GolemBackend: JobBackend {
 
     /// Destroys the lease's activity and terminates its agreement, in the background.
     func end(_ lease: Lease, reason: String) {
-        _ = state.withLock { $0.leases.removeValue(forKey: lease.agreementId) }
+        _ = rentals.withLock { $0.leases.removeValue(forKey: lease.agreementId) }
         background { [self] in
             await destroyActivity(lease.activityId)
             await terminateAgreement(lease.agreementId, reason: reason)
@@ -277,17 +272,16 @@ public final class GolemBackend: JobBackend {
     /// but not once the backend is shutting down; then the last error is thrown.
     private func cleanup(persist: Bool, _ call: () async throws -> Void) async throws {
         var retry = TransientRetry(window: persist ? configuration.cleanupPersistence : .zero, firstPause: .seconds(1))
-        let clock = ContinuousClock()
         while true {
             let started = clock.now
             do {
                 return try await call()
             } catch let error as YagnaError where error.isTransient {
-                guard !state.withLock({ $0.closed }), let pause = retry.failed(started: started, now: clock.now) else { throw error }
+                guard !rentals.withLock({ $0.closed }), let pause = retry.failed(started: started, now: clock.now) else { throw error }
                 if retry.failures == 1 {
                     logger.info("yagna failed a cleanup call; trying again", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: pause)
+                try? await clock.sleep(for: pause)
             }
         }
     }
@@ -312,14 +306,13 @@ public final class GolemBackend: JobBackend {
                 try await client.terminateAgreement(agreementId, reason: reason)
             }
             try? await store.markTerminated(agreementId: agreementId)
-            state.withLock { state in
-                if state.ledger.reservations[agreementId] != nil { state.awaitingInvoice[agreementId] = .now }
-            }
+            let now = clock.now
+            payments.withLock { $0.terminated(agreementId, at: now) }
             logger.debug("agreement terminated", metadata: ["agreement": "\(agreementId)", "reason": "\(reason)"])
         } catch let error as YagnaError where error.code == .notFound {
             // yagna does not know it: nothing rented, nothing owed.
             try? await store.forgetAgreement(agreementId)
-            _ = state.withLock { $0.owed.remove(agreementId) }
+            payments.withLock { $0.unknown(agreementId) }
         } catch {
             logger.warning("could not terminate an agreement; the next start retries", metadata: ["agreement": "\(agreementId)", "error": "\(error)"])
         }
@@ -327,9 +320,9 @@ public final class GolemBackend: JobBackend {
 
     /// Pool figures, for tests and logs.
     public var poolSize: (idle: Int, busy: Int, filling: Int) {
-        state.withLock { ($0.pool.idle.count, $0.pool.busy, $0.pool.filling) }
+        rentals.withLock { ($0.pool.idle.count, $0.pool.busy, $0.pool.filling) }
     }
 
     /// GLM reserved by live or unpaid agreements.
-    public var reserved: Decimal { state.withLock { $0.ledger.reserved } }
+    public var reserved: Decimal { payments.withLock { $0.ledger.reserved } }
 }

@@ -26,7 +26,7 @@ public struct GolemBackendService: Service {
             group.addTask {
                 var ticks = 0
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(1))
+                    try? await backend.clock.sleep(for: .seconds(1))
                     backend.evictIdle()
                     ticks += 1
                     if ticks % 3600 == 0 { await backend.renewAllocation() }
@@ -34,7 +34,7 @@ public struct GolemBackendService: Service {
             }
             group.addTask {
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: backend.configuration.pool.idleCheckInterval)
+                    try? await backend.clock.sleep(for: backend.configuration.pool.idleCheckInterval)
                     await backend.checkIdle()
                 }
             }

@@ -6,8 +6,11 @@ import Yagna
 /// unaware of Golem. Reads and writes run on GRDB's queue, not Swift's cooperative pool.
 public final class SQLiteRentalStore: RentalStore {
     private let queue: DatabaseQueue
+    private let clock: any GolemClock
 
-    public init(path: String) throws {
+    /// `clock` dates the records and the first start (the machine's by default).
+    public init(path: String, clock: any GolemClock = SystemGolemClock()) throws {
+        self.clock = clock
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.label = "golem-bridge.golem-state"
@@ -26,7 +29,7 @@ public final class SQLiteRentalStore: RentalStore {
         // at its oldest agreement, whose payment events are still owed.
         migrator.registerMigration("v2-first-start") { db in
             let oldest = try Double.fetchOne(db, sql: "SELECT MIN(createdAt) FROM agreement")
-            let start = oldest.map { Date(timeIntervalSince1970: $0) } ?? Date()
+            let start = oldest.map { Date(timeIntervalSince1970: $0) } ?? clock.date
             try db.execute(sql: "INSERT OR IGNORE INTO setting (name, value) VALUES ('firstStart', ?)", arguments: [YagnaClient.timestamp(start)])
         }
         try migrator.migrate(queue)
@@ -50,10 +53,11 @@ public final class SQLiteRentalStore: RentalStore {
     }
 
     public func recordAgreement(_ agreementId: String, providerId: String) async throws {
+        let now = clock.date.timeIntervalSince1970
         try await queue.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO agreement (id, providerId, live, createdAt) VALUES (?, ?, 1, ?)",
-                arguments: [agreementId, providerId, Date().timeIntervalSince1970])
+                arguments: [agreementId, providerId, now])
         }
     }
 
@@ -70,10 +74,11 @@ public final class SQLiteRentalStore: RentalStore {
     }
 
     public func recordActivity(_ activityId: String, agreementId: String) async throws {
+        let now = clock.date.timeIntervalSince1970
         try await queue.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO activity (id, agreementId, createdAt) VALUES (?, ?, ?)",
-                arguments: [activityId, agreementId, Date().timeIntervalSince1970])
+                arguments: [activityId, agreementId, now])
         }
     }
 

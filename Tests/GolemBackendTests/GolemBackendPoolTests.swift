@@ -71,14 +71,14 @@ struct GolemBackendPoolTests {
     /// Until the pool holds one idle, cleaned rental (its cleanup runs in the background).
     func untilCleaned(_ backend: GolemBackend) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
-        while backend.state.withLock({ $0.pool.idle.map(\.cleaning) }) != [false] {
+        while backend.rentals.withLock({ $0.pool.idle.map(\.cleaning) }) != [false] {
             guard ContinuousClock.now < deadline else { Issue.record("the rental was not cleaned within 30 s"); return }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
 
     /// Idle rentals of the pool and whether each is still being cleaned.
-    func idle(_ backend: GolemBackend) -> [Bool] { backend.state.withLock { $0.pool.idle.map(\.cleaning) } }
+    func idle(_ backend: GolemBackend) -> [Bool] { backend.rentals.withLock { $0.pool.idle.map(\.cleaning) } }
 
     @Test func aWarmJobRunsExactlyOneBatchAndNoCheckBeforeIt() async throws {
         try await withPool { backend in
@@ -162,7 +162,7 @@ struct GolemBackendPoolTests {
             try await requestor.destroyActivity(first.activityId, timeout: .seconds(10))
             await rental.release(healthy: true)
             let deadline = ContinuousClock.now + .seconds(30)
-            while backend.poolSize.idle > 0 || backend.state.withLock({ $0.leases[first.agreementId] }) != nil {
+            while backend.poolSize.idle > 0 || backend.rentals.withLock({ $0.leases[first.agreementId] }) != nil {
                 guard ContinuousClock.now < deadline else { break }
                 try await Task.sleep(for: .milliseconds(20))
             }

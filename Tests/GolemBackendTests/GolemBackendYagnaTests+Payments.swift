@@ -101,8 +101,8 @@ extension GolemBackendYagnaTests {
             agreementId: agreementId, activityId: activityId, provider: ProviderInfo(id: net.providerId, name: "played-provider"),
             key: "k", expires: .now + .seconds(1800)
         )
-        backend.state.withLock { state in
-            state.owed.insert(agreementId)
+        backend.payments.withLock { $0.recovered([agreementId]) }
+        backend.rentals.withLock { state in
             state.leases[agreementId] = lease
             _ = state.pool.acquire(key: "k", now: .now)
         }
@@ -124,7 +124,7 @@ extension GolemBackendYagnaTests {
         #expect(try await eventually { try await requestor.agreement(lease.agreementId).state == "Terminated" })
         #expect(backend.poolSize.idle == 0 && backend.poolSize.busy == 0)
         #expect(backend.condemnation(lease.agreementId)?.contains("more than") == true)
-        #expect(backend.state.withLock { $0.leases[lease.agreementId] } == nil)
+        #expect(backend.rentals.withLock { $0.leases[lease.agreementId] } == nil)
 
         await backend.shutdown(invoiceGrace: .zero)
         await provider.stop()

@@ -155,7 +155,7 @@ struct NegotiationBookTests {
 
     @Test func theDeadlineEndsAWaitThatWouldGoOn() async {
         let deadline = ContinuousClock.now + .milliseconds(50)
-        let result = await GolemBackend.beforeDeadline(deadline) {
+        let result = await GolemBackend.beforeDeadline(deadline, on: SystemGolemClock()) {
             try await Task.sleep(for: .seconds(600))
             return "answered"
         }
