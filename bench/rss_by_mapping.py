@@ -4,7 +4,7 @@ heap, stacks), from /proc/<pid>/smaps. Prints the largest 25 lines.
 
     python3 bench/rss_by_mapping.py PID
     python3 bench/rss_by_mapping.py --serve BINARY [--starts N]
-    python3 bench/rss_by_mapping.py --sections PID
+    python3 bench/rss_by_mapping.py --sections PID [LIBRARY]
 
 --sections splits the executable's own resident pages (present in /proc/PID/pagemap) by ELF section,
 and the code's by Swift module (the module of the symbol each resident page starts in; C and C++
@@ -59,8 +59,11 @@ def module_of(symbol):
     return "C"
 
 
-def sections(pid):
+def sections(pid, library=None):
     exe = os.readlink(f"/proc/{pid}/exe")
+    if library:  # a loaded library instead: the first mapped file whose path contains the name
+        with open(f"/proc/{pid}/maps") as maps:
+            exe = next(p[5] for p in map(str.split, maps) if len(p) > 5 and library in p[5])
     table = []  # (file offset, size, vaddr, name) of each allocated section with bytes in the file
     for line in subprocess.run(["readelf", "-S", "-W", exe], capture_output=True, text=True).stdout.splitlines():
         match = re.match(r"\s*\[\s*\d+\]\s+(\S+)\s+(\S+)\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)", line)
@@ -68,7 +71,7 @@ def sections(pid):
             table.append((int(match.group(4), 16), int(match.group(5), 16), int(match.group(3), 16), match.group(1)))
     table.sort()
     symbols = []
-    for line in subprocess.run(["nm", "-n", "--defined-only", exe], capture_output=True, text=True).stdout.splitlines():
+    for line in subprocess.run(["nm", "-n", "--defined-only", *(["-D"] if library else []), exe], capture_output=True, text=True).stdout.splitlines():
         parts = line.split()
         if len(parts) == 3 and parts[1] in "tTwWrRdD":
             symbols.append((int(parts[0], 16), parts[2]))
@@ -126,7 +129,7 @@ def serve(binary, starts):
 
 def main():
     if sys.argv[1] == "--sections":
-        sections(sys.argv[2])
+        sections(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
     elif sys.argv[1] == "--serve":
         starts = int(sys.argv[sys.argv.index("--starts") + 1]) if "--starts" in sys.argv else 3
         serve(os.path.abspath(sys.argv[2]), starts)
