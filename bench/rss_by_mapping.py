@@ -50,10 +50,16 @@ def module_of(symbol):
     if match:
         start = match.end()
         return symbol[start:start + int(match.group(1))]
-    if symbol.startswith(("$sS", "_swift_", "swift_", "$sB")):
-        return "Swift runtime"
-    if re.match(r"(swift_)?u[a-z]+_|_ZN6icu_|icudt", symbol) or "icu_" in symbol[:12]:
+    if re.match(r"(swift_)?u[a-z0-9]+_[a-zA-Z]|_ZN6icu_|_ZNK6icu_|icudt", symbol):
         return "ICU"
+    if symbol.startswith(("$sS", "_swift_", "swift_", "$sB", "_ZN5swift", "_ZNK5swift")):
+        return "Swift runtime"
+    if symbol.startswith(("CF", "_CF", "__CF")):
+        return "CoreFoundation"
+    if symbol.startswith(("dispatch_", "_dispatch", "_os_")):
+        return "libdispatch"
+    if "BoringSSL" in symbol[:24]:
+        return "BoringSSL"
     if symbol.startswith("_ZN") or symbol.startswith("_ZT"):
         return "C++"
     return "C"
