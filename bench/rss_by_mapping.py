@@ -110,7 +110,7 @@ def sections(pid, library=None):
     for name, kib in by_section.most_common(20):
         print(f"{kib:8d} KiB  {name}")
     print(".text resident KiB by module (the symbol each page starts in)")
-    for name, kib in by_module.most_common(30):
+    for name, kib in by_module.most_common(40):
         print(f"{kib:8d} KiB  {name}")
 
 
