@@ -1,5 +1,6 @@
 // swift-tools-version:6.1
 import PackageDescription
+import Foundation
 
 // What each module is for and which it depends on: README "Architecture" (one list, kept in step
 // with this file by scripts/check-package.py, which also fails on an import a target does not declare).
@@ -10,6 +11,27 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
+
+// The release link of golem-bridge, for its idle RSS (BENCHMARKS.md "Idle RSS (issue 13)": 39.3–41.4 MB
+// dynamic, 29.5–31.7 with this). The Swift runtime, Foundation and ICU linked in statically: only the pages
+// it uses are resident, not each shared library's relocated data and symbol tables. The libraries are
+// named because the modules are compiled against the shared Foundation, whose autolink names only
+// -lFoundation (`--static-swift-stdlib` recompiles everything instead). `--no-export-dynamic` undoes
+// the `-export-dynamic` of the toolchain's static-stdlib-args.lnk: nothing looks our symbols up by
+// name, and the table of them was 2.5 MB resident.
+let leanRelease = [
+    "-static-stdlib",
+    "-lFoundation", "-lFoundationInternationalization", "-lFoundationEssentials", "-lCoreFoundation",
+    "-l_FoundationICU", "-l_FoundationCollections", "-l_FoundationCShims",
+    "-lswiftDispatch", "-ldispatch", "-lBlocksRuntime", "-lstdc++", "-lm",
+    "-Xlinker", "--no-export-dynamic",
+] + (ProcessInfo.processInfo.environment["GOLEM_BRIDGE_NO_PIE"] == "1" ? noPIE : [])
+
+/// Opt-in (`GOLEM_BRIDGE_NO_PIE=1 swift build -c release`): a binary that is not position-independent.
+/// Its own relocations (3.5 MB of .rela.dyn, and the pages of metadata they write) are resolved at link
+/// time: about 2 MB less idle RSS (BENCHMARKS.md, "Idle RSS"). Not the default: the executable's own
+/// code and data would load at a fixed address, without ASLR, in a daemon that parses untrusted input.
+let noPIE = ["-Xclang-linker", "-no-pie"]
 
 let package = Package(
     name: "golem-bridge",
@@ -219,7 +241,8 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(leanRelease, .when(configuration: .release))]
         ),
         .executableTarget(
             name: "amqp-bench",

@@ -44,11 +44,11 @@ public struct ServeSettings: SettingsTable {
     )
     public let prefix = Setting<String>(
         "prefix", "Prefix of every exchange and queue name (golem → golem.jobs, golem.events, ...).",
-        type: .matching("[A-Za-z0-9_.:-]{1,64}", "letters, digits and _ . : - (1 to 64 of them)"), default: "golem"
+        type: .ascii(1...64, "letters, digits and _ . : - (1 to 64 of them)", allowing: isNameCharacter), default: "golem"
     )
     public let instanceName = Setting<String?>(
         "instance-name", "This bridge's name, unique per broker: the CloudEvent source and its cancel queue.",
-        type: .matching("[A-Za-z0-9_.:-]{1,128}", "letters, digits and _ . : - (1 to 128 of them)"),
+        type: .ascii(1...128, "letters, digits and _ . : - (1 to 128 of them)", allowing: isNameCharacter),
         defaultNote: "<host>-<pid>"
     )
     public let shutdownGrace = Setting<Double>(
@@ -85,7 +85,7 @@ public struct ServeSettings: SettingsTable {
     public let dashboardToken = Setting<String?>(
         "dashboard-token",
         "Secret that enables the dashboard's cancel button: a cancel request must carry it (Authorization: Bearer <token>). Never logged. Prefer the environment or --dashboard-token-file over the flag, which ps shows.",
-        type: .matching("[\\x21-\\x7e]{16,256}", "16 to 256 printable ASCII characters, no spaces"),
+        type: .ascii(16...256, "16 to 256 printable ASCII characters, no spaces", allowing: { (0x21...0x7e).contains($0) }),
         defaultNote: "none: cancel is off", isSecret: true
     )
     public let dashboardTokenFile = Setting<String?>(
@@ -95,4 +95,14 @@ public struct ServeSettings: SettingsTable {
     public let config = SettingSources.config
 
     public init() {}
+}
+
+/// A letter, a digit or one of `_ . : -`: what a queue prefix and an instance name are made of.
+@Sendable private func isNameCharacter(_ byte: UInt8) -> Bool {
+    switch byte {
+    case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        true
+    default:
+        "_.:-".utf8.contains(byte)
+    }
 }

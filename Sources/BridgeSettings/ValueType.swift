@@ -30,10 +30,14 @@ extension ValueType where Value == String {
     /// Any text: a path, a URL checked where it is used, a name.
     public static var text: Self { Self(expected: "text", parse: { $0 }, show: { $0 }) }
 
-    /// Text that matches `pattern` (a regular expression matched against the whole text).
-    public static func matching(_ pattern: String, _ expected: String) -> Self {
+    /// ASCII text of `length` characters, each one that `allowed` accepts. A check of the bytes, not a
+    /// regular expression: Foundation's (`range(of:options: .regularExpression)`) compiles it with ICU,
+    /// which `serve` would then load at every start (BENCHMARKS.md, "Idle RSS (issue 13)").
+    public static func ascii(
+        _ length: ClosedRange<Int>, _ expected: String, allowing allowed: @escaping @Sendable (UInt8) -> Bool
+    ) -> Self {
         Self(expected: expected, parse: { text in
-            text.range(of: "^(?:\(pattern))$", options: .regularExpression) != nil ? text : nil
+            length.contains(text.utf8.count) && text.utf8.allSatisfy { $0 < 0x80 && allowed($0) } ? text : nil
         }, show: { $0 })
     }
 
@@ -87,13 +91,19 @@ extension ValueType where Value == Decimal {
     /// is false. Exact: GLM amounts are not rounded through `Double`.
     public static func decimal(atLeast lower: Decimal, inclusive: Bool = true) -> Self {
         Self(expected: "a decimal number " + (inclusive ? "of at least" : "above") + " \(lower)", parse: { text in
-            guard text.range(of: "^[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil,
+            guard isPlainDecimal(text),
                   let value = Decimal(string: text, locale: Locale(identifier: "en_US_POSIX")),
                   inclusive ? value >= lower : value > lower
             else { return nil }
             return value
         })
     }
+}
+
+/// Digits, then optionally a point and more digits (`12`, `0.0001`; not `1.`, `.5`, `1e3`, `-1`).
+private func isPlainDecimal(_ text: String) -> Bool {
+    let parts = text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    return (1...2).contains(parts.count) && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { (0x30...0x39).contains($0) } }
 }
 
 /// `from 1 to 10000`, `of at least 0` (an open top is `Int.max` or infinity).

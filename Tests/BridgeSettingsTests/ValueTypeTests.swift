@@ -41,11 +41,23 @@ import Testing
         #expect(type.expected == "one of trace, debug, info, notice, warning, error, critical")
     }
 
-    @Test func aPatternMustMatchTheWholeText() {
-        let type = ValueType<String>.matching("[a-z]{1,3}", "one to three letters")
+    @Test func asciiTextMustHaveTheLengthAndOnlyAllowedCharacters() {
+        let type = ValueType<String>.ascii(1...3, "one to three letters", allowing: { (0x61...0x7a).contains($0) })
         #expect(type.parse("abc") == "abc")
+        #expect(type.parse("a") == "a")
+        #expect(type.parse("") == nil)
         #expect(type.parse("abcd") == nil)
         #expect(type.parse("ab c") == nil)
+        #expect(type.parse("é") == nil)
+    }
+
+    @Test func aDecimalIsInPlainNotation() {
+        let type = ValueType<Decimal>.decimal(atLeast: 0)
+        #expect(type.parse("0.0001") == Decimal(string: "0.0001"))
+        #expect(type.parse("12") == 12)
+        for text in ["", ".", "1.", ".5", "1.2.3", "1e3", "-1", " 1", "1,5"] {
+            #expect(type.parse(text) == nil, "\(text)")
+        }
     }
 
     @Test func anHTTPURLNeedsTheSchemeAndAHost() {
