@@ -52,9 +52,12 @@ struct PaymentBook: Sendable {
         if ledger.reservations[agreementId] != nil { awaitingInvoice[agreementId] = now }
     }
 
-    /// yagna does not know the agreement: nothing was rented, nothing will be billed.
+    /// yagna does not know the agreement: nothing was rented, nothing will be billed, so its
+    /// reservation is freed now rather than held for an invoice that cannot come.
     mutating func unknown(_ agreementId: String) {
         owed.remove(agreementId)
+        awaitingInvoice.removeValue(forKey: agreementId)
+        ledger.release(agreementId)
     }
 
     /// Frees the reservations of agreements that ended `invoiceWait` or longer before `now` and

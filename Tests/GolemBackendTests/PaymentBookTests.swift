@@ -30,6 +30,17 @@ import Testing
         #expect(book.isOwed("agreement-1"))
     }
 
+    @Test func anAgreementYagnaDoesNotKnowFreesItsReservationAtOnce() throws {
+        var book = PaymentBook(budget: 10)
+        try book.reserve(3, for: "n")
+        book.signed("agreement-1", reservation: "n")
+        book.unknown("agreement-1")
+        #expect(book.ledger.reserved == 0)
+        #expect(book.ledger.available == 10)
+        #expect(!book.isOwed("agreement-1"))
+        #expect(book.awaitingInvoice.isEmpty)
+    }
+
     @Test func anInvoiceSettlesTheAgreementAtOnce() throws {
         var book = PaymentBook(budget: 10)
         try book.reserve(3, for: "n")
