@@ -20,6 +20,9 @@ public struct JobLifecycle: Sendable {
         case providerAcquired(ProviderInfo)
         case acquireFailed(JobError)
         case stepFinished(StepResult)
+        /// Output of the running step, streamed (`RunStep.stream`); sent as a `progress` event while
+        /// that step runs, dropped otherwise.
+        case stepOutput(StepOutput)
         case stepFailed(JobError)
         case cancelRequested(reason: String?)
         /// The job's own deadline (`spec.timeout`, counted from `created`).
@@ -197,6 +200,10 @@ public struct JobLifecycle: Sendable {
             default: break
             }
 
+        case .stepOutput(let output):
+            guard operationInFlight, phase == .running(step: output.step) else { break }
+            actions.append(.emit(event(.progress, now, output: output)))
+
         case .stepFailed(var failure):
             guard operationInFlight else { break }
             switch phase {
@@ -362,10 +369,10 @@ public struct JobLifecycle: Sendable {
         return nil
     }
 
-    private func event(_ kind: JobEvent.Kind, _ now: Date, step: StepResult? = nil) -> JobEvent {
+    private func event(_ kind: JobEvent.Kind, _ now: Date, step: StepResult? = nil, output: StepOutput? = nil) -> JobEvent {
         JobEvent(
             jobId: jobId, kind: kind, state: state, attempt: attempt, time: now,
-            provider: provider, result: state == .done ? result : nil, error: error, step: step
+            provider: provider, result: state == .done ? result : nil, error: error, step: step, output: output
         )
     }
 
