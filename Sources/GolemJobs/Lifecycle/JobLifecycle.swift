@@ -4,8 +4,8 @@ import Resilience
 /// The whole lifecycle of one job as a value type: inputs in, actions out, no I/O.
 ///
 /// Whatever order inputs arrive in, the events it emits are `created`, then `started` once per attempt
-/// (with `progress` after each finished step), then exactly one of `success`, `error`, `canceled`, then
-/// exactly one `ended`, and nothing after it. `ended` waits until the attempt's work has stopped and its
+/// (with `progress` after each finished step, and while a streaming step runs for its output), then
+/// exactly one of `success`, `error`, `canceled`, then exactly one `ended`, and nothing after it. `ended` waits until the attempt's work has stopped and its
 /// rental was released (`cleanupFinished`). A `suspend` stops the work the same way but emits neither an
 /// outcome nor `ended`. Inputs that do not fit the current phase (late step results, stale timers, a
 /// second cancel) are ignored.
