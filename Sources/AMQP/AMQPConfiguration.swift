@@ -51,6 +51,11 @@ public struct AMQPConfiguration: Sendable, Hashable {
     public var connectionName: String?
     /// Delay between reconnect attempts. Default 0.1 s doubling up to 10 s, jittered.
     public var reconnectBackoff: ReconnectBackoff
+    /// How often a first connection is tried again after a transient broker failure
+    /// (``AMQPError/isTransientBrokerFailure``), with ``reconnectBackoff`` between: about 25 s in all.
+    /// Any other failure of a first connection (refused, wrong credentials or vhost, a topology that does
+    /// not match) fails the start at once.
+    static let startupRetries = 8
 
     public init(
         host: String = "127.0.0.1", port: Int? = nil, vhost: String = "/", user: String = "guest",

@@ -27,11 +27,25 @@ public struct AMQPError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public let kind: Kind
     public let message: String
+    /// The reply code of the broker's `connection.close` behind a ``Kind/connectionClosed``, if the broker sent one.
+    public let brokerReplyCode: UInt16?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, brokerReplyCode: UInt16? = nil) {
         self.kind = kind
         self.message = message
+        self.brokerReplyCode = brokerReplyCode
     }
+
+    /// True when the broker closed the connection for a cause of its own that a later attempt may not meet:
+    /// 320 CONNECTION_FORCED (the node is stopping), 541 INTERNAL_ERROR (for example a quorum queue whose
+    /// replica is still starting: RabbitMQ 3.10 answers `basic.consume` with it) and 506 RESOURCE_ERROR.
+    /// A bridge that meets one while it starts tries again instead of exiting.
+    public var isTransientBrokerFailure: Bool {
+        guard case .connectionClosed = kind, let code = brokerReplyCode else { return false }
+        return Self.transientReplyCodes.contains(code)
+    }
+
+    static let transientReplyCodes: Set<UInt16> = [320, 506, 541]
 
     /// True when the error ended (or came from) the whole connection rather than one channel or message.
     public var isConnectionFatal: Bool {

@@ -39,6 +39,7 @@ final class ConsumerLoop {
         var attempt = 0
         var everConnected = false
         var lastNode = 0
+        var startupRetries = 0
         defer {
             setup.status.disconnected()
             setup.queueName.end()
@@ -72,6 +73,17 @@ final class ConsumerLoop {
                 setup.status.disconnected()
                 flushBatch()
                 connection?.destroy()
+                if !everConnected, !closing, error.isTransientBrokerFailure, startupRetries < AMQPConfiguration.startupRetries {
+                    // The broker failed for a cause of its own (a node stopping, a quorum queue still starting):
+                    // try again, from the next node, instead of failing the start.
+                    startupRetries += 1
+                    lastNode = (lastNode + 1) % setup.configuration.nodes.count
+                    let delay = setup.configuration.reconnectBackoff.delay(attempt: attempt)
+                    attempt += 1
+                    logger.warning("AMQP consumer could not connect; the broker failed transiently, retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                    waitWhileDisconnected(delay)
+                    continue
+                }
                 if !everConnected {
                     logger.error("AMQP consumer could not connect", metadata: ["error": "\(error)"])
                     setup.continuation.finish(throwing: error)
@@ -204,7 +216,7 @@ final class ConsumerLoop {
                 let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
                 let text = CDecoding.string(close.reply_text)
                 c.sendConnectionCloseOk()
-                throw AMQPError(.connectionClosed, "broker closed the connection: \(close.reply_code) \(text)")
+                throw AMQPError(.connectionClosed, "broker closed the connection: \(close.reply_code) \(text)", brokerReplyCode: close.reply_code)
             case AMQP_BASIC_CANCEL_METHOD:
                 throw AMQPError(.connectionClosed, "broker cancelled the consumer (queue '\(queue)' deleted?)")
             default:

@@ -65,6 +65,7 @@ final class PublisherLoop {
         var attempt = 0
         var everConnected = false
         var lastNode = 0
+        var startupRetries = 0
         defer { status.disconnected() }
         while true {
             if closing {
@@ -89,6 +90,16 @@ final class PublisherLoop {
                 status.disconnected()
                 connection?.destroy()
                 failInFlight(AMQPError(error.kind == .timeout ? .connectionClosed : error.kind, "connection lost with the message in flight: \(error.message)"))
+                if !everConnected, !closing, error.isTransientBrokerFailure, startupRetries < AMQPConfiguration.startupRetries {
+                    // As the consumer does: a broker that failed for a cause of its own is tried again.
+                    startupRetries += 1
+                    lastNode = (lastNode + 1) % configuration.nodes.count
+                    let delay = configuration.reconnectBackoff.delay(attempt: attempt)
+                    attempt += 1
+                    logger.warning("AMQP publisher could not connect; the broker failed transiently, retrying", metadata: ["error": "\(error)", "delay": "\(delay)"])
+                    waitWhileDisconnected(delay)
+                    continue
+                }
                 if !everConnected {
                     logger.error("AMQP publisher could not connect", metadata: ["error": "\(error)"])
                     failHeld(error)
@@ -272,7 +283,7 @@ final class PublisherLoop {
                 let close = method.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
                 let text = CDecoding.string(close.reply_text)
                 c.sendConnectionCloseOk()
-                throw AMQPError(.connectionClosed, "broker closed the connection: \(close.reply_code) \(text)")
+                throw AMQPError(.connectionClosed, "broker closed the connection: \(close.reply_code) \(text)", brokerReplyCode: close.reply_code)
             default:
                 logger.debug("AMQP publisher ignored method 0x\(String(method.id, radix: 16))")
             }

@@ -322,7 +322,9 @@ final class RabbitConnection {
             }
             if reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD {
                 let close = reply.reply.decoded.assumingMemoryBound(to: amqp_connection_close_t.self).pointee
-                return AMQPError(.connectionClosed, "\(context): broker closed the connection: \(close.reply_code) \(CDecoding.string(close.reply_text))")
+                return AMQPError(
+                    .connectionClosed, "\(context): broker closed the connection: \(close.reply_code) \(CDecoding.string(close.reply_text))",
+                    brokerReplyCode: close.reply_code)
             }
             return AMQPError(.protocolError, "\(context): unexpected server method 0x\(String(reply.reply.id, radix: 16))")
         default:

@@ -53,9 +53,14 @@ public final class JobBoard: Sendable {
     // MARK: Feeding
 
     /// Takes one event of a job (the bridge calls it once the event is journaled). Returns at once.
+    /// An outcome or `ended` of a job that has already ended is a repeat (a rejected request delivered
+    /// again) and is ignored.
     public func record(_ event: JobEvent, labels: [String: String]) {
         let step = JobEntry.Step(kind: event.kind, state: event.state, attempt: event.attempt, time: event.time, detail: Self.detail(of: event))
-        let (update, listeners) = state.withLock { state -> (Update, [(Int, Subscriber)]) in
+        let taken = state.withLock { state -> (Update, [(Int, Subscriber)])? in
+            if let known = state.jobs[event.jobId], known.endedAt != nil, event.kind.isTerminalOutcome || event.kind == .ended {
+                return nil
+            }
             var entry = state.jobs[event.jobId] ?? {
                 state.order.append(event.jobId)
                 return JobEntry(jobId: event.jobId, labels: labels, phase: .waiting, state: event.state, attempt: event.attempt, firstSeen: event.time)
@@ -69,6 +74,7 @@ public final class JobBoard: Sendable {
             let listeners = state.subscribers.filter { $0.value.jobId == nil || $0.value.jobId == event.jobId }
             return (Update(job: entry, step: step), Array(listeners))
         }
+        guard let (update, listeners) = taken else { return }
         for (id, subscriber) in listeners {
             switch subscriber.continuation.yield(update) {
             case .enqueued: continue

@@ -46,11 +46,11 @@ extension GolemBackend {
             throw JobError(.providerFailed, "\(label): provider \(lease.provider.name) returned no result", step: index)
         }
         let exitCode: Int32 = failed == nil ? 0 : (StepScript.exitCode(fromMessage: failed?.message) ?? 1)
-        var stderr = last.stderr?.string ?? ""
+        var stderr = StepScript.bytes(of: last.stderr)
         if failed != nil, StepScript.exitCode(fromMessage: failed?.message) == nil, let message = failed?.message {
-            stderr += stderr.isEmpty ? message : "\n" + message
+            stderr += Array((stderr.isEmpty ? message : "\n" + message).utf8)
         }
-        return (StepResult(index: index, kind: .run, exitCode: exitCode, stdout: last.stdout?.string ?? "", stderr: stderr), cleaned)
+        return (StepResult.run(index: index, exitCode: exitCode, stdout: StepScript.bytes(of: last.stdout), stderr: stderr), cleaned)
     }
 
     /// Runs commands in batches of at most 8 (large uploads: ≈ 768 KiB of base64 per exec call),

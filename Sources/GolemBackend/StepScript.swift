@@ -7,12 +7,29 @@ import Yagna
 /// Files move by GFTP (GolemBackend+GFTP.swift). With ``FileTransfers/verifiedStdout`` an upload is a
 /// `run` of `/bin/sh -c 'printf %s "$2" | base64 -d > "$1"'` with the data base64 in an argument
 /// (chunked below the kernel's per-argument limit), a download `run`s of `base64` over ranges of the
-/// file, read from stdout; both are verified by size and SHA-256 (``VerifiedTransfer``). `transfer` from http(s) is ExeScript `transfer`. Every `run`
-/// captures both streams whole (``ExeScriptCommand/Capture/whole``). A bare command (no `/`) runs
+/// file, read from stdout; both are verified by size and SHA-256 (``VerifiedTransfer``). `transfer` from http(s) is ExeScript `transfer`. A job's `run`
+/// captures both streams whole as bytes (``runCapture``); our own commands (base64, digests) as text
+/// (``ExeScriptCommand/Capture/whole``). A bare command (no `/`) runs
 /// through `/bin/sh`, which looks it up on PATH: the VM's `run` does not.
 public enum StepScript {
     /// Base64 characters per upload command: well below Linux's 128 KiB per-argument limit.
     public static let uploadChunk = 96 * 1024
+
+    /// A job's `run` captures both streams whole as bytes (`format: "bin"`): yagna's exe-unit makes
+    /// a `str` capture with a lossy UTF-8 conversion, so output that is not UTF-8 (a PNG) would reach
+    /// the bridge altered; `bin` returns the bytes as a JSON array, checked through real yagna 0.17.6
+    /// with our agent (GolemBackendBinaryOutputTests). The bridge reads them as text itself
+    /// (``StepResult/run(index:exitCode:stdout:stderr:stdoutTruncated:stderrTruncated:)``).
+    public static let runCapture = ExeScriptCommand.Capture(stdout: .atEnd(format: .bin), stderr: .atEnd(format: .bin))
+
+    /// The bytes of a captured stream, whichever format it came in.
+    public static func bytes(of output: ExeScriptCommandResult.Output?) -> [UInt8] {
+        switch output {
+        case .bytes(let bytes): bytes
+        case .text(let text): Array(text.utf8)
+        case nil: []
+        }
+    }
 
     /// What the first use of an activity runs.
     public static let deployAndStart: [ExeScriptCommand] = [.deploy(), .start()]
@@ -54,7 +71,7 @@ public enum StepScript {
                 args = ["--"] + run.env.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" } + [entryPoint] + args
                 entryPoint = "/usr/bin/env"
             }
-            return [.run(entryPoint: entryPoint, args: args, capture: .whole)]
+            return [.run(entryPoint: entryPoint, args: args, capture: runCapture)]
         case .uploadData(let to, let bytes), .uploadJson(let to, let bytes):
             return upload(bytes, to: to)
         case .downloadData(let from), .downloadJson(let from):

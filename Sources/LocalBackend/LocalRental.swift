@@ -79,10 +79,9 @@ struct LocalRental: JobRental {
         } catch let error as SandboxError {
             throw JobError(.providerFailed, "step \(index) (run): \(error.message)", step: index)
         }
-        return StepResult(
-            index: index, kind: .run, exitCode: result.exitCode,
-            stdout: String(decoding: result.stdout, as: UTF8.self), stderr: String(decoding: result.stderr, as: UTF8.self),
-            outputTruncated: result.stdoutTruncated || result.stderrTruncated
+        return StepResult.run(
+            index: index, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr,
+            stdoutTruncated: result.stdoutTruncated, stderrTruncated: result.stderrTruncated
         )
     }
 

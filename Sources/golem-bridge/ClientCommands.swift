@@ -7,7 +7,10 @@ import JSONModel
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Submit a job request (JSON, as in docs/schemas/job-request.schema.json) and print its ID.",
-        discussion: "With --watch, follow its events until `ended`; the exit status is 0 only if the job succeeded."
+        discussion: """
+            With --watch, follow its events until `ended`; the exit status is 0 only if the job succeeded. \
+            A job ID the bridge already ran is not run again: --watch prints that job's snapshot instead.
+            """
     )
 
     @Argument(help: "The request file, or - for standard input.")
@@ -33,6 +36,19 @@ struct Submit: AsyncParsableCommand {
         let session = try await ClientSession(
             amqp: amqp, names: names, bindings: watch ? [names.eventRoutingKey(jobId: jobId, event: "*")] : []
         )
+        if watch {
+            // A job ID is idempotent: a job that has already ended is not run again and sends no more
+            // events, so print what it ended with instead of waiting for events that never come.
+            // (Bound first, then asked, as `watch` does.)
+            let snapshot = try await requestStatus(session: session, jobId: jobId, timeout: .seconds(5))
+            if let snapshot, ["done", "rejected"].contains(snapshot.state) {
+                await session.close()
+                FileHandle.standardError.write(Data("job \(jobId) already exists and has ended; it is not run again\n".utf8))
+                printSnapshot(snapshot, json: options.json)
+                if snapshot.state != "done" { throw ExitCode(1) }
+                return
+            }
+        }
         var properties = MessageProperties()
         properties.contentType = "application/json"
         properties.deliveryMode = .persistent

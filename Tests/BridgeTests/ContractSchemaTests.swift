@@ -137,6 +137,7 @@ import JSONModel
             StepResult(index: 3, kind: .downloadJson, data: Array(#"{"a":[1,{"b":null}]}"#.utf8)),
             StepResult(index: 4, kind: .downloadJson, data: Array("not json".utf8)),
             StepResult(index: 5, kind: .transfer),
+            StepResult.run(index: 6, exitCode: 0, stdout: [0, 0xFF, 0x50, 0x4E, 0x47], stderr: [0xC3]),
         ]
         let result = JobResult(steps: steps)
         let failed = JobError(.commandFailed, "work[1].run exited with 2", step: 1)

@@ -91,6 +91,23 @@ import JSONModel
         #expect(EventCodec.stepJSON(step)["base64"] == .string(Data("{oops".utf8).base64EncodedString()))
     }
 
+    /// Output that is not UTF-8 keeps its text member for old clients and carries its exact bytes
+    /// in `…Base64`; UTF-8 output (NUL included) has no `…Base64` member.
+    @Test func runOutputThatIsNotUTF8CarriesItsExactBytesInBase64() throws {
+        let png: [UInt8] = [0, 0xFF, 0x50, 0x4E, 0x47]
+        let result = JobResult(steps: [StepResult.run(index: 0, exitCode: 0, stdout: png, stderr: [0, 0x41])])
+        let json = EventCodec.resultJSON(result)
+        let step = try #require(json["steps"]?.array?.first)
+        #expect(step["stdoutBase64"] == .string("AP9QTkc="))
+        #expect(step["stdout"] == .string("\u{0}\u{FFFD}PNG"))
+        #expect(step["stderr"] == .string("\u{0}A"))
+        #expect(step["stderrBase64"] == nil)
+        #expect(json["outputBase64"] == .string("AP9QTkc="))
+        #expect(json["output"] == .string("\u{0}\u{FFFD}PNG"))
+        let text = EventCodec.resultJSON(JobResult(steps: [StepResult.run(index: 0, exitCode: 0, stdout: Array("ok\n".utf8), stderr: [])]))
+        #expect(text["outputBase64"] == nil && text["steps"]?.array?.first?["stdoutBase64"] == nil)
+    }
+
     @Test func timestamps() throws {
         #expect(Timestamp.string(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
         #expect(Timestamp.string(Date(timeIntervalSince1970: 951_782_400.5)) == "2000-02-29T00:00:00.500Z")

@@ -38,6 +38,20 @@ import Testing
         #expect(done?.timeline.map(\.kind) == [.created, .started, .success, .ended])
     }
 
+    @Test func listsARejectedRequestAsFailedOnceEvenWhenItsEventsRepeat() {
+        let board = JobBoard()
+        let invalid = JobError(.invalidRequest, "work[0]: unknown step kind \"fly\"")
+        for _ in 0..<2 {
+            board.record(Self.event("r", .error, .rejected, attempt: 0, error: invalid), labels: [:])
+            board.record(Self.event("r", .ended, .rejected, attempt: 0), labels: [:])
+        }
+        let entry = board.job(id: "r")
+        #expect(entry?.phase == .failed)
+        #expect(entry?.error?.contains("invalid_request") == true)
+        #expect(entry?.timeline.map(\.kind) == [.error, .ended])
+        #expect(board.jobs().map(\.jobId) == ["r"])
+    }
+
     @Test func filtersByPhaseAndLabelNewestFirst() {
         let board = JobBoard()
         Self.run(board, "ok", outcome: .success, labels: ["team": "a"])

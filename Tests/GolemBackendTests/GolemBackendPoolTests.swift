@@ -217,6 +217,8 @@ struct ProviderAgent {
         var environment = ProcessInfo.processInfo.environment
         environment["GOLEM_LOCAL_PROVIDER_API_URL"] = net.values["GOLEM_LOCAL_PROVIDER_API_URL"]
         environment["GOLEM_LOCAL_PROVIDER_APPKEY"] = net.values["GOLEM_LOCAL_PROVIDER_APPKEY"]
+        // The node's bus on the ports this network was started with (GFTP transfers call it).
+        environment["GOLEM_LOCAL_PROVIDER_GSB_URL"] = net.values["GOLEM_LOCAL_PROVIDER_GSB_URL"]
         process.environment = environment
         _ = FileManager.default.createFile(atPath: directory + "/provider.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/provider.log"))

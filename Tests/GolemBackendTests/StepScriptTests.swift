@@ -5,20 +5,20 @@ import Yagna
 @testable import GolemBackend
 
 @Suite struct StepScriptTests {
-    @Test func runIsShellOrExecWithBothStreamsCaptured() throws {
+    @Test func runIsShellOrExecWithBothStreamsCapturedAsBytes() throws {
         #expect(StepScript.commands(for: .run(RunStep(.shell("echo hi"))))
-            == [.run(entryPoint: "/bin/sh", args: ["-c", "echo hi"], capture: .whole)])
+            == [.run(entryPoint: "/bin/sh", args: ["-c", "echo hi"], capture: StepScript.runCapture)])
         #expect(StepScript.commands(for: .run(RunStep(.exec(command: "/bin/echo", args: ["a b"]))))
-            == [.run(entryPoint: "/bin/echo", args: ["a b"], capture: .whole)])
+            == [.run(entryPoint: "/bin/echo", args: ["a b"], capture: StepScript.runCapture)])
     }
 
     /// A VM runs `entry_point` with execve (no PATH lookup): a bare command goes through the shell,
     /// its arguments passed as they are.
     @Test func aBareCommandIsLookedUpByTheShell() {
         #expect(StepScript.commands(for: .run(RunStep(.exec(command: "python3", args: ["-c", "print('a b')", "$HOME"]))))
-            == [.run(entryPoint: "/bin/sh", args: ["-c", #"exec "$0" "$@""#, "python3", "-c", "print('a b')", "$HOME"], capture: .whole)])
+            == [.run(entryPoint: "/bin/sh", args: ["-c", #"exec "$0" "$@""#, "python3", "-c", "print('a b')", "$HOME"], capture: StepScript.runCapture)])
         #expect(StepScript.commands(for: .run(RunStep(.exec(command: "./tool", args: []))))
-            == [.run(entryPoint: "./tool", args: [], capture: .whole)], "a path is the user's to get right")
+            == [.run(entryPoint: "./tool", args: [], capture: StepScript.runCapture)], "a path is the user's to get right")
     }
 
     /// The cleanup's shell text, run by this machine's /bin/sh on a folder standing in for `/golem/work`.
@@ -60,12 +60,12 @@ import Yagna
     /// The text yagna gets for a shell step, pinned: keys sorted, slashes unescaped, `entry_point`.
     @Test func aRunStepsTextIsWhatYagnaReads() throws {
         let text = try ExeScriptCommand.text(StepScript.commands(for: .run(RunStep(.shell("echo hi")))))
-        #expect(text == #"[{"run":{"args":["-c","echo hi"],"capture":{"stderr":{"atEnd":{"format":"str"}},"stdout":{"atEnd":{"format":"str"}}},"entry_point":"/bin/sh"}}]"#)
+        #expect(text == #"[{"run":{"args":["-c","echo hi"],"capture":{"stderr":{"atEnd":{"format":"bin"}},"stdout":{"atEnd":{"format":"bin"}}},"entry_point":"/bin/sh"}}]"#)
     }
 
     @Test func environmentGoesThroughEnvBecauseRunHasNoEnvField() {
         let commands = StepScript.commands(for: .run(RunStep(.exec(command: "/bin/prog", args: ["x"]), env: ["B": "2", "A": "1"])))
-        #expect(commands == [.run(entryPoint: "/usr/bin/env", args: ["--", "A=1", "B=2", "/bin/prog", "x"], capture: .whole)])
+        #expect(commands == [.run(entryPoint: "/usr/bin/env", args: ["--", "A=1", "B=2", "/bin/prog", "x"], capture: StepScript.runCapture)])
     }
 
     @Test func deployAndStartComeFirst() throws {

@@ -183,3 +183,21 @@ def test_submit_watch_prints_each_step_as_it_happens_through_a_pipe(bridge, clie
     finally:
         if watcher.poll() is None:
             watcher.kill()
+
+
+def test_submit_watch_of_a_job_id_that_already_ended_prints_its_snapshot_instead_of_waiting(bridge, tmp_path):
+    ok, failing = f"cli-{uuid.uuid4().hex[:8]}", f"cli-{uuid.uuid4().hex[:8]}"
+    ok_path = request_file(tmp_path, job(ok, {"run": "echo once"}))
+    failing_path = request_file(tmp_path, job(failing, {"run": "exit 4"}))
+    assert cli(bridge.prefix, "submit", "--watch", ok_path)[0] == 0
+    assert cli(bridge.prefix, "submit", "--watch", failing_path)[0] == 1
+    # The same requests again: not run again (the ID is idempotent), so no events would come.
+    code, out, err = cli(bridge.prefix, "submit", "--watch", ok_path, timeout=30)
+    assert code == 0, err
+    assert f"job {ok} already exists and has ended" in err
+    fields = dict(line.split(None, 1) for line in out.splitlines())
+    assert fields["job"] == ok and fields["state"] == "done" and fields["output"] == "once", out
+    code, out, err = cli(bridge.prefix, "submit", "--watch", "--json", failing_path, timeout=30)
+    assert code == 1, err
+    snapshot = json.loads(out)
+    assert snapshot["state"] == "rejected" and snapshot["error"]["code"] == "command_failed", snapshot

@@ -254,10 +254,18 @@ def test_jobs_command_lists_recent_jobs_from_the_api_and_the_old_option_name_sti
     client = Client(prefix)
     try:
         ok, bad = f"ok-{uuid.uuid4().hex[:6]}", f"bad-{uuid.uuid4().hex[:6]}"
+        invalid = f"invalid-{uuid.uuid4().hex[:6]}"
         client.follow("job.#")
         client.submit(job(ok, {"run": "echo hello"}))
         client.submit(job(bad, {"run": "exit 3"}))
-        client.events(until_ended=[ok, bad], timeout=60)
+        # A request the bridge dead-letters as invalid is listed too, failed with its reason, once
+        # (sent twice: the repeat's events carry the same ids and add nothing to the board).
+        for _ in range(2):
+            client.submit(job(invalid, {"fly": "away"}))
+        seen = client.events(until_ended=[ok, bad, invalid], timeout=60)
+        invalid_ends = sum(1 for e in seen if e["data"]["jobId"] == invalid and e["data"]["event"] == "ended")
+        if invalid_ends < 2:
+            client.events(count=1, timeout=30)  # the repeat's `ended` (the only event still to come)
         url = f"http://127.0.0.1:{port}"
 
         listed = run_cli("jobs", "--url", url)
@@ -270,7 +278,11 @@ def test_jobs_command_lists_recent_jobs_from_the_api_and_the_old_option_name_sti
 
         failed = run_cli("jobs", "--url", url, "--state", "failed", "--json")
         assert failed.returncode == 0, failed.stderr
-        assert [j["jobId"] for j in json.loads(failed.stdout)["jobs"]] == [bad]
+        failed_jobs = {j["jobId"]: j for j in json.loads(failed.stdout)["jobs"]}
+        assert sorted(failed_jobs) == sorted([bad, invalid]), failed_jobs
+        status, detail = api(port, f"/api/jobs/{invalid}")
+        assert status == 200 and "invalid_request" in json.dumps(detail), detail
+        assert [s["kind"] for s in detail["timeline"]] == ["error", "ended"], detail
 
         # What the API would refuse is refused before asking it: a usage error (64) naming the value.
         for args, message in ((["--state", "running,sleeping"], '"sleeping" is not a state'),

@@ -73,10 +73,11 @@ public enum EventCodec {
         .object(labels.sorted(by: { $0.key < $1.key }).map { JSONMember($0.key, .string($0.value)) })
     }
 
-    /// `{steps, output?}`.
+    /// `{steps, output?, outputBase64?}`.
     public static func resultJSON(_ result: JobResult) -> JSONValue {
         var members = [JSONMember("steps", .array(result.steps.map(stepJSON)))]
         if let output = result.output { members.append(JSONMember("output", .string(output))) }
+        if let bytes = result.outputBytes { members.append(JSONMember("outputBase64", .string(Data(bytes).base64EncodedString()))) }
         return .object(members)
     }
 
@@ -99,13 +100,16 @@ public enum EventCodec {
         return .object(members)
     }
 
-    /// `{index, kind, exitCode?, stdout?, stderr?, truncated?, base64? | value?}`. A `downloadJson`
+    /// `{index, kind, exitCode?, stdout?, stderr?, stdoutBase64?, stderrBase64?, truncated?, base64? | value?}`. A `downloadJson`
     /// file that is not valid JSON is sent as `base64`, so its bytes are never lost.
     public static func stepJSON(_ step: StepResult) -> JSONValue {
         var members = [JSONMember("index", .int(step.index)), JSONMember("kind", .string(step.kind.rawValue))]
         if let exitCode = step.exitCode { members.append(JSONMember("exitCode", .int(Int(exitCode)))) }
         if let stdout = step.stdout { members.append(JSONMember("stdout", .string(stdout))) }
         if let stderr = step.stderr { members.append(JSONMember("stderr", .string(stderr))) }
+        // Only for output that is not UTF-8: then stdout/stderr hold it with U+FFFD for what is not.
+        if let bytes = step.stdoutBytes { members.append(JSONMember("stdoutBase64", .string(Data(bytes).base64EncodedString()))) }
+        if let bytes = step.stderrBytes { members.append(JSONMember("stderrBase64", .string(Data(bytes).base64EncodedString()))) }
         if step.outputTruncated { members.append(JSONMember("truncated", .bool(true))) }
         if let data = step.data {
             if step.kind == .downloadJson, let value = try? JSONValue.parse(data, maxDepth: maxDownloadedJSONDepth) {

@@ -78,8 +78,10 @@ extension BridgeRuntime {
         metrics.requestRejected(rejection.reason)
 
         var events: [StoredEvent] = []
+        var observed: [JobEvent] = []
         if let jobId = rejection.jobId {
             let rejected = RejectedRequest(jobId: jobId, body: delivery.body, message: rejection.message, time: now(), source: source)
+            observed = rejected.events.map(\.event)
             do {
                 events = try await journal.recordRejection(
                     rejected.key, jobId: jobId, replyTo: delivery.properties.replyTo,
@@ -108,6 +110,8 @@ extension BridgeRuntime {
             consumer.reject(delivery.deliveryTag, requeue: false)
         }
 
+        // The dashboard lists the rejected request with its `error` (it ignores a repeat of a job that ended).
+        if !events.isEmpty { for event in observed { observer?(event, [:]) } }
         for stored in events {
             await deliver(
                 // To this delivery's reply_to: a resent request may wait on another queue than the first.
