@@ -107,6 +107,8 @@ public final class JobBoard: Sendable {
             entry.error = event.error.map(errorText)
         case .ended: entry.endedAt = event.time
         }
+        // A streaming step's output pieces are not steps: they stay off the timeline.
+        guard event.output == nil else { return }
         if entry.timeline.count < timelineLength || event.kind != .progress {
             entry.timeline.append(step)
         } else {

@@ -18,9 +18,17 @@ struct LocalRental: JobRental {
     var provider: ProviderInfo { configuration.provider }
 
     func run(_ step: WorkStep, index: Int, logger: Logger) async throws -> StepResult {
+        try await run(step, index: index, logger: logger, streaming: nil)
+    }
+
+    func run(_ step: WorkStep, index: Int, logger: Logger, output: @escaping StepOutputSink) async throws -> StepResult {
+        try await run(step, index: index, logger: logger, streaming: output)
+    }
+
+    private func run(_ step: WorkStep, index: Int, logger: Logger, streaming output: StepOutputSink?) async throws -> StepResult {
         switch step {
         case .run(let run):
-            return try await runCommand(run, index: index, logger: logger)
+            return try await runCommand(run, index: index, logger: logger, output: output)
         case .uploadData(let to, let bytes):
             try await write(bytes, to: to, index: index, kind: .uploadData)
             return StepResult(index: index, kind: .uploadData)
@@ -47,7 +55,7 @@ struct LocalRental: JobRental {
 
     // MARK: - Steps
 
-    private func runCommand(_ run: RunStep, index: Int, logger: Logger) async throws -> StepResult {
+    private func runCommand(_ run: RunStep, index: Int, logger: Logger, output: StepOutputSink?) async throws -> StepResult {
         let executable: String, arguments: [String]
         switch run.command {
         case .shell(let line): (executable, arguments) = ("/bin/sh", ["-c", line])
@@ -57,12 +65,16 @@ struct LocalRental: JobRental {
             executable: executable, arguments: arguments, environment: run.env, workDirectory: workDirectory,
             limits: configuration.limits, outputLimit: configuration.outputLimit
         )
+        var onOutput: SandboxOutputHandler?
+        if let output {
+            onOutput = { stream, bytes, cut in output(stream == 2 ? .stderr : .stdout, bytes, cut) }
+        }
         let result: SandboxResult
         do {
             if let warm {
-                result = try await warm.run(command, logger: logger)
+                result = try await warm.run(command, logger: logger, onOutput: onOutput)
             } else {
-                result = try await sandbox.run(command, logger: logger)
+                result = try await sandbox.run(command, logger: logger, onOutput: onOutput)
             }
         } catch let error as SandboxError {
             throw JobError(.providerFailed, "step \(index) (run): \(error.message)", step: index)

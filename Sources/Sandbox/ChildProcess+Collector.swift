@@ -8,8 +8,9 @@ import Synchronization
 extension ChildProcess {
     /// Collects output and the exit status on the ``OutputLoop``, then calls `completion` there
     /// (it must not block). Kills the process once `timeout` passed.
-    func monitor(outputLimit: Int, timeout: Duration?, completion: @escaping @Sendable (Termination) -> Void) {
-        let collector = Collector(process: self, outputLimit: outputLimit, timeout: timeout, completion: completion)
+    /// `onOutput` is told stdout and stderr as they are read.
+    func monitor(outputLimit: Int, timeout: Duration?, onOutput: SandboxOutputHandler? = nil, completion: @escaping @Sendable (Termination) -> Void) {
+        let collector = Collector(process: self, outputLimit: outputLimit, timeout: timeout, onOutput: onOutput, completion: completion)
         setOnKill { [weak collector] in
             if let collector { OutputLoop.shared.wake(collector) }
         }
@@ -43,9 +44,9 @@ extension ChildProcess {
         private let loop = OutputLoop.shared
         private let state: Mutex<State>
 
-        init(process: ChildProcess, outputLimit: Int, timeout: Duration?, completion: @escaping @Sendable (Termination) -> Void) {
+        init(process: ChildProcess, outputLimit: Int, timeout: Duration?, onOutput: SandboxOutputHandler?, completion: @escaping @Sendable (Termination) -> Void) {
             self.process = process
-            var captures = [OutputCapture(descriptor: process.stdoutFD, limit: outputLimit), OutputCapture(descriptor: process.stderrFD, limit: outputLimit)]
+            var captures = OutputCapture.pair(stdout: process.stdoutFD, stderr: process.stderrFD, limit: outputLimit, onOutput: onOutput)
             if process.infoFD >= 0 { captures.append(OutputCapture(descriptor: process.infoFD, limit: 4096)) }
             state = Mutex(State(
                 captures: captures, exitDescriptor: gb_pidfd_open(process.pid), deadline: timeout.map { ContinuousClock.now + $0 },

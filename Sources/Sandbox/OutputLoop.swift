@@ -164,10 +164,17 @@ final class OutputLoop: Sendable {
     }
 }
 
+/// Told each read of a running command's output that the capture keeps (`stream` 1 is stdout, 2
+/// stderr), and `cut` once the output limit was reached; called on the output thread: it must return
+/// at once.
+public typealias SandboxOutputHandler = @Sendable (_ stream: Int32, _ bytes: ArraySlice<UInt8>, _ cut: Bool) -> Void
+
 /// One captured pipe: keeps the first `limit` bytes, reads and drops the rest, byte for byte.
 struct OutputCapture {
     let descriptor: Int32
     let limit: Int
+    /// Told what is kept as it is read (``SandboxOutputHandler``), as `stream`.
+    var onOutput: (stream: Int32, handler: SandboxOutputHandler)?
     var bytes: [UInt8] = []
     var truncated = false
     /// End of file (or a read error): nothing more will come.
@@ -177,6 +184,16 @@ struct OutputCapture {
     init(descriptor: Int32, limit: Int) {
         self.descriptor = descriptor
         self.limit = limit
+    }
+
+    /// The captures of a command's stdout and stderr (slots 0 and 1), telling `onOutput` what they keep.
+    static func pair(stdout: Int32, stderr: Int32, limit: Int, onOutput: SandboxOutputHandler?) -> [OutputCapture] {
+        var captures = [OutputCapture(descriptor: stdout, limit: limit), OutputCapture(descriptor: stderr, limit: limit)]
+        if let onOutput {
+            captures[0].onOutput = (1, onOutput)
+            captures[1].onOutput = (2, onOutput)
+        }
+        return captures
     }
 
     /// Makes the descriptor non-blocking and watches it on `loop` as `slot`; a refusal ends it.
@@ -193,8 +210,10 @@ struct OutputCapture {
             let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count > 0 {
                 let room = max(0, limit - bytes.count)
+                let cut = count > room && !truncated
                 if count > room { truncated = true }
                 if room > 0 { bytes.append(contentsOf: buffer[0..<min(count, room)]) }
+                if let onOutput, room > 0 || cut { onOutput.handler(onOutput.stream, buffer[0..<min(count, room)], cut) }
             } else if count == 0 {
                 ended = true
             } else if errno == EINTR {

@@ -24,7 +24,8 @@ public struct Sandbox: Sendable {
 
     /// Runs `command` to its end. A non-zero exit is a result, not an error; throws `SandboxError`
     /// when it cannot start, `CancellationError` when the Task was cancelled (after the kill).
-    public func run(_ command: SandboxCommand, logger: Logger) async throws -> SandboxResult {
+    /// `onOutput` is told the output as it is read (see ``SandboxOutputHandler``).
+    public func run(_ command: SandboxCommand, logger: Logger, onOutput: SandboxOutputHandler? = nil) async throws -> SandboxResult {
         try Task.checkCancellation()
         // stat, readlink and vfork + exec of bwrap block their thread: made on BlockingIO. A task
         // cancelled meanwhile kills the process at once below.
@@ -32,7 +33,7 @@ public struct Sandbox: Sendable {
         logger.debug("sandbox started", metadata: ["sandbox.pid": "\(process.pid)", "sandbox.command": "\(command.executable)"])
         let termination = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<ChildProcess.Termination, Never>) in
-                process.monitor(outputLimit: command.outputLimit, timeout: command.timeout) { termination in
+                process.monitor(outputLimit: command.outputLimit, timeout: command.timeout, onOutput: onOutput) { termination in
                     continuation.resume(returning: termination)
                 }
             }

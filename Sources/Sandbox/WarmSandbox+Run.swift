@@ -43,7 +43,7 @@ extension WarmSandbox {
         /// once, here or on the loop. Does not wait for anything.
         static func start(
             in warm: WarmSandbox, request: [UInt8], command: SandboxCommand, killRequested: CancelFlag,
-            completion: @escaping @Sendable (Outcome) -> Void
+            onOutput: SandboxOutputHandler? = nil, completion: @escaping @Sendable (Outcome) -> Void
         ) {
             var outPipe: [Int32] = [-1, -1]
             var errPipe: [Int32] = [-1, -1]
@@ -64,7 +64,7 @@ extension WarmSandbox {
             }
             // A cancel that came before the request went out found nothing to kill: kill now.
             if killRequested.isSet { warm.sendKill() }
-            let captures = [OutputCapture(descriptor: outPipe[0], limit: command.outputLimit), OutputCapture(descriptor: errPipe[0], limit: command.outputLimit)]
+            let captures = OutputCapture.pair(stdout: outPipe[0], stderr: errPipe[0], limit: command.outputLimit, onOutput: onOutput)
             let run = Run(warm: warm, captures: captures, timeout: command.timeout, killRequested: killRequested, completion: completion)
             run.watch()
         }

@@ -119,19 +119,20 @@ public final class WarmSandbox: Sendable {
     /// the same results as ``Sandbox/run(_:logger:)``. Throws `SandboxError` when the sandbox broke
     /// (then it is marked broken), `CancellationError` when the Task was cancelled (after the kill).
     /// A command larger than the warden takes runs in a fresh sandbox over the same directory.
-    public func run(_ command: SandboxCommand, logger: Logger) async throws -> SandboxResult {
+    /// `onOutput` is told the output as it is read (see ``SandboxOutputHandler``).
+    public func run(_ command: SandboxCommand, logger: Logger, onOutput: SandboxOutputHandler? = nil) async throws -> SandboxResult {
         try Task.checkCancellation()
         if let broken = brokenReason { throw SandboxError("warm sandbox unusable: \(broken)") }
         var command = command
         command.workDirectory = workDirectory
         guard let request = Self.runRequest(command, environment: Sandbox.environment(for: command)) else {
-            return try await sandbox.run(command, logger: logger)
+            return try await sandbox.run(command, logger: logger, onOutput: onOutput)
         }
         let killRequested = CancelFlag()
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Result<ChildProcess.Termination, SandboxError>, Never>) in
                 // Pipes, one non-blocking send and epoll registrations: nothing here waits.
-                Run.start(in: self, request: request, command: command, killRequested: killRequested) { continuation.resume(returning: $0) }
+                Run.start(in: self, request: request, command: command, killRequested: killRequested, onOutput: onOutput) { continuation.resume(returning: $0) }
             }
         } onCancel: {
             killRequested.set()

@@ -84,6 +84,12 @@ extension DecodedEvent {
                 if let printed = step[stream]?.string, !printed.isEmpty { text += Self.indented(stream, printed) }
             }
         }
+        if event == .progress, let piece = data["output"], let stream = piece["stream"]?.string {
+            // A streaming step's output while it runs (`"stream": true`).
+            text += "  step \(piece["step"]?.int ?? -1) running"
+            if let printed = piece["text"]?.string, !printed.isEmpty { text += Self.indented(stream, printed) }
+            if piece["truncated"]?.bool == true { text += "\n  (\(stream) cut at the output limit)" }
+        }
         if event == .success, let output { text += Self.indented("output", output) }
         return text
     }

@@ -151,6 +151,11 @@ import JSONModel
             JobEvent(jobId: "j-2", kind: .ended, state: .rejected, attempt: 2, time: t, error: failed),
             JobEvent(jobId: "j-3", kind: .canceled, state: .rejected, attempt: 0, time: t, error: JobError(.canceled, "canceled by request")),
             JobEvent(jobId: "j-4", kind: .error, state: .rejected, attempt: 0, time: t, error: JobError(.invalidRequest, "work[0] has the unknown step kind \"x\"")),
+            // Streamed output pieces (a run step with "stream": true).
+            JobEvent(jobId: "j-1", kind: .progress, state: .pending, attempt: 1, time: t, provider: provider,
+                     output: StepOutput(step: 1, stream: .stderr, text: "half way\n")),
+            JobEvent(jobId: "j-1", kind: .progress, state: .pending, attempt: 1, time: t, provider: provider,
+                     output: StepOutput(step: 1, stream: .stdout, text: "", truncated: true)),
         ]
     }
 

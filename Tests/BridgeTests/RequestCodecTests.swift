@@ -168,12 +168,21 @@ import GolemJobs
             (#"{"work":[{"run":"x"}],"market":{"pricing":{"model":"linear","maxStartPrice":1}}}"#, "maxCpuPerHourPrice"),
             (#"{"work":[{"run":"x"}],"market":{"pricing":{"model":"burn-rate"}}}"#, "avgGlmPerHour"),
             (#"{"work":[{"run":"x"}],"labels":{"a":1}}"#, "labels.a"),
+            (#"{"work":[{"run":{"command":"x","stream":"yes"}}]}"#, "work[0].run.stream must be true or false"),
         ]
         for (text, fragment) in cases {
             let r = rejection(text)
             #expect(r?.reason == .schema, "\(text)")
             #expect(r?.message.contains(fragment) == true, "\(text): \(r?.message ?? "accepted")")
         }
+    }
+
+    @Test func runStepStreamIsOptInAndDecoded() throws {
+        let request = try decode(#"{"work":[{"run":{"command":"sh","args":["-c","echo a"],"stream":true}},{"run":{"command":"x"}}]}"#)
+        #expect(request.spec.work == [
+            .run(RunStep(.exec(command: "sh", args: ["-c", "echo a"]), stream: true)),
+            .run(RunStep(.exec(command: "x", args: []))),
+        ])
     }
 
     @Test func unknownStepNamesTheKind() {

@@ -53,7 +53,7 @@ struct InvariantTrace {
                 case .progress:
                     if outcome != nil { fail("progress after outcome") }
                     if !kinds.contains(.started) || event.attempt != lastStarted { fail("progress outside an attempt") }
-                    if event.step == nil { fail("progress without step") }
+                    if (event.step == nil) == (event.output == nil) { fail("progress without exactly one of step and output") }
                 case .success, .error, .canceled:
                     if outcome != nil { fail("second outcome \(event.kind)") }
                     if event.kind == .success {
@@ -147,6 +147,28 @@ struct Driver {
         #expect(d.events == [.created, .started, .progress, .progress, .success, .ended])
         #expect(d.machine.state == .done)
         #expect(d.machine.result?.output == "hi\n")
+        #expect(d.trace.violation == nil)
+    }
+
+    @Test func streamedOutputIsAProgressEventOnlyWhileItsStepRuns() {
+        var d = Driver(spec: twoStepSpec())
+        let piece = StepOutput(step: 0, stream: .stdout, text: "a\n")
+        #expect(d.feed(.stepOutput(piece)).isEmpty) // not started
+        d.feed(.start)
+        d.feed(.slotGranted)
+        d.feed(.providerAcquired(provider))
+        let emitted = d.feed(.stepOutput(piece))
+        guard case .emit(let event)? = emitted.first, emitted.count == 1 else {
+            Issue.record("expected one event, got \(emitted)")
+            return
+        }
+        #expect(event.kind == .progress && event.output == piece && event.step == nil && event.state == .pending)
+        #expect(d.feed(.stepOutput(StepOutput(step: 1, stream: .stdout, text: "early"))).isEmpty)
+        d.feed(.stepFinished(ok(0)))
+        #expect(d.feed(.stepOutput(piece)).isEmpty) // step 0 is over
+        d.feed(.cancelRequested(reason: nil))
+        #expect(d.feed(.stepOutput(StepOutput(step: 1, stream: .stderr, text: "late"))).isEmpty)
+        #expect(d.events == [.created, .started, .progress, .progress, .canceled])
         #expect(d.trace.violation == nil)
     }
 
@@ -314,7 +336,7 @@ struct Driver {
             .start, .slotGranted, .providerAcquired(provider), .acquireFailed(JobError(.providerFailed, "x")),
             .stepFinished(ok(0)), .stepFinished(ok(1)), .stepFailed(JobError(.providerFailed, "y")),
             .cancelRequested(reason: "r"), .timeoutFired, .stepTimeoutFired(index: 0), .backoffElapsed,
-            .cleanupFinished, .suspend,
+            .cleanupFinished, .suspend, .stepOutput(StepOutput(step: 0, stream: .stdout, text: "x")),
         ]
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GolemJobs
 import LocalBackend
 import Logging
+import Synchronization
 import Testing
 
 private let logger = Logger(label: "local-backend-test")
@@ -243,5 +244,57 @@ private let spec = JobSpec(work: [.run(RunStep(.shell("true")))])
             #expect(!processRunning(withArgument: "sleep \(marker)"))
             #expect(await noJobFilesLeft(root))
         }
+    }
+}
+
+/// What a streaming step's sink was told, per stream, and whether it was cut.
+private final class Heard: Sendable {
+    private let state = Mutex<(out: [UInt8], err: [UInt8], cuts: Int)>(([], [], 0))
+    var sink: StepOutputSink {
+        { [self] stream, bytes, cut in
+            state.withLock {
+                if stream == .stdout { $0.out += bytes } else { $0.err += bytes }
+                if cut { $0.cuts += 1 }
+            }
+        }
+    }
+    var stdout: String { state.withLock { String(decoding: $0.out, as: UTF8.self) } }
+    var stderr: String { state.withLock { String(decoding: $0.err, as: UTF8.self) } }
+    var cuts: Int { state.withLock { $0.cuts } }
+}
+
+@Suite struct LocalBackendStreamingTests {
+    @Test(arguments: [true, false]) func outputReachesTheSinkWhileTheCommandRuns(warm: Bool) async throws {
+        let marker = "100.\(Int.random(in: 100_000...999_999))"
+        try await withBackend(warm: warm) { backend, _ in
+            let rental = try await backend.acquire(jobId: "stream", spec: spec, attempt: 1, logger: logger)
+            let heard = Heard()
+            let step = WorkStep.run(RunStep(.shell("echo a; echo e >&2; sleep \(marker); echo b"), stream: true))
+            let run = Task { try await rental.run(step, index: 0, logger: logger, output: heard.sink) }
+            // The command sleeps 100 s after "a": hearing it while the command runs proves streaming.
+            #expect(await eventually(.seconds(60)) { heard.stdout == "a\n" && heard.stderr == "e\n" })
+            #expect(processRunning(withArgument: "sleep \(marker)"))
+            run.cancel()
+            _ = try? await run.value
+            await rental.release(healthy: false)
+            #expect(heard.stdout == "a\n")
+        }
+    }
+
+    @Test(arguments: [true, false]) func theSinkHearsWhatTheResultKeepsAndOneCut(warm: Bool) async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("local-backend-\(UUID().uuidString)").path
+        let backend = LocalBackend(
+            configuration: LocalBackendConfiguration(workRoot: root, outputLimit: 4, warmSandboxes: warm ? 1 : 0), logger: logger
+        )
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let rental = try await backend.acquire(jobId: "cut", spec: spec, attempt: 1, logger: logger)
+        let heard = Heard()
+        let step = WorkStep.run(RunStep(.shell("printf 12; sleep 0.1; printf 3456789; printf xy >&2"), stream: true))
+        let result = try await rental.run(step, index: 0, logger: logger, output: heard.sink)
+        await rental.release(healthy: true)
+        await backend.shutdown()
+        #expect(result.stdout == "1234" && result.outputTruncated)
+        #expect(heard.stdout == result.stdout && heard.stderr == "xy")
+        #expect(heard.cuts == 1)
     }
 }

@@ -65,6 +65,7 @@ public enum EventCodec {
         if let result = event.result { members.append(JSONMember("result", resultJSON(result))) }
         if let error = event.error { members.append(JSONMember("error", errorJSON(error))) }
         if let step = event.step { members.append(JSONMember("step", stepJSON(step))) }
+        if let output = event.output { members.append(JSONMember("output", outputJSON(output))) }
         return .object(members)
     }
 
@@ -86,6 +87,16 @@ public enum EventCodec {
             JSONMember("code", .string(error.code.rawValue)), JSONMember("message", .string(error.message)),
         ]
         if let step = error.step { members.append(JSONMember("step", .int(step))) }
+        return .object(members)
+    }
+
+    /// `{step, stream, text, truncated?}`: a piece of a streaming step's output.
+    public static func outputJSON(_ output: StepOutput) -> JSONValue {
+        var members = [
+            JSONMember("step", .int(output.step)), JSONMember("stream", .string(output.stream.rawValue)),
+            JSONMember("text", .string(output.text)),
+        ]
+        if output.truncated { members.append(JSONMember("truncated", .bool(true))) }
         return .object(members)
     }
 

@@ -222,7 +222,7 @@ struct RequestReader {
         guard case .object(let members) = value else {
             throw reject("\(path) must be a shell line (string) or an object with command")
         }
-        try onlyKeys(members, ["command", "args", "env", "timeoutSeconds", "allowFailure"], at: path)
+        try onlyKeys(members, ["command", "args", "env", "timeoutSeconds", "allowFailure", "stream"], at: path)
         guard let commandValue = value["command"] else { throw reject("\(path).command is required") }
         let command = try commandString(commandValue, at: "\(path).command")
         var args: [String] = []
@@ -252,7 +252,12 @@ struct RequestReader {
             guard case .bool(let b) = a else { throw reject("\(path).allowFailure must be true or false") }
             allowFailure = b
         }
-        return RunStep(.exec(command: command, args: args), env: env, timeout: timeout, allowFailure: allowFailure)
+        var stream = false
+        if let a = value["stream"] {
+            guard case .bool(let b) = a else { throw reject("\(path).stream must be true or false") }
+            stream = b
+        }
+        return RunStep(.exec(command: command, args: args), env: env, timeout: timeout, allowFailure: allowFailure, stream: stream)
     }
 
     func labels(_ value: JSONValue) throws(RequestRejection) -> [String: String] {

@@ -18,6 +18,21 @@ public protocol JobRental: Sendable {
     /// Runs one step. Task cancellation must kill what runs (within a second). A non-zero exit is NOT
     /// thrown: it is a StepResult with exitCode; throw JobError(.providerFailed …) for provider/backend failures.
     func run(_ step: WorkStep, index: Int, logger: Logger) async throws -> StepResult
+    /// Runs one step as `run(_:index:logger:)` does, and, for a backend that can, tells `output` each
+    /// piece of a run step's stdout and stderr as it is read (only what the step's result keeps). Called
+    /// for `run` steps with `stream` set; `output` must return at once. The default ignores `output`.
+    func run(_ step: WorkStep, index: Int, logger: Logger, output: @escaping StepOutputSink) async throws -> StepResult
     /// Cleans up (kill leftovers, remove the work dir). `healthy` false after a failure or cancel.
     func release(healthy: Bool) async
+}
+
+/// Told the bytes of a running step's output as they are read, and `cut` once the stream reached the
+/// step's output limit (what follows is dropped); must return at once.
+public typealias StepOutputSink = @Sendable (_ stream: StepOutput.Stream, _ bytes: ArraySlice<UInt8>, _ cut: Bool) -> Void
+
+extension JobRental {
+    /// Backends that cannot stream (Golem today) send the whole output with the step's result only.
+    public func run(_ step: WorkStep, index: Int, logger: Logger, output: @escaping StepOutputSink) async throws -> StepResult {
+        try await run(step, index: index, logger: logger)
+    }
 }

@@ -274,7 +274,7 @@ public final class Job: Sendable {
             let (step, logger) = (spec.work[index], logger)
             let task = Task { [self] in
                 do {
-                    var result = try await rental.run(step, index: index, logger: logger)
+                    var result = try await runStreaming(step, index: index, on: rental, logger: logger)
                     result.index = index
                     send(.input(.stepFinished(result)))
                 } catch {
@@ -364,6 +364,26 @@ public final class Job: Sendable {
             send(.input(input))
         }
         box.withLock { $0.timers.updateValue(task, forKey: timer) }?.cancel()
+    }
+
+    /// Runs one step; a `run` step with `stream` set also sends its output while it runs, as
+    /// `stepOutput` inputs, all of them before the step's completion.
+    private func runStreaming(_ step: WorkStep, index: Int, on rental: any JobRental, logger: Logger) async throws -> StepResult {
+        guard case .run(let run) = step, run.stream else { return try await rental.run(step, index: index, logger: logger) }
+        let streamer = StepOutputStreamer(step: index)
+        let delivery = Task { [self, clock = environment.clock] in
+            await streamer.run(clock: clock) { send(.input(.stepOutput($0))) }
+        }
+        let result: Result<StepResult, any Error>
+        do {
+            result = .success(try await rental.run(step, index: index, logger: logger, output: streamer.sink))
+        } catch {
+            result = .failure(error)
+        }
+        delivery.cancel()
+        await delivery.value
+        for piece in streamer.finish() { send(.input(.stepOutput(piece))) }
+        return try result.get()
     }
 
     /// Backend errors as the job's error: a `JobError` as is, anything else `internal` (retryable).

@@ -4,8 +4,8 @@ import Resilience
 /// The whole lifecycle of one job as a value type: inputs in, actions out, no I/O.
 ///
 /// Whatever order inputs arrive in, the events it emits are `created`, then `started` once per attempt
-/// (with `progress` after each finished step), then exactly one of `success`, `error`, `canceled`, then
-/// exactly one `ended`, and nothing after it. `ended` waits until the attempt's work has stopped and its
+/// (with `progress` after each finished step, and while a streaming step runs for its output), then
+/// exactly one of `success`, `error`, `canceled`, then exactly one `ended`, and nothing after it. `ended` waits until the attempt's work has stopped and its
 /// rental was released (`cleanupFinished`). A `suspend` stops the work the same way but emits neither an
 /// outcome nor `ended`. Inputs that do not fit the current phase (late step results, stale timers, a
 /// second cancel) are ignored.
@@ -20,6 +20,9 @@ public struct JobLifecycle: Sendable {
         case providerAcquired(ProviderInfo)
         case acquireFailed(JobError)
         case stepFinished(StepResult)
+        /// Output of the running step, streamed (`RunStep.stream`); sent as a `progress` event while
+        /// that step runs, dropped otherwise.
+        case stepOutput(StepOutput)
         case stepFailed(JobError)
         case cancelRequested(reason: String?)
         /// The job's own deadline (`spec.timeout`, counted from `created`).
@@ -197,6 +200,10 @@ public struct JobLifecycle: Sendable {
             default: break
             }
 
+        case .stepOutput(let output):
+            guard operationInFlight, phase == .running(step: output.step) else { break }
+            actions.append(.emit(event(.progress, now, output: output)))
+
         case .stepFailed(var failure):
             guard operationInFlight else { break }
             switch phase {
@@ -362,10 +369,10 @@ public struct JobLifecycle: Sendable {
         return nil
     }
 
-    private func event(_ kind: JobEvent.Kind, _ now: Date, step: StepResult? = nil) -> JobEvent {
+    private func event(_ kind: JobEvent.Kind, _ now: Date, step: StepResult? = nil, output: StepOutput? = nil) -> JobEvent {
         JobEvent(
             jobId: jobId, kind: kind, state: state, attempt: attempt, time: now,
-            provider: provider, result: state == .done ? result : nil, error: error, step: step
+            provider: provider, result: state == .done ? result : nil, error: error, step: step, output: output
         )
     }
 

@@ -26,10 +26,13 @@ public struct JobEvent: Sendable, Hashable {
     public var error: JobError?
     /// On `progress`: the step that just finished.
     public var step: StepResult?
+    /// On `progress` instead of `step`: output of a streaming run step that is still running.
+    public var output: StepOutput?
 
     public init(
         jobId: String, kind: Kind, state: JobState, attempt: Int, time: Date,
-        provider: ProviderInfo? = nil, result: JobResult? = nil, error: JobError? = nil, step: StepResult? = nil
+        provider: ProviderInfo? = nil, result: JobResult? = nil, error: JobError? = nil, step: StepResult? = nil,
+        output: StepOutput? = nil
     ) {
         self.jobId = jobId
         self.kind = kind
@@ -40,5 +43,6 @@ public struct JobEvent: Sendable, Hashable {
         self.result = result
         self.error = error
         self.step = step
+        self.output = output
     }
 }

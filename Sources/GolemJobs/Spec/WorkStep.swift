@@ -46,11 +46,15 @@ public struct RunStep: Sendable, Hashable {
     public var timeout: Duration?
     /// When true a non-zero exit is recorded and the job goes on.
     public var allowFailure: Bool
+    /// When true the output is also sent while the command runs, as `progress` events carrying a
+    /// ``StepOutput`` (golem-js's `runAndStream`); the step's result still has all of it.
+    public var stream: Bool
 
-    public init(_ command: Command, env: [String: String] = [:], timeout: Duration? = nil, allowFailure: Bool = false) {
+    public init(_ command: Command, env: [String: String] = [:], timeout: Duration? = nil, allowFailure: Bool = false, stream: Bool = false) {
         self.command = command
         self.env = env
         self.timeout = timeout
         self.allowFailure = allowFailure
+        self.stream = stream
     }
 }
