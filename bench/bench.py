@@ -279,7 +279,7 @@ def celery_worker(args, queue, env):
     return start_worker(cmd, env, queue, 1, "celery worker")
 
 
-def stop_worker(proc, queues):
+def stop_worker(proc, queues, exchanges=()):
     try:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
@@ -292,6 +292,8 @@ def stop_worker(proc, queues):
     ch = conn.channel()
     for q in queues:
         ch.queue_delete(q)
+    for x in exchanges:
+        ch.exchange_delete(x)
     conn.close()
 
 
@@ -314,7 +316,8 @@ class CeleryRun:
         return self.task.apply_async((f"echo {i}",), queue=self.queue)
 
     def stop(self):
-        stop_worker(self.worker, [self.queue])
+        # Celery also declares a direct exchange named after the queue.
+        stop_worker(self.worker, [self.queue], [self.queue])
         shutil.rmtree(self.work_root, ignore_errors=True)
 
 
