@@ -31,11 +31,11 @@ STEM = os.environ.get("BENCH_STEM", "bench")
 # / remounted read-only, killed with its parent; started as host uid 65534 when we are root.
 SANDBOX_UID = 65534
 SANDBOX_READ_ONLY = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"]
-# The bridge sets these rlimits on bwrap before exec (soft = hard); here the sandbox's shell sets them
-# (dash's ulimit sets both), which needs no preexec_fn in the worker: same limits on the command.
 # The command's whole environment (Sandbox.environment): nothing of the worker's.
 SANDBOX_ENV = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/golem/work",
                "TMPDIR": "/tmp", "LANG": "C.UTF-8"}
+# The bridge sets these rlimits on bwrap before exec (soft = hard); here the sandbox's shell sets them
+# (dash's ulimit sets both), which needs no preexec_fn in the worker: same limits on the command.
 SANDBOX_ULIMITS = "ulimit -t 300; ulimit -v 1048576; ulimit -p 128; ulimit -f 2097152; ulimit -n 1024; ulimit -c 0"
 
 
@@ -261,16 +261,22 @@ def start_worker(cmd, env, queue, consumers_wanted, what):
     waits until `consumers_wanted` consumers are on its queue."""
     err = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if consumers(queue) >= consumers_wanted:
-            return proc
-        if proc.poll() is not None:
-            err.seek(0)
-            raise SystemExit(f"{what} exited: {err.read().decode()[-3000:]}")
-        time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit(f"{what} not ready in 60 s")
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if consumers(queue) >= consumers_wanted:
+                return proc
+            if proc.poll() is not None:
+                err.seek(0)
+                raise SystemExit(f"{what} exited: {err.read().decode()[-3000:]}")
+            time.sleep(0.2)
+        raise SystemExit(f"{what} not ready in 60 s")
+    except BaseException:  # also SIGTERM (SystemExit): the worker is in a session of its own
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        raise
 
 
 def celery_worker(args, queue, env):
@@ -310,7 +316,11 @@ class CeleryRun:
         import celery_tasks
         celery_tasks.app.conf.task_default_queue = self.queue
         self.task = celery_tasks.run_shell_bwrap if args.sandbox == "bwrap" else celery_tasks.run_shell
-        self.worker = celery_worker(args, self.queue, dict(os.environ, PYTHONPATH=HERE))
+        try:
+            self.worker = celery_worker(args, self.queue, dict(os.environ, PYTHONPATH=HERE))
+        except BaseException:
+            shutil.rmtree(self.work_root, ignore_errors=True)
+            raise
 
     def submit(self, i):
         return self.task.apply_async((f"echo {i}",), queue=self.queue)
