@@ -45,7 +45,8 @@ class Run:
         rounds = f"{m['runs']} round{'s' if m['runs'] != 1 else ''}" if m.get("runs") else "rounds n/a"
         return (f"- {self.name()}: {what}{commit}, {rounds} → `{self.path}`. {m.get('cores')} cores, "
                 f"{m.get('mem_gib')} GiB, {m.get('cpu')}, RabbitMQ {m.get('rabbitmq')}, {m.get('swift')}"
-                + (f", Celery {m['celery']}" if m.get("celery") else "") + ".")
+                + (f", Celery {m['celery']}" if m.get("celery") else "")
+                + (f", Dramatiq {m['dramatiq']}" if m.get("dramatiq") else "") + ".")
 
 
 def med(values):
@@ -69,24 +70,41 @@ def full_jobs(run):
     return run.pick("bridge_throughput", concurrency=run.cores, bridges=1, jobs=run.machine.get("jobs"))
 
 
+def celery(run, what, pool, sandbox="none"):
+    """Celery rows of one pool, with or without the bwrap sandbox (rows before it existed had none)."""
+    return [r for r in run.pick(what, pool=pool) if r.get("sandbox", "none") == sandbox]
+
+
+def dramatiq_threads(run):
+    """Dramatiq throughput figures by threads per process: {threads: (processes, [jobs/s, ...])}."""
+    out = {}
+    for r in run.pick("dramatiq_throughput"):
+        out.setdefault(r["threads"], (r["processes"], []))[1].append(r["jobs_per_s"])
+    return dict(sorted(out.items()))
+
+
 def throughput_figures(run):
     limit = [r["jobs_per_s"] for r in run.pick("limit")]
     spawn_rate = [r["bwrap_parallel_per_s"] for r in run.pick("spawn_cost") if "bwrap_parallel_per_s" in r]
-    prefork = [r["jobs_per_s"] for r in run.pick("celery_throughput", pool="prefork")]
-    threads = [r["jobs_per_s"] for r in run.pick("celery_throughput", pool="threads")]
+    prefork = [r["jobs_per_s"] for r in celery(run, "celery_throughput", "prefork")]
+    threads = [r["jobs_per_s"] for r in celery(run, "celery_throughput", "threads")]
+    bwrap = [r["jobs_per_s"] for r in celery(run, "celery_throughput", "prefork", sandbox="bwrap")]
+    dramatiq = dramatiq_threads(run)
     # What no bridge can beat on this machine: the broker's pattern and one sandbox start per job,
     # sharing the same cores (harmonic combination of the two ceilings).
     combined = [1 / (1 / med(limit) + 1 / s) for s in spawn_rate] if limit else []
     celery_best = max(med(prefork), med(threads)) if prefork and threads else med(prefork or threads)
-    return {"limit": limit, "spawn_rate": spawn_rate, "prefork": prefork, "threads": threads,
-            "combined": combined, "celery_best": celery_best, "bridge": [r["jobs_per_s"] for r in full_jobs(run)]}
+    dramatiq_best = max((med(v) for _, v in dramatiq.values()), default=None)
+    return {"limit": limit, "spawn_rate": spawn_rate, "prefork": prefork, "threads": threads, "bwrap": bwrap,
+            "dramatiq": dramatiq, "combined": combined, "celery_best": celery_best, "dramatiq_best": dramatiq_best,
+            "bridge": [r["jobs_per_s"] for r in full_jobs(run)]}
 
 
 def throughput_section(run):
     f = throughput_figures(run)
     jobs = run.machine.get("jobs")
     b = med(f["bridge"])
-    return ["### Throughput (one `run` step `echo $i` per job, completion seen by the client)", "",
+    lines = ["### Throughput (one `run` step `echo $i` per job, completion seen by the client)", "",
             f"Run {run.name()}.", "",
             "| system | jobs | jobs/s |", "|---|---|---|",
             f"| broker limit (C, same messages per job, no work) | {jobs} | {span(f['limit'])} |",
@@ -94,25 +112,58 @@ def throughput_section(run):
             f"| broker-and-sandbox limit (both on the same cores) | | {span(f['combined'])} |",
             f"| golem-bridge, sandbox on, concurrency {run.cores} | {jobs} | {span(f['bridge'])} |",
             f"| Celery prefork -c {run.cores} (-E) | {jobs} | {span(f['prefork'])} |",
-            f"| Celery threads -c 8 (-E) | {jobs} | {span(f['threads'])} |", "",
-            f"Ratios: bridge / best Celery = **{b / f['celery_best']:.2f}×** (target ≥ 2×); "
-            f"bridge / broker-and-sandbox limit = **{100 * b / med(f['combined']):.0f}%** (target ≥ 25%); "
-            f"bridge / broker limit alone = {100 * b / med(f['limit']):.0f}%."]
+            f"| Celery threads -c 8 (-E) | {jobs} | {span(f['threads'])} |"]
+    lines += throughput_section_rows(run, f, jobs)
+    ratios = [f"bridge / best Celery (no sandbox) = **{b / f['celery_best']:.2f}×** (target ≥ 2×)"]
+    if f["bwrap"]:
+        ratios.append(f"bridge / Celery prefork + bwrap = **{b / med(f['bwrap']):.2f}×**")
+    if f["dramatiq_best"]:
+        ratios.append(f"bridge / best Dramatiq = **{b / f['dramatiq_best']:.2f}×**")
+    ratios += [f"bridge / broker-and-sandbox limit = **{100 * b / med(f['combined']):.0f}%** (target ≥ 25%)",
+               f"bridge / broker limit alone = {100 * b / med(f['limit']):.0f}%"]
+    return lines + ["", "Ratios: " + "; ".join(ratios) + "."]
+
+
+def throughput_section_rows(run, f, jobs):
+    """The rows for the systems added for issue 13 (absent from older results files)."""
+    rows = []
+    if f["bwrap"]:
+        rows.append(f"| Celery prefork -c {run.cores} (-E) + bwrap per task, the bridge's isolation | {jobs} | "
+                    f"{span(f['bwrap'])} |")
+    for threads, (processes, values) in f["dramatiq"].items():
+        rows.append(f"| Dramatiq --processes {processes} --threads {threads} | {jobs} | {span(values)} |")
+    return rows
 
 
 def latency_section(run):
-    blat, clat = run.pick("bridge_latency"), run.pick("celery_latency")
+    def row(label, rs):
+        return (f"| {label} | {span([r['p50_ms'] for r in rs], '{:.1f}')} | "
+                f"{span([r['p99_ms'] for r in rs], '{:.1f}')} |")
+
+    blat, clat = run.pick("bridge_latency"), celery(run, "celery_latency", "prefork")
+    # Rows added for issue 13, absent from older results files.
+    others = [("Celery prefork + bwrap per task (the bridge's isolation)", "Celery prefork + bwrap",
+               celery(run, "celery_latency", "prefork", sandbox="bwrap"))]
+    dlat = run.pick("dramatiq_latency")
+    if dlat:
+        others.append((f"Dramatiq --processes {dlat[0]['processes']} --threads {dlat[0]['threads']}", "Dramatiq", dlat))
+    others = [o for o in others if o[2]]
     spawn = [r["bwrap"]["p50_ms"] for r in run.pick("spawn_cost")]
     rtt = [r["p50_ms"] for r in run.pick("raw_roundtrip")]
-    return ["### Latency (1,000 sequential jobs, submit → `ended` / submit → result)", "",
-            f"Run {run.name()}.", "",
-            "| system | p50 ms | p99 ms |", "|---|---|---|",
-            f"| golem-bridge | {span([r['p50_ms'] for r in blat], '{:.1f}')} | {span([r['p99_ms'] for r in blat], '{:.1f}')} |",
-            f"| Celery prefork | {span([r['p50_ms'] for r in clat], '{:.1f}')} | {span([r['p99_ms'] for r in clat], '{:.1f}')} |",
-            f"| one sandboxed process start (bwrap + sh) | {span(spawn, '{:.1f}')} | |",
-            f"| raw broker round trip (persistent publish, confirm, get) | {span(rtt, '{:.2f}')} | |", "",
-            f"Latency target: bridge p50 ≤ 3 × (round trip + sandbox start) = "
-            f"{3 * (med(rtt) + med(spawn)):.1f} ms; measured {med([r['p50_ms'] for r in blat]):.1f} ms."]
+    p50 = lambda rs: med([r["p50_ms"] for r in rs])
+    lines = ["### Latency (1,000 sequential jobs, submit → `ended` / submit → result)", "",
+             f"Run {run.name()}.", "",
+             "| system | p50 ms | p99 ms |", "|---|---|---|",
+             row("golem-bridge", blat), row("Celery prefork", clat), *(row(label, rs) for label, _, rs in others),
+             f"| one sandboxed process start (bwrap + sh) | {span(spawn, '{:.1f}')} | |",
+             f"| raw broker round trip (persistent publish, confirm, get) | {span(rtt, '{:.2f}')} | |", "",
+             f"Latency target: bridge p50 ≤ 3 × (round trip + sandbox start) = "
+             f"{3 * (med(rtt) + med(spawn)):.1f} ms; measured {p50(blat):.1f} ms."]
+    if others:
+        lines.append("p50 ratios: " + "; ".join(f"bridge / {short} = **{p50(blat) / p50(rs):.2f}×**"
+                                                for short, rs in [("Celery prefork", clat)] + [(s, rs) for _, s, rs in others])
+                     + " (below 1 is faster than it).")
+    return lines
 
 
 def scaling_table(run):
@@ -153,7 +204,7 @@ def memory_section(run, celery_run):
              "| … max of 20 s | " + span(kib("queued_rss_kib_max"), "{:.1f}") + " |",
              "| … last of 20 s | " + span(kib("queued_rss_kib_last"), "{:.1f}") + " |"]
     if celery_run:
-        rss = [r.get("worker_tree_rss_kib_end", 0) / 1024 for r in celery_run.pick("celery_throughput", pool="prefork")]
+        rss = [r.get("worker_tree_rss_kib_end", 0) / 1024 for r in celery(celery_run, "celery_throughput", "prefork")]
         source = "" if celery_run is run else f" (run {celery_run.name()})"
         lines.append(f"| Celery prefork worker and children, after the throughput run{source} | {span(rss, '{:.1f}')} |")
     return lines
@@ -263,7 +314,7 @@ def main():
     g_run = newest(runs, lambda r: r.pick("golem_pool") or r.pick("golem_local"))
     used = [r for r in runs if r in (t_run, l_run, s_run, m_run, g_run)]
 
-    lines = [START, "## Bridge: against Celery, the broker's limit and on Golem (issue 7)", "",
+    lines = [START, "## Bridge: against Celery, Dramatiq, the broker's limit and on Golem (issues 7, 13)", "",
              "Generated by `bench/report.py` from these `bench/run` results; each table names its run. "
              "Median (min–max) over the rounds of that run; the machine is shared, so read the ratios.", ""]
     lines += [r.describe() for r in used]
@@ -299,12 +350,16 @@ def main():
         print("report: matplotlib missing; no plots", file=sys.stderr)
         return
     if l_run:
-        blat, clat = l_run.pick("bridge_latency"), l_run.pick("celery_latency")
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        names = ["bridge p50", "bridge p99", "celery p50", "celery p99"]
-        vals = [med([r["p50_ms"] for r in blat]), med([r["p99_ms"] for r in blat]),
-                med([r["p50_ms"] for r in clat]), med([r["p99_ms"] for r in clat])]
-        ax.bar(names, vals, color=["#2a6", "#2a6", "#c63", "#c63"])
+        systems = [("bridge", l_run.pick("bridge_latency"), "#2a6"),
+                   ("celery", celery(l_run, "celery_latency", "prefork"), "#c63"),
+                   ("celery+bwrap", celery(l_run, "celery_latency", "prefork", sandbox="bwrap"), "#a44"),
+                   ("dramatiq", l_run.pick("dramatiq_latency"), "#36c")]
+        systems = [sy for sy in systems if sy[1]]
+        fig, ax = plt.subplots(figsize=(max(6, 2 * len(systems)), 3.5))
+        names = [f"{name}\n{p}" for name, _, _ in systems for p in ("p50", "p99")]
+        vals = [med([r[f"{p}_ms"] for r in rs]) for _, rs, _ in systems for p in ("p50", "p99")]
+        ax.bar(names, vals, color=[color for _, _, color in systems for _ in (0, 1)])
+        ax.tick_params(axis="x", labelsize=8)
         ax.set_ylabel("ms, submit → end")
         ax.set_title("Latency, 1,000 sequential jobs")
         fig.tight_layout()
