@@ -170,7 +170,7 @@ extension GolemBackend {
         } catch let error as YagnaError {
             throw BatchNotTaken(error: JobError(.providerFailed, "\(who) did not take the commands: \(error)"))
         }
-        let clock = ContinuousClock()
+        let clock = self.clock
         let deadline = timeout.map { clock.now + $0 }
         var retry = TransientRetry(window: configuration.outageTolerance)
         var seen = -1
@@ -189,7 +189,7 @@ extension GolemBackend {
                     }
                     // An answer before the wait with nothing new: do not spin.
                     if results.count - 1 <= seen, clock.now - started < .milliseconds(50) {
-                        try await Task.sleep(for: .milliseconds(100))
+                        try await clock.sleep(for: .milliseconds(100))
                     }
                     seen = results.count - 1
                 }
@@ -200,7 +200,7 @@ extension GolemBackend {
                 if retry.failures == 1 {
                     logger.info("batch results unreadable; polling again", metadata: ["activity": "\(activityId)", "error": "\(error)"])
                 }
-                try await Task.sleep(for: pause)
+                try await clock.sleep(for: pause)
             }
         }
     }
