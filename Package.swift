@@ -13,7 +13,7 @@ let strict: [SwiftSetting] = [
 ]
 
 // The release link of golem-bridge, for its idle RSS (BENCHMARKS.md "Idle RSS (issue 13)": 39.3–41.4 MB
-// dynamic, 29.5–31.7 with this). The Swift runtime, Foundation and ICU linked in statically: only the pages
+// dynamic, about 33 with this, 29.5–31.7 with the opt-in `noPIE` below). The Swift runtime, Foundation and ICU linked in statically: only the pages
 // it uses are resident, not each shared library's relocated data and symbol tables. The libraries are
 // named because the modules are compiled against the shared Foundation, whose autolink names only
 // -lFoundation (`--static-swift-stdlib` recompiles everything instead). `--no-export-dynamic` undoes
