@@ -48,7 +48,7 @@ private func processRunning(withArgument marker: String) -> Bool {
     return false
 }
 
-func eventually(_ bound: Duration = .seconds(3), _ condition: @Sendable () async -> Bool) async -> Bool {
+func eventually(_ bound: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + bound
     while ContinuousClock.now < deadline {
         if await condition() { return true }

@@ -222,7 +222,7 @@ func hostPid(withArgument marker: String) -> pid_t? {
 }
 
 /// Polls `condition` until it holds or `bound` passed.
-func eventually(_ bound: Duration = .seconds(3), _ condition: @Sendable () async -> Bool) async -> Bool {
+func eventually(_ bound: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + bound
     while ContinuousClock.now < deadline {
         if await condition() { return true }

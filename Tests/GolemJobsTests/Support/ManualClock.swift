@@ -64,7 +64,7 @@ final class ManualClock: Clock, Sendable {
 }
 
 /// Polls `condition` every millisecond until it holds or `bound` (real time) passed.
-func eventually(_ bound: Duration = .seconds(3), _ condition: @Sendable () async -> Bool) async -> Bool {
+func eventually(_ bound: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + bound
     while ContinuousClock.now < deadline {
         if await condition() { return true }
