@@ -15,6 +15,7 @@ on the bridge for the measured jobs (DIR/<name>-<round>.data). With `--idle`, Vm
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,13 +49,17 @@ def threads(pid):
 
 def perf_stat(pid, path):
     """`perf stat` on every thread of `pid`, also those started later (per-command threads that end
-    still count): task-clock and context switches."""
+    still count): task-clock and context switches. None without `perf` (the CPU figure does not need it)."""
+    if shutil.which("perf") is None:
+        return None
     return subprocess.Popen(["perf", "stat", "-x", ",", "-e", "task-clock,context-switches", "-p", str(pid), "-o", path],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def read_perf_stat(path):
     out = {}
+    if not os.path.exists(path):
+        return out
     with open(path) as f:
         for line in f:
             fields = line.strip().split(",")
@@ -103,11 +108,12 @@ def measure(name, binary, args, round_):
                 p.send_signal(signal.SIGINT)
                 p.wait(timeout=60)
         counts = read_perf_stat(stat_path)
-        os.unlink(stat_path)
+        if os.path.exists(stat_path):
+            os.unlink(stat_path)
         out.update({
             "seconds": elapsed, "jobs_per_s": args.jobs / elapsed,
             "cpu_ms_per_job": (cpu1 - cpu0) * 1000 / args.jobs,
-            "context_switches_per_job": counts.get("context-switches", 0) / args.jobs,
+            "context_switches_per_job": counts["context-switches"] / args.jobs if "context-switches" in counts else None,
             "threads_after": threads_after,
         })
     finally:
