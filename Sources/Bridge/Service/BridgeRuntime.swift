@@ -126,7 +126,7 @@ final class BridgeRuntime: Sendable {
     /// Journals and publishes the job's events until it ended or was suspended, then returns its
     /// permit; stops early when the drain abandons the pumps (the journal keeps what was not sent).
     /// The events one step of the job emits together (`success` and `ended`, say) are journaled in
-    /// one write and published in one batch.
+    /// one write, then published in order.
     private func pump(_ job: Job, record: JobRecord, context: EventContext, logger: Logger) async {
         defer {
             gate.release()
@@ -213,47 +213,41 @@ final class BridgeRuntime: Sendable {
         }
     }
 
-    /// Publishes journaled events of one job in order, all at once (one wake-up of the publisher's
-    /// thread, one of this task when every confirm is in), then marks the confirmed ones published.
-    /// From the first one that fails on, they go out one at a time with retries, as
-    /// ``deliver(_:replyTo:correlationId:logger:)`` sends them: the order of a job's events holds,
-    /// and one confirmed after a failed one is sent again (at least once, same CloudEvent id).
+    /// Publishes journaled events of one job in order, each after the one before it is confirmed, then
+    /// marks the confirmed ones published. An event's copies (the events exchange and the request's
+    /// reply_to) go out together: one wake-up of the publisher's thread and one of this task per event.
+    /// Events are not pipelined: the broker may nack one and confirm the next (a quorum queue losing its
+    /// leader), and a consumer would then see `ended` before the outcome it ends. A failed event goes
+    /// out again with retries, as ``deliver(_:replyTo:correlationId:logger:)`` sends it, before the next.
     func deliver(_ envelopes: [EventEnvelope], replyTo: String?, correlationId: String, logger: Logger) async {
         let reply = replyTo.flatMap { $0.isEmpty ? nil : $0 }
-        guard envelopes.count > 1 || reply != nil else {
-            if let envelope = envelopes.first { await deliver(envelope, replyTo: replyTo, correlationId: correlationId, logger: logger) }
+        guard let reply else {
+            for envelope in envelopes { await deliver(envelope, replyTo: nil, correlationId: correlationId, logger: logger) }
             return
         }
-        var messages: [OutgoingMessage] = []
-        messages.reserveCapacity(envelopes.count * (reply == nil ? 1 : 2))
         for envelope in envelopes {
             let properties = messageProperties(envelope, correlationId: correlationId)
-            messages.append(OutgoingMessage(exchange: names.eventsExchange, routingKey: envelope.routingKey, body: envelope.body, properties: properties))
-            if let reply { messages.append(OutgoingMessage(exchange: "", routingKey: reply, body: envelope.body, properties: properties)) }
-        }
-        let sent = ContinuousClock.now
-        let results = await publisher.publish(messages)
-        let confirmedAfter = ContinuousClock.now - sent
-        let perEnvelope = reply == nil ? 1 : 2
-        for (index, envelope) in envelopes.enumerated() {
-            let topic = results[index * perEnvelope]
+            let messages = [
+                OutgoingMessage(exchange: names.eventsExchange, routingKey: envelope.routingKey, body: envelope.body, properties: properties),
+                OutgoingMessage(exchange: "", routingKey: reply, body: envelope.body, properties: properties),
+            ]
+            let sent = ContinuousClock.now
+            let results = await publisher.publish(messages)
             var failed = false
-            if case .failure = topic { failed = true }
-            if reply != nil, case .failure(let error) = results[index * perEnvelope + 1] {
+            if case .failure = results[0] { failed = true }
+            if case .failure(let error) = results[1] {
                 if let error = error as? AMQPError, !error.isConnectionFatal {
                     // A reply queue that is gone is the client's business; the topic copy went out.
-                    logger.warning("reply_to copy not delivered", metadata: ["reply_to": "\(reply ?? "")", "error": "\(error)"])
+                    logger.warning("reply_to copy not delivered", metadata: ["reply_to": "\(reply)", "error": "\(error)"])
                 } else {
                     failed = true
                 }
             }
             if failed {
-                for rest in envelopes[index...] {
-                    await deliver(rest, replyTo: replyTo, correlationId: correlationId, logger: logger)
-                }
-                return
+                await deliver(envelope, replyTo: replyTo, correlationId: correlationId, logger: logger)
+                continue
             }
-            metrics.eventPublished(kind: envelope.headers["job-event"] ?? "", confirmedAfter: confirmedAfter)
+            metrics.eventPublished(kind: envelope.headers["job-event"] ?? "", confirmedAfter: ContinuousClock.now - sent)
             marks.add(envelope.id)
         }
     }

@@ -178,21 +178,21 @@ public final class Job: Sendable {
             return true
         }
         guard drive else { return }
-        var turn: (subscribers: [JobEventBatches], events: [JobEvent]) = ([], [])
         while let next = box.withLock({ box -> Item? in
             if box.mailbox.isEmpty {
                 box.draining = false
-                turn = (box.batchSubscribers, box.undelivered)
-                box.undelivered = []
+                // The events of everything just handled go to each batch reader at once, before the
+                // lock is let go: once `draining` is false another thread may drain and finish the job,
+                // and its last batch (`ended`) must not overtake this one.
+                if !box.undelivered.isEmpty {
+                    for batches in box.batchSubscribers { batches.deliver(box.undelivered, finished: false) }
+                    box.undelivered = []
+                }
                 return nil
             }
             return box.mailbox.removeFirst()
         }) {
             process(next)
-        }
-        // The events of everything just handled go to each batch reader at once.
-        if !turn.events.isEmpty {
-            for batches in turn.subscribers { batches.deliver(turn.events, finished: false) }
         }
     }
 
