@@ -18,12 +18,16 @@ import statistics
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "golem_local"))
+sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
-import test_provider as t  # noqa: E402  (helpers: Node, negotiate, exec_batch, ...)
+# The local-network tests' helpers (Node, until, DIR in conftest; negotiate, exec_batch in test_provider),
+# imported as their package (test_provider imports .conftest).
+from golem_local import conftest as _conftest, test_provider as _provider  # noqa: E402
+t = types.SimpleNamespace(**{**vars(_conftest), **vars(_provider)})
 from golem_pool import wait_for_offer  # noqa: E402
 
 # SIGTERM (bench/run's timeout or trap) unwinds through the `finally`: agent and nodes stopped.
