@@ -38,10 +38,17 @@ private func removeWorkDirectories(_ directories: [String]) {
     if let first = directories.first { try? FileManager.default.removeItem(atPath: (first as NSString).deletingLastPathComponent) }
 }
 
-private func threadCount() -> Int {
-    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    let line = status.split(separator: "\n").first { $0.hasPrefix("Threads:") }
-    return line.flatMap { Int($0.dropFirst(8).trimmingCharacters(in: .whitespaces)) } ?? 0
+/// This process's threads asleep where a thread given to one command would wait: reading a pipe,
+/// in `poll`/`select`, or in `waitpid` (their kernel wait channel, `/proc/self/task/*/wchan`). The
+/// output loop waits in `epoll_wait`, and the other suites running meanwhile mostly on futexes, so
+/// their threads do not count (the whole process's thread count did, and made this test flaky).
+private func threadsWaitingLikeACommandsOwn() -> Int {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.count { task in
+        let channel = (try? String(contentsOfFile: "/proc/self/task/\(task)/wchan", encoding: .utf8)) ?? ""
+        return channel.contains("pipe_read") || channel.hasPrefix("poll_schedule_timeout") || channel == "do_select"
+            || channel == "do_wait" || channel.contains("wait4")
+    }
 }
 
 @Suite struct OutputLoopTests {
@@ -102,17 +109,17 @@ private func threadCount() -> Int {
         defer { removeWorkDirectories(directories) }
         // The loop's thread exists once anything ran.
         _ = try await sandbox.run(.shell("true", workDirectory: directories[0]), logger: logger)
-        let before = threadCount()
+        let before = threadsWaitingLikeACommandsOwn()
         let marker = "100.\(Int.random(in: 100_000...999_999))"
         let running = directories.map { directory in
             Task { try await sandbox.run(SandboxCommand(executable: "/bin/sleep", arguments: [marker], workDirectory: directory), logger: logger) }
         }
         #expect(await eventually(.seconds(30)) { countSleeps(marker) == directories.count })
-        let during = threadCount()
+        let during = threadsWaitingLikeACommandsOwn()
         for task in running { task.cancel() }
         for task in running { _ = try? await task.value }
-        // A thread per command would be 16 more; the blocking pool that spawns them may add a few.
-        #expect(during - before < 8, "\(before) threads before, \(during) with 16 commands running")
+        // A thread per command would be 16 more, each reading its pipes or waiting for its process.
+        #expect(during - before < 8, "\(before) such threads before, \(during) with 16 commands running")
         for directory in directories { await sandbox.releaseWorkDirectory(directory) }
     }
 }
