@@ -305,6 +305,9 @@ STEPS = [
     ("validate", "validation before reuse: activity state + a batch emptying `/golem/work`"),
     ("run", "the job's `run` batch (exec and result polls)"),
 ]
+# Parts of a step above, shown under it, not summed again.
+SUBSTEPS = {"run": [("run_exec", "… POST /exec: the batch reaching the agent, and its answer"),
+                    ("run_results", "… GET results: the commands running, then their results back")]}
 
 
 def golem_section(run):
@@ -349,12 +352,31 @@ def golem_section(run):
             return med([sum(r["steps"].get(k, {}).get("s_per_job", 0.0) for k, _ in STEPS) for r in rs if "steps" in r])
         for key, label in STEPS:
             lines.append(f"| {label} | {cell(by_mode['pool'], key)} | {cell(by_mode['agreement-per-job'], key)} |")
+            for sub, sublabel in SUBSTEPS.get(key, []):
+                if any(sub in r.get("steps", {}) for r in pools):
+                    lines.append(f"| {sublabel} | {cell(by_mode['pool'], sub)} | {cell(by_mode['agreement-per-job'], sub)} |")
         lines.append(f"| **sum on the job's path** | {total(by_mode['pool']):.3f} | {total(by_mode['agreement-per-job']):.3f} |")
         lines.append(f"| one slot's time per job (concurrency × wall / jobs) | "
                      f"{med([r['slot_s_per_job'] for r in by_mode['pool']]):.3f} | "
                      f"{med([r['slot_s_per_job'] for r in by_mode['agreement-per-job']]):.3f} |")
         lines.append(f"| end: destroy activity, terminate agreement (in the background, after `ended`) | "
                      f"{cell(by_mode['pool'], 'end')} | {cell(by_mode['agreement-per-job'], 'end')} |")
+    cpu = {m: [r["cpu_ms_per_job"] for r in rs if "cpu_ms_per_job" in r] for m, rs in by_mode.items()}
+    if cpu["pool"]:
+        parts = [("bridge", "the bridge (`serve`)"), ("yagna", "the two yagna nodes"),
+                 ("agent", "the provider agent with the sandboxes it ran")]
+        g = lambda mode, k: med([c[k] for c in cpu[mode]])
+        named = g("pool", "bridge") + g("pool", "yagna") + g("pool", "agent")
+        concurrency = first.get("concurrency", 4)
+        lines += ["", "CPU ms per job on this machine over the timed jobs (/proc, user + system, reaped children "
+                  "included), median over the rounds:", "",
+                  "| part | pool | one agreement per job |", "|---|---|---|"]
+        for k, label in parts + [("busy", "machine busy (/proc/stat: also the client and the machine's others)")]:
+            other = f"{g('agreement-per-job', k):.2f}" if cpu["agreement-per-job"] else "–"
+            lines.append(f"| {label} | {g('pool', k):.2f} | {other} |")
+        lines += ["", f"With {run.cores} cores, these three parts alone bound the pool at {1000 * run.cores / named:.0f} "
+                  f"jobs/s, a slot time of at least {concurrency * named / run.cores / 1000:.3f} s per job at "
+                  f"concurrency {concurrency} (measured {med([r['slot_s_per_job'] for r in by_mode['pool']]):.3f} s)."]
     local = run.pick("golem_local")
     if local:
         n = local[0].get("exec_repeats")
@@ -376,6 +398,11 @@ def golem_section(run):
                   f"| … p95 of {n} | {g('exec_ms_p95', '{:.1f}')} ms |",
                   f"| … min – max of {n} | {span([r['exec_ms_min'] for r in local], '{:.1f}')} – "
                   f"{span([r['exec_ms_max'] for r in local], '{:.1f}')} ms |"]
+        if by_mode["pool"]:
+            slot = 1000 * med([r["slot_s_per_job"] for r in by_mode["pool"]])
+            bare = med([r["exec_ms_median"] for r in local if "exec_ms_median" in r])
+            lines += ["", f"A warm pool job's slot time over a bare `run` batch: {slot:.0f} − {bare:.1f} = "
+                      f"**{slot - bare:.0f} ms** (goal ≤ 50 ms, issue 13)."]
     return lines
 
 
