@@ -122,24 +122,36 @@ def yagna_steps(log_path, offset, jobs, count_from=None):
     return {k: {"s_per_job": round(v / jobs, 4), "calls_per_job": round(calls[k] / jobs, 2)} for k, v in steps.items()}
 
 
-def golem_cpu(bridge_pid):
-    """CPU ticks so far of each part of the Golem path on this machine: the bridge (`serve`), the two
-    yagna nodes (every `yagna` process), the provider agent (`golem-bridge provider`) with the
-    sandboxes it ran (reaped children), and the machine's busy total (/proc/stat)."""
+def environ(pid):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+    except OSError:
+        return {}
+
+
+def golem_cpu(bridge_pid, genv):
+    """CPU ticks so far of each part of the Golem path on this machine: the bridge (`serve`), this
+    network's yagna nodes (by their data folders: the machine may run other networks), its provider
+    agent (`golem-bridge provider` started with this network's env) with the sandboxes it ran (reaped
+    children, and live ones), and the machine's busy total (/proc/stat)."""
+    datadirs = {v.encode() for k, v in genv.items() if k.startswith("GOLEM_LOCAL_") and k.endswith("_DATADIR")}
+    golem_dir = genv.get("GOLEM_LOCAL_DIR", "").encode()
     table = proc_table()
     parts = {"bridge": 0, "yagna": 0, "agent": 0, "busy": busy_ticks()}
     for pid, (ppid, exe, comm, own, reaped) in table.items():
         if pid == bridge_pid:
             parts["bridge"] += own + reaped
         elif comm == "yagna":
-            parts["yagna"] += own + reaped
-        else:
+            if environ(pid).get(b"YAGNA_DATADIR") in datadirs:
+                parts["yagna"] += own + reaped
+        elif os.path.basename(exe).startswith("golem-bridge"):
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     argv = f.read().split(b"\0")
             except OSError:
                 continue
-            if len(argv) > 1 and argv[1] == b"provider" and os.path.basename(exe).startswith("golem-bridge"):
+            if len(argv) > 1 and argv[1] == b"provider" and environ(pid).get(b"GOLEM_LOCAL_DIR") == golem_dir:
                 parts["agent"] += own + reaped
                 parts["agent"] += sum(o + r for q, (pp, _, _, o, r) in table.items() if pp == pid)  # live sandboxes
     return parts
@@ -238,11 +250,11 @@ def run_mode(args, genv, pool_max):
             time.sleep(0.5)  # the warm-up's last cleanups: the timed jobs find a settled pool
             if log_offset is not None:
                 timed_offset = os.path.getsize(yagna_log)
-        cpu0 = golem_cpu(bridge.pid)
+        cpu0 = golem_cpu(bridge.pid, genv)
         t0 = time.time()
         created, ended, outcomes = submit_and_wait(conn, ch, q, prefix, [f"b{i}" for i in range(args.jobs)], args.command, args.timeout)
         wall = time.time() - t0
-        cpu1 = golem_cpu(bridge.pid)
+        cpu1 = golem_cpu(bridge.pid, genv)
         latencies = sorted(ended[j] - created[j] for j in ended if j in created)
         ok = sum(1 for v in outcomes.values() if v == "success")
         result = {
