@@ -134,11 +134,13 @@ def golem_cpu(bridge_pid, genv):
     """CPU ticks so far of each part of the Golem path on this machine: the bridge (`serve`), this
     network's yagna nodes (by their data folders: the machine may run other networks), its provider
     agent (`golem-bridge provider` started with this network's env) with the sandboxes it ran (reaped
-    children, and live ones), and the machine's busy total (/proc/stat)."""
+    children, and live ones), this client (it publishes and reads the events), and the machine's busy
+    total (/proc/stat)."""
     datadirs = {v.encode() for k, v in genv.items() if k.startswith("GOLEM_LOCAL_") and k.endswith("_DATADIR")}
     golem_dir = genv.get("GOLEM_LOCAL_DIR", "").encode()
     table = proc_table()
-    parts = {"bridge": 0, "yagna": 0, "agent": 0, "busy": busy_ticks()}
+    t = os.times()
+    parts = {"bridge": 0, "yagna": 0, "agent": 0, "client": (t.user + t.system) * TICK, "busy": busy_ticks()}
     for pid, (ppid, exe, comm, own, reaped) in table.items():
         if pid == bridge_pid:
             parts["bridge"] += own + reaped

@@ -371,9 +371,23 @@ def golem_section(run):
         lines += ["", "CPU ms per job on this machine over the timed jobs (/proc, user + system, reaped children "
                   "included), median over the rounds:", "",
                   "| part | pool | one agreement per job |", "|---|---|---|"]
-        for k, label in parts + [("busy", "machine busy (/proc/stat: also the client and the machine's others)")]:
+        extra = [("client", "the load generator (`golem_pool.py`: publishes, reads the events)"),
+                 ("busy", "machine busy (/proc/stat: also the machine's other work)")]
+        for k, label in parts + extra:
+            if not all(k in c for c in cpu["pool"]):
+                continue
             other = f"{g('agreement-per-job', k):.2f}" if cpu["agreement-per-job"] else "–"
             lines.append(f"| {label} | {g('pool', k):.2f} | {other} |")
+        step = lambda k: med([r["steps"].get(k, {}).get("s_per_job", 0.0) for r in by_mode["pool"] if "steps" in r])
+        slot = med([r["slot_s_per_job"] for r in by_mode["pool"]])
+        if step("run_exec"):
+            lines += ["", f"Where a warm slot's {1000 * slot:.0f} ms go: {1000 * step('run_exec'):.0f} ms in POST /exec "
+                      "(yagna relays the batch to the provider node and the agent, and its ack back: no command runs), "
+                      f"{1000 * step('run_results'):.0f} ms in GET results (the job's command and the cleanup, each in a "
+                      f"sandbox of the agent, and the results back), {1000 * (slot - step('run')):.0f} ms between the "
+                      "calls (the bridge: results read, events published, the next job taken, its batch sent). The "
+                      "bare batch below is the same two calls with one command, one at a time: at concurrency "
+                      f"{concurrency} the calls wait for the CPU the others use."]
         lines += ["", f"With {run.cores} cores, these three parts alone bound the pool at {1000 * run.cores / named:.0f} "
                   f"jobs/s, a slot time of at least {concurrency * named / run.cores / 1000:.3f} s per job at "
                   f"concurrency {concurrency} (measured {med([r['slot_s_per_job'] for r in by_mode['pool']]):.3f} s)."]
