@@ -32,6 +32,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
+from cpu_per_job import run_jobs  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -113,25 +114,15 @@ def measure_bridge(args):
     prefix = f"{bench.STEM}{uuid.uuid4().hex[:6]}"
     bridge = bench.Bridge(args.binary, prefix, os.cpu_count())
     try:
-        run_bridge_jobs(prefix, 200, "w", args.timeout)
+        run_jobs(prefix, 200, "w", args.timeout)
         background = background_rate(bridge.proc.pid)
         before = snapshot(bridge.proc.pid)
-        elapsed = run_bridge_jobs(prefix, args.jobs, "m", args.timeout)
+        elapsed = run_jobs(prefix, args.jobs, "m", args.timeout)
         after = snapshot(bridge.proc.pid)
     finally:
         bridge.stop()
         bench.delete_prefix(prefix)
     return result(f"golem-bridge, sandbox on, concurrency {os.cpu_count()}", args.jobs, elapsed, before, after, background)
-
-
-def run_bridge_jobs(prefix, count, tag, timeout):
-    counter = bench.EndedCounter(prefix, count)
-    counter.start()
-    start = time.time()
-    bench.publish_jobs(prefix, [f"{tag}{i}" for i in range(count)], "echo $i")
-    if not counter.done.wait(timeout):
-        raise SystemExit(f"only {len(counter.ended)} of {count} jobs ended in {timeout} s")
-    return max(counter.ended.values()) - start
 
 
 def measure_celery(args, pool, concurrency):
