@@ -39,8 +39,9 @@ public enum StepScript {
     /// leaves what sits in a folder the job made read-only, and says nothing once its errors are hidden.
     /// The check uses only shell builtins (`[`, globbing): an image without `rm` fails it too.
     /// It runs first, so a job that left nothing (the common case) costs the shell alone, not a
-    /// `chmod` and an `rm` too: 5.4 ms against 19.6 ms per cleanup with both, on the bench machine
-    /// under load (200 runs of each script; this runs on every warm Golem job's path).
+    /// `chmod` and an `rm` too: in bwrap as our provider agent runs it, 10–12.5 ms against 16.5–16.9 ms
+    /// of wall time per cleanup on the shared 2-core bench machine (200 runs of each, twice); this runs
+    /// in every warm Golem job's batch.
     public static let emptyWorkFolder = ExeScriptCommand.run(
         entryPoint: "/bin/sh",
         args: ["-c", """
