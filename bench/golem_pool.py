@@ -30,6 +30,9 @@ import uuid
 
 import pika
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine_cpu import TICK, busy_ticks, proc_table  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 from conftest import delete_topology  # noqa: E402
@@ -112,7 +115,48 @@ def yagna_steps(log_path, offset, jobs, count_from=None):
                 continue
             steps[step] = steps.get(step, 0.0) + seconds
             calls[step] = calls.get(step, 0) + 1
+            if step == "run":  # its two calls apart: the batch reaching the agent, then its results
+                part = "run_exec" if method == "POST" else "run_results"
+                steps[part] = steps.get(part, 0.0) + seconds
+                calls[part] = calls.get(part, 0) + 1
     return {k: {"s_per_job": round(v / jobs, 4), "calls_per_job": round(calls[k] / jobs, 2)} for k, v in steps.items()}
+
+
+def environ(pid):
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+    except OSError:
+        return {}
+
+
+def golem_cpu(bridge_pid, genv):
+    """CPU ticks so far of each part of the Golem path on this machine: the bridge (`serve`), this
+    network's yagna nodes (by their data folders: the machine may run other networks), its provider
+    agent (`golem-bridge provider` started with this network's env) with the sandboxes it ran (reaped
+    children, and live ones), this client (it publishes and reads the events), and the machine's busy
+    total (/proc/stat)."""
+    datadirs = {v.encode() for k, v in genv.items() if k.startswith("GOLEM_LOCAL_") and k.endswith("_DATADIR")}
+    golem_dir = genv.get("GOLEM_LOCAL_DIR", "").encode()
+    table = proc_table()
+    t = os.times()
+    parts = {"bridge": 0, "yagna": 0, "agent": 0, "client": (t.user + t.system) * TICK, "busy": busy_ticks()}
+    for pid, (ppid, exe, comm, own, reaped) in table.items():
+        if pid == bridge_pid:
+            parts["bridge"] += own + reaped
+        elif comm == "yagna":
+            if environ(pid).get(b"YAGNA_DATADIR") in datadirs:
+                parts["yagna"] += own + reaped
+        elif os.path.basename(exe).startswith("golem-bridge"):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if len(argv) > 1 and argv[1] == b"provider" and environ(pid).get(b"GOLEM_LOCAL_DIR") == golem_dir:
+                parts["agent"] += own + reaped
+                parts["agent"] += sum(o + r for q, (pp, _, _, o, r) in table.items() if pp == pid)  # live sandboxes
+    return parts
 
 
 def rest(url, key, method, path, body=None, timeout=30):
@@ -208,9 +252,11 @@ def run_mode(args, genv, pool_max):
             time.sleep(0.5)  # the warm-up's last cleanups: the timed jobs find a settled pool
             if log_offset is not None:
                 timed_offset = os.path.getsize(yagna_log)
+        cpu0 = golem_cpu(bridge.pid, genv)
         t0 = time.time()
         created, ended, outcomes = submit_and_wait(conn, ch, q, prefix, [f"b{i}" for i in range(args.jobs)], args.command, args.timeout)
         wall = time.time() - t0
+        cpu1 = golem_cpu(bridge.pid, genv)
         latencies = sorted(ended[j] - created[j] for j in ended if j in created)
         ok = sum(1 for v in outcomes.values() if v == "success")
         result = {
@@ -222,6 +268,9 @@ def run_mode(args, genv, pool_max):
             "latency_p95_s": round(latencies[int(0.95 * (len(latencies) - 1))], 3) if latencies else None,
             # one slot's time per job: what the steps below add up to, plus the bridge's own share
             "slot_s_per_job": round(args.concurrency * wall / max(1, len(ended)), 3),
+            # CPU ms per job on this machine over the timed jobs, by part (the machine's cores bound
+            # jobs/s at cores / busy per job; the rest of busy is this client and the machine's others)
+            "cpu_ms_per_job": {k: round((cpu1[k] - cpu0[k]) / TICK * 1000 / max(1, len(ended)), 2) for k in cpu0},
         }
     finally:
         try:

@@ -210,7 +210,7 @@ def memory_section(run, celery_run):
     return lines
 
 
-def cpu_section(run):
+def cpu_section(run, celery_best=None):
     lines = ["### The bridge's own CPU per job (`bench/cpu_per_job.py`, local backend, sandbox on, `echo` jobs)", "",
              f"Run {run.name()}: user + system CPU of the `serve` process only (not the sandboxes' processes, "
              "not the broker) over the measured jobs, after 200 untimed ones; context switches of all its threads "
@@ -223,7 +223,78 @@ def cpu_section(run):
                      f"{span(switches, '{:.1f}')} | {span([r['jobs_per_s'] for r in rows])} | "
                      f"{span([r['threads_after'] for r in rows])} |")
     lines += ["", "Goal: ≤ 1 ms per job (issue 13)."]
+    if run.pick("machine_cpu"):
+        lines += [""] + machine_cpu_section(run, celery_best)
     return lines
+
+
+MACHINE_PARTS = [("daemon", "bridge / worker process"), ("jobs", "jobs' processes"), ("broker", "broker (beam.smp)"),
+                 ("client", "load generator")]
+
+
+def machine_cpu_section(run, celery_best):
+    """CPU ms per job on the whole machine, by part, and the rate the machine's cores allow."""
+    rows = run.pick("machine_cpu")
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    cores = run.cores
+    lines = ["### CPU per job on the whole machine (`bench/machine_cpu.py`, same `echo $i` jobs)", "",
+             f"Run {run.name()}: {rows[0]['jobs']:,} jobs submitted at once to each system in turn, after 200 untimed "
+             "ones; CPU seconds (user + system, /proc) over the measured jobs of the bridge's `serve` process or the "
+             "Celery worker with its pool processes; of every process below it, live or reaped (the bridge's warm "
+             "sandboxes: bwrap, `golem-sandbox-warden`, the jobs' `sh`; Celery's tasks' `sh`); of RabbitMQ's "
+             "`beam.smp`; of the load generator (the publisher and `ended` counter, or Celery's client and result "
+             "reader). \"Machine busy\" is /proc/stat (all but idle and iowait) over the same time; \"other\" is busy "
+             "minus the four parts, \"background\" what the rest of the machine ran in the 3 s before, at rest, "
+             "scaled to the measured time (the machine is shared). The bound is "
+             f"{cores} cores / (sum of the parts): the most jobs/s these four could do if they had the cores to "
+             "themselves.", "",
+             "| system | jobs/s | " + " | ".join(label for _, label in MACHINE_PARTS)
+             + " | sum of parts | machine busy | other | background | bound jobs/s |",
+             "|---|---|" + "---|" * (len(MACHINE_PARTS) + 5)]
+    figures = {}
+    for system in systems:
+        rs = [r for r in rows if r["system"] == system]
+        g = lambda key: med([r[key] for r in rs])
+        figures[system] = {k: g(f"{k}_ms_per_job") for k, _ in MACHINE_PARTS}
+        figures[system].update(named=g("named_ms_per_job"), busy=g("busy_ms_per_job"), other=g("other_ms_per_job"),
+                               background=g("background_ms_per_job"), rate=g("jobs_per_s"))
+        f = figures[system]
+        lines.append(f"| {system} | {f['rate']:.0f} | " + " | ".join(f"{f[k]:.2f}" for k, _ in MACHINE_PARTS)
+                     + f" | **{f['named']:.2f}** | {f['busy']:.2f} | {f['other']:.2f} | {f['background']:.2f} | "
+                     f"{1000 * cores / f['named']:.0f} |")
+    bridge = next((figures[s] for s in systems if s.startswith("golem-bridge")), None)
+    celeries = {s: f for s, f in figures.items() if s.startswith("Celery")}
+    if not bridge or not celeries:
+        return lines
+    best_name, best = max(celeries.items(), key=lambda kv: kv[1]["rate"])
+    reference = celery_best or best["rate"]
+    goal = 2 * reference
+    budget = 1000 * cores / goal
+    rest = bridge["named"] - bridge["daemon"]
+    prose = [
+        "", "All figures in ms of CPU per job. What bounds the rate: with "
+        f"{cores} cores, jobs/s ≤ {cores} / (machine CPU s per job). The bridge's parts add up to "
+        f"**{bridge['named']:.2f} ms** per job, so no more than **{1000 * cores / bridge['named']:.0f} jobs/s** "
+        f"(measured here {bridge['rate']:.0f}); {best_name}'s add up to {best['named']:.2f} ms "
+        f"({1000 * cores / best['named']:.0f} jobs/s at most, measured {best['rate']:.0f}).",
+        "", f"2× Celery ({goal:.0f} jobs/s, twice the best Celery of the throughput table, {reference:.0f}) needs at most "
+        f"**{budget:.2f} ms** of machine CPU per job, all parts together: the bridge's parts must shrink by "
+        f"{bridge['named'] - budget:.2f} ms ({100 * (1 - budget / bridge['named']):.0f}%). "
+        + (f"The parts that are not the bridge's process (jobs' processes {bridge['jobs']:.2f}, broker "
+           f"{bridge['broker']:.2f}, load generator {bridge['client']:.2f}) already take {rest:.2f} ms, more than the "
+           "whole budget: even a bridge process that cost nothing would not reach 2×; the broker's share per job "
+           "(its messages per job) and the sandbox side would have to shrink too."
+           if rest >= budget else
+           f"The parts that are not the bridge's process take {rest:.2f} ms, so the bridge's own process would have "
+           f"to fit in {budget - rest:.2f} ms (now {bridge['daemon']:.2f}: {bridge['daemon'] / (budget - rest):.1f}× "
+           "too much)."),
+        "", "Do the numbers add up? " + "; ".join(
+            f"{s}: parts {f['named']:.2f} of busy {f['busy']:.2f} ms/job, other {f['other']:.2f} against a background of "
+            f"{f['background']:.2f} ({f['other'] - f['background']:+.2f} unexplained)" for s, f in figures.items())
+        + ". An unexplained rest near 0 means the four parts hold the job's CPU; a large one means the machine was "
+        "busier during the jobs than at rest (other engineers' work started, or processes outside these trees).",
+    ]
+    return lines + prose
 
 
 STEPS = [
@@ -234,6 +305,9 @@ STEPS = [
     ("validate", "validation before reuse: activity state + a batch emptying `/golem/work`"),
     ("run", "the job's `run` batch (exec and result polls)"),
 ]
+# Parts of a step above, shown under it, not summed again.
+SUBSTEPS = {"run": [("run_exec", "… POST /exec: the batch reaching the agent, and its answer"),
+                    ("run_results", "… GET results: the commands running, then their results back")]}
 
 
 def golem_section(run):
@@ -278,12 +352,45 @@ def golem_section(run):
             return med([sum(r["steps"].get(k, {}).get("s_per_job", 0.0) for k, _ in STEPS) for r in rs if "steps" in r])
         for key, label in STEPS:
             lines.append(f"| {label} | {cell(by_mode['pool'], key)} | {cell(by_mode['agreement-per-job'], key)} |")
+            for sub, sublabel in SUBSTEPS.get(key, []):
+                if any(sub in r.get("steps", {}) for r in pools):
+                    lines.append(f"| {sublabel} | {cell(by_mode['pool'], sub)} | {cell(by_mode['agreement-per-job'], sub)} |")
         lines.append(f"| **sum on the job's path** | {total(by_mode['pool']):.3f} | {total(by_mode['agreement-per-job']):.3f} |")
         lines.append(f"| one slot's time per job (concurrency × wall / jobs) | "
                      f"{med([r['slot_s_per_job'] for r in by_mode['pool']]):.3f} | "
                      f"{med([r['slot_s_per_job'] for r in by_mode['agreement-per-job']]):.3f} |")
         lines.append(f"| end: destroy activity, terminate agreement (in the background, after `ended`) | "
                      f"{cell(by_mode['pool'], 'end')} | {cell(by_mode['agreement-per-job'], 'end')} |")
+    cpu = {m: [r["cpu_ms_per_job"] for r in rs if "cpu_ms_per_job" in r] for m, rs in by_mode.items()}
+    if cpu["pool"]:
+        parts = [("bridge", "the bridge (`serve`)"), ("yagna", "the two yagna nodes"),
+                 ("agent", "the provider agent with the sandboxes it ran")]
+        g = lambda mode, k: med([c[k] for c in cpu[mode]])
+        named = g("pool", "bridge") + g("pool", "yagna") + g("pool", "agent")
+        concurrency = first.get("concurrency", 4)
+        lines += ["", "CPU ms per job on this machine over the timed jobs (/proc, user + system, reaped children "
+                  "included), median over the rounds:", "",
+                  "| part | pool | one agreement per job |", "|---|---|---|"]
+        extra = [("client", "the load generator (`golem_pool.py`: publishes, reads the events)"),
+                 ("busy", "machine busy (/proc/stat: also the machine's other work)")]
+        for k, label in parts + extra:
+            if not all(k in c for c in cpu["pool"]):
+                continue
+            other = f"{g('agreement-per-job', k):.2f}" if cpu["agreement-per-job"] else "–"
+            lines.append(f"| {label} | {g('pool', k):.2f} | {other} |")
+        step = lambda k: med([r["steps"].get(k, {}).get("s_per_job", 0.0) for r in by_mode["pool"] if "steps" in r])
+        slot = med([r["slot_s_per_job"] for r in by_mode["pool"]])
+        if step("run_exec"):
+            lines += ["", f"Where a warm slot's {1000 * slot:.0f} ms go: {1000 * step('run_exec'):.0f} ms in POST /exec "
+                      "(yagna relays the batch to the provider node and the agent, and its ack back: no command runs), "
+                      f"{1000 * step('run_results'):.0f} ms in GET results (the job's command and the cleanup, each in a "
+                      f"sandbox of the agent, and the results back), {1000 * (slot - step('run')):.0f} ms between the "
+                      "calls (the bridge: results read, events published, the next job taken, its batch sent). The "
+                      "bare batch below is the same two calls with one command, one at a time: at concurrency "
+                      f"{concurrency} the calls wait for the CPU the others use."]
+        lines += ["", f"With {run.cores} cores, these three parts alone bound the pool at {1000 * run.cores / named:.0f} "
+                  f"jobs/s, a slot time of at least {concurrency * named / run.cores / 1000:.3f} s per job at "
+                  f"concurrency {concurrency} (measured {med([r['slot_s_per_job'] for r in by_mode['pool']]):.3f} s)."]
     local = run.pick("golem_local")
     if local:
         n = local[0].get("exec_repeats")
@@ -305,6 +412,11 @@ def golem_section(run):
                   f"| … p95 of {n} | {g('exec_ms_p95', '{:.1f}')} ms |",
                   f"| … min – max of {n} | {span([r['exec_ms_min'] for r in local], '{:.1f}')} – "
                   f"{span([r['exec_ms_max'] for r in local], '{:.1f}')} ms |"]
+        if by_mode["pool"]:
+            slot = 1000 * med([r["slot_s_per_job"] for r in by_mode["pool"]])
+            bare = med([r["exec_ms_median"] for r in local if "exec_ms_median" in r])
+            lines += ["", f"A warm pool job's slot time over a bare `run` batch: {slot:.0f} − {bare:.1f} = "
+                      f"**{slot - bare:.0f} ms** (goal ≤ 50 ms, issue 13)."]
     return lines
 
 
@@ -344,7 +456,7 @@ def main():
     if m_run:
         lines += [""] + memory_section(m_run, newest(runs, lambda r: r.pick("celery_throughput", pool="prefork")))
     if c_run:
-        lines += [""] + cpu_section(c_run)
+        lines += [""] + cpu_section(c_run, throughput_figures(t_run)["celery_best"] if t_run else None)
     if g_run:
         lines += [""] + golem_section(g_run)
     lines += ["", "![latency](bench/latency.png) ![scaling](bench/scaling.png)", "", END]

@@ -57,6 +57,24 @@ import Yagna
         #expect(left.stderr.contains("left in"), "\(left.stderr)")
     }
 
+    /// An empty folder is found empty with builtins alone: the `chmod` and `rm` on PATH (here ones
+    /// that only note that they ran) are not started.
+    @Test func anEmptyFolderIsCleanedWithoutStartingAProgram() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("clean-\(UUID().uuidString)")
+        let folder = root.appendingPathComponent("work"), bin = root.appendingPathComponent("bin")
+        let ran = root.appendingPathComponent("ran")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for dir in [folder, bin] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        for name in ["chmod", "rm"] {
+            let tool = bin.appendingPathComponent(name)
+            try Data("#!/bin/sh\necho \(name) >> '\(ran.path)'\n".utf8).write(to: tool)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: tool.path)
+        }
+        let result = try Self.emptyWorkFolder(folder, path: bin.path)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: ran.path), "started: \((try? String(contentsOf: ran, encoding: .utf8)) ?? "")")
+    }
+
     /// The text yagna gets for a shell step, pinned: keys sorted, slashes unescaped, `entry_point`.
     @Test func aRunStepsTextIsWhatYagnaReads() throws {
         let text = try ExeScriptCommand.text(StepScript.commands(for: .run(RunStep(.shell("echo hi")))))
