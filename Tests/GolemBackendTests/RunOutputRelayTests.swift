@@ -1,0 +1,45 @@
+import GolemJobs
+import Testing
+import Yagna
+@testable import GolemBackend
+
+@Suite struct RunOutputRelayTests {
+    typealias Piece = RunOutputRelay.Piece
+
+    func event(_ index: Int, _ kind: RuntimeEvent.Kind) -> RuntimeEvent {
+        RuntimeEvent(batchId: "b", index: index, kind: kind)
+    }
+
+    @Test func onlyTheWatchedCommandsOutputPasses() {
+        var relay = RunOutputRelay(index: 1, limit: 100)
+        #expect(relay.take(event(0, .stdout(.text("other")))) == nil)
+        #expect(relay.take(event(2, .stderr(.bytes([1])))) == nil)
+        #expect(relay.take(event(1, .started(command: nil))) == nil)
+        #expect(relay.take(event(1, .stdout(.bytes([0, 255])))) == Piece(stream: .stdout, bytes: [0, 255], cut: false))
+        #expect(relay.take(event(1, .stderr(.text("é")))) == Piece(stream: .stderr, bytes: ArraySlice("é".utf8), cut: false))
+        #expect(relay.take(event(1, .progress(.null))) == nil)
+        #expect(relay.take(event(1, .unknown("new"))) == nil)
+        #expect(!relay.finished)
+        #expect(relay.take(event(0, .finished(returnCode: 0, message: nil))) == nil)
+        #expect(!relay.finished, "another command's end")
+        #expect(relay.take(event(1, .finished(returnCode: 1, message: "x"))) == nil)
+        #expect(relay.finished)
+    }
+
+    @Test func eachStreamStopsAtTheLimitWithOneCut() {
+        var relay = RunOutputRelay(index: 0, limit: 5)
+        #expect(relay.take(event(0, .stdout(.text("abc")))) == Piece(stream: .stdout, bytes: ArraySlice("abc".utf8), cut: false))
+        #expect(relay.take(event(0, .stdout(.text("defg")))) == Piece(stream: .stdout, bytes: ArraySlice("de".utf8), cut: true))
+        #expect(relay.take(event(0, .stdout(.text("h")))) == nil, "nothing after the cut")
+        #expect(relay.take(event(0, .stderr(.text("12345")))) == Piece(stream: .stderr, bytes: ArraySlice("12345".utf8), cut: false),
+                "stderr has its own bound; exactly the limit is not cut")
+        #expect(relay.take(event(0, .stderr(.text("6")))) == Piece(stream: .stderr, bytes: [], cut: true))
+        #expect(relay.take(event(0, .stderr(.text("7")))) == nil)
+    }
+
+    @Test func emptyOutputIsNoPiece() {
+        var relay = RunOutputRelay(index: 0, limit: 5)
+        #expect(relay.take(event(0, .stdout(.text("")))) == nil)
+        #expect(relay.take(event(0, .stdout(.bytes([])))) == nil)
+    }
+}
