@@ -40,10 +40,10 @@ import Yagna
     }
 
     @Test func anEventOverTheBoundIsRefusedWithItsLimit() throws {
-        let error = #expect(throws: ServerSentEventsError.self) { try events(["data: 12345\ndata: 67890\n"], maxEventBytes: 8) }
-        #expect(error?.description == "an event of the stream is larger than 8 bytes")
+        let error = #expect(throws: ServerSentEventsError.self) { try events(["data: 12345\ndata: 67890\n"], maxEventBytes: 12) }
+        #expect(error?.description == "an event of the stream is larger than 12 bytes")
         // A line without its end counts too: a server that never sends a newline cannot grow us.
-        #expect(throws: ServerSentEventsError.self) { try events([String(repeating: "x", count: 9)], maxEventBytes: 8) }
-        #expect(try events(["data: 1234\n\ndata: 5678\n\n"], maxEventBytes: 8).count == 2, "the bound is per event")
+        #expect(throws: ServerSentEventsError.self) { try events([String(repeating: "x", count: 13)], maxEventBytes: 12) }
+        #expect(try events(["data: 1234\n\ndata: 5678\n\n"], maxEventBytes: 12).count == 2, "the bound is per event")
     }
 }
