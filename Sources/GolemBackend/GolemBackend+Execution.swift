@@ -202,42 +202,49 @@ extension GolemBackend {
         let relay = watch.map { watch in Task { await relayOutput(watch, activityId: activityId, batchId: batchId) } }
         defer { relay?.cancel() }
         let results = try await pollBatch(commands, on: activityId, batchId: batchId, timeout: timeout, who: who)
-        if let relay { await finish(relay) }
+        if let relay, let watch, let cause = await finish(relay) {
+            watch.logger.info("no streamed output for this step; it comes whole with the result", metadata: ["batch": "\(batchId)", "cause": "\(cause)"])
+        }
         return results
     }
 
     /// How long the output stream may lag the polled results for the watched command's `finished`.
     static let streamGrace: Duration = .seconds(1)
 
-    /// Waits up to ``streamGrace`` for `relay` to see its command finish, then stops it; returns when it has
-    /// (no piece reaches the sink after the step's result).
-    private func finish(_ relay: Task<Void, Never>) async {
+    /// Waits up to ``streamGrace`` for `relay` to see its command finish, then stops it; returns when it
+    /// has (no piece reaches the sink after the step's result), with why the stream fell short, if it did.
+    private func finish(_ relay: Task<String?, Never>) async -> String? {
         let clock = self.clock
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await relay.value }
+            group.addTask { _ = await relay.value }
             group.addTask { try? await clock.sleep(for: Self.streamGrace) }
             await group.next()
             relay.cancel()
             group.cancelAll()
         }
+        return await relay.value
     }
 
     /// Forwards the watched command's output from the batch's event stream to its sink until the
-    /// command's `finished` event, the stream's end, or a cancel. A stream that fails or ends early is
-    /// logged once (info): the step's result still carries the whole output.
-    func relayOutput(_ watch: OutputWatch, activityId: String, batchId: String) async {
+    /// command's `finished` event (then nil), or the stream's end, failure or cancel: then why it
+    /// fell short, for ``runBatch(_:on:timeout:provider:watch:)`` to log once (the step's result
+    /// carries the whole output either way).
+    func relayOutput(_ watch: OutputWatch, activityId: String, batchId: String) async -> String? {
         var relay = RunOutputRelay(index: watch.index, limit: watch.limit)
-        var cause = "the provider's event stream ended before the command finished"
+        var events = 0
         do {
             for try await event in client.batchEvents(activityId, batchId: batchId) {
+                events += 1
                 if let piece = relay.take(event) { watch.sink(piece.stream, piece.bytes, piece.cut) }
-                if relay.finished { return }
+                if relay.finished { return nil }
             }
-        } catch {
-            cause = "\(error)"
+        } catch where !Task.isCancelled {
+            return "\(error)"
+        } catch {}
+        if Task.isCancelled {
+            return "the provider's event stream brought no end of the command within \(Self.streamGrace) of its result (\(events) events read)"
         }
-        guard !Task.isCancelled else { return }
-        watch.logger.info("no streamed output for this step; it comes whole with the result", metadata: ["batch": "\(batchId)", "cause": "\(cause)"])
+        return "the provider's event stream ended before the command did (\(events) events read)"
     }
 
     /// Polls a batch's results until every command reported or the batch finished (``runBatch(_:on:timeout:provider:watch:)``).
