@@ -1,4 +1,3 @@
-import JSONModel
 import Testing
 import Yagna
 
