@@ -6,6 +6,20 @@ extension YagnaClient {
     /// yagna compares the `Accept` header to this exact string to answer a batch's results as events.
     static let eventStream = "text/event-stream"
 
+    /// The most an event stream may stay silent: 4 of yagna's 15 s pings.
+    static let streamReadTimeout: Duration = .seconds(60)
+
+    /// The HTTP client of event streams, never shut down (one per process). A stream holds its
+    /// connection for a whole batch, and AsyncHTTPClient keeps at most 8 connections per host and queues
+    /// the rest: on the calls' client, 8 streaming steps would hold back every poll and payment call
+    /// (a provider that does not stream leaves its stream open, pinged, with no events). So streams
+    /// have their own pool, and ``streamReadTimeout`` ends a dead one.
+    static let streamingHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: TimeAmount(streamReadTimeout)))
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 1024)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
     /// The batch's ``RuntimeEvent``s as yagna streams them, until yagna ends the stream, it fails, or
     /// the consumer stops iterating (that cancels the request).
     ///
@@ -14,8 +28,8 @@ extension YagnaClient {
     /// (``batchResults(_:batchId:timeout:)``) as the truth. The stream throws ``YagnaError``: the
     /// request's status (a provider or yagna that cannot stream), `.badResponse` for an answer that is
     /// not an event stream, an event over `maxEventBytes` or one that is not a runtime event (yagna
-    /// sends its errors that way), `.unreachable` when the connection breaks. Only the response's
-    /// head is bounded (by the configured request timeout); yagna pings the stream every 15 s.
+    /// sends its errors that way), `.unreachable` when the connection breaks. The response's head is
+    /// bounded by the configured request timeout, and then each read by 60 s (``streamingHTTP``).
     public func batchEvents(_ activityId: String, batchId: String, maxEventBytes: Int = 1 << 20) -> AsyncThrowingStream<RuntimeEvent, any Error> {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: RuntimeEvent.self)
         let task = Task {
@@ -42,7 +56,7 @@ extension YagnaClient {
         let bound = configuration.requestTimeout
         let response: HTTPClientResponse
         do {
-            response = try await http.execute(request, timeout: TimeAmount(bound))
+            response = try await Self.streamingHTTP.execute(request, timeout: TimeAmount(bound))
         } catch {
             throw Self.transportError(error, call: name, bound: bound)
         }
@@ -71,7 +85,7 @@ extension YagnaClient {
         } catch let error as YagnaError {
             throw error
         } catch {
-            throw Self.transportError(error, call: name, bound: bound)
+            throw Self.transportError(error, call: name, bound: Self.streamReadTimeout)
         }
     }
 }

@@ -12,7 +12,7 @@ import NIOHTTP1
 /// Paths are relative to the API URL, e.g. `/market-api/v1/demands`.
 public final class YagnaClient: Sendable {
     public let configuration: YagnaConfiguration
-    let http: HTTPClient
+    private let http: HTTPClient
     let logger: Logger
 
     public init(configuration: YagnaConfiguration, httpClient: HTTPClient = .shared, logger: Logger) {
