@@ -272,6 +272,7 @@ let package = Package(
             dependencies: [
                 "GolemBackend", "GolemJobs", "Yagna", "JSONModel", "GolemLocalTestSupport",
                 .product(name: "Logging", package: "swift-log"), .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),

@@ -47,7 +47,8 @@ try:
     agent = subprocess.Popen([t.BIN, "provider", "--work-root", str(t.DIR / "provider-work"), "--log-level", "warning",
                               "--subnet", net["subnet"], "--payment-platform", net["platform"]],
                              env=dict(env, GOLEM_LOCAL_PROVIDER_API_URL=e["GOLEM_LOCAL_PROVIDER_API_URL"],
-                                      GOLEM_LOCAL_PROVIDER_APPKEY=e["GOLEM_LOCAL_PROVIDER_APPKEY"]),
+                                      GOLEM_LOCAL_PROVIDER_APPKEY=e["GOLEM_LOCAL_PROVIDER_APPKEY"],
+                                      GOLEM_LOCAL_PROVIDER_GSB_URL=e["GOLEM_LOCAL_PROVIDER_GSB_URL"]),
                              stdout=agent_log, stderr=agent_log)
     # The agent is up when its offer is on the provider node.
     t.until("the agent's offer", lambda: agent.poll() is not None or net["prov"].call("GET", "/market-api/v1/offers", 200), 60)

@@ -31,7 +31,8 @@ net = {"req": c.Node("requestor", e["YAGNA_API_URL"], e["YAGNA_APPKEY"], e["GOLE
        "platform": e["GOLEM_LOCAL_PAYMENT_PLATFORM"], "subnet": subnet}
 agent = subprocess.Popen([os.environ["GOLEM_BRIDGE_BIN"], "provider", "--work-root", work, "--log-level", "warning",
                           "--subnet", subnet, "--payment-platform", net["platform"]],
-                         env=dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=e["GOLEM_LOCAL_PROVIDER_API_URL"], GOLEM_LOCAL_PROVIDER_APPKEY=e["GOLEM_LOCAL_PROVIDER_APPKEY"]),
+                         env=dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=e["GOLEM_LOCAL_PROVIDER_API_URL"], GOLEM_LOCAL_PROVIDER_APPKEY=e["GOLEM_LOCAL_PROVIDER_APPKEY"],
+                                  GOLEM_LOCAL_PROVIDER_GSB_URL=e["GOLEM_LOCAL_PROVIDER_GSB_URL"]),
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
     c.until("offer", lambda: net["prov"].call("GET", "/market-api/v1/offers", 200), 60)

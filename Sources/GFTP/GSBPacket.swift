@@ -1,18 +1,23 @@
-/// The few packets of ya-service-bus's TCP protocol (crates/proto `gsb_api.proto`) that a caller
-/// needs, in protobuf by hand: each packet is a `Packet` message whose one field (the `oneof`
+/// The packets of ya-service-bus's TCP protocol (crates/proto `gsb_api.proto`) that a caller and a
+/// service need, in protobuf by hand: each packet is a `Packet` message whose one field (the `oneof`
 /// number) holds the body, framed by its length as a big-endian UInt32 (``GSBFrameDecoder``).
 /// Fields at their default value are left out, as prost does. Pure.
 public enum GSBPacket: Equatable, Sendable {
     /// `Hello` (1): both ends send one when the connection opens.
     case hello(name: String, version: String, instanceId: [UInt8])
+    /// `RegisterRequest` (2): serve every address under `serviceId` on this connection.
+    case registerRequest(serviceId: String)
+    /// `RegisterReply` (3): code 0 registered, 400 a bad name, 409 already registered elsewhere.
+    case registerReply(code: UInt64, message: String)
     /// `CallRequest` (6): `data` is the request serialized with FlexBuffers (serde's layout).
     case callRequest(caller: String, address: String, requestId: String, data: [UInt8], noReply: Bool)
-    /// `CallReply` (7).
+    /// `CallReply` (7): `partial` for each item of a streamed reply; a full reply ends the call (an
+    /// empty one ends a stream).
     case callReply(requestId: String, code: CallReplyCode, partial: Bool, data: [UInt8])
     /// `Ping` (14) / `Pong` (15): the router pings idle connections; a pong answers.
     case ping
     case pong
-    /// A packet this client does not use (register, subscribe, broadcast...), by its field number.
+    /// A packet this client does not use (unregister, subscribe, broadcast...), by its field number.
     case other(field: UInt64)
 
     /// `CallReplyCode`: 0 ok, 400 bad request (no such service, duplicate id), 500 service failure.
@@ -51,6 +56,13 @@ public enum GSBPacket: Equatable, Sendable {
             body.string(1, name)
             body.string(2, version)
             body.bytes(3, instanceId)
+        case .registerRequest(let serviceId):
+            field = 2
+            body.string(1, serviceId)
+        case .registerReply(let code, let message):
+            field = 3
+            body.varint(1, code)
+            body.string(2, message)
         case .callRequest(let caller, let address, let requestId, let data, let noReply):
             field = 6
             body.string(1, caller)
@@ -85,6 +97,8 @@ public enum GSBPacket: Equatable, Sendable {
         func number(_ n: UInt64) -> UInt64 { inner.last { $0.0 == n }.flatMap { if case .varint(let v) = $0.1 { v } else { nil } } ?? 0 }
         switch kind {
         case 1: return .hello(name: text(1), version: text(2), instanceId: blob(3))
+        case 2: return .registerRequest(serviceId: text(1))
+        case 3: return .registerReply(code: number(1), message: text(2))
         case 6: return .callRequest(caller: text(1), address: text(2), requestId: text(3), data: blob(4), noReply: number(5) != 0)
         case 7: return .callReply(requestId: text(1), code: CallReplyCode(number(2)), partial: number(3) == 1, data: blob(4))
         case 14: return .ping

@@ -30,6 +30,17 @@ import Testing
         }
     }
 
+    /// A service registers its address with field 2; the router answers in field 3, code and message
+    /// left out when registered.
+    @Test func registrationPacketsRoundTrip() throws {
+        let request = GSBPacket.registerRequest(serviceId: "/public/exeunit/a1")
+        #expect(request.encoded() == [0x12, 0x14, 0x0A, 0x12] + Array("/public/exeunit/a1".utf8))
+        #expect(try GSBPacket.decode(request.encoded()) == request)
+        #expect(try GSBPacket.decode([0x1A, 0x00]) == .registerReply(code: 0, message: ""))
+        let conflict = GSBPacket.registerReply(code: 409, message: "already registered")
+        #expect(try GSBPacket.decode(conflict.encoded()) == conflict)
+    }
+
     /// A ping is an empty message in field 14: the field must still be written.
     @Test func pingAndPongAreEmptyMessages() throws {
         #expect(GSBPacket.pong.encoded() == [0x7A, 0x00])

@@ -15,11 +15,12 @@ import Yagna
         #expect(Capture.Part.headTail(.max).cut(bytes) == bytes)
     }
 
-    @Test func aStreamIsAnsweredWholeAtTheEnd() {
+    /// The exe-unit keeps a streamed output's first `limit` bytes for the result (all without one).
+    @Test func aStreamsResultKeepsItsFirstLimitBytes() {
         let result = ExeScriptCommandResult.run(
             index: 0, exitCode: 0, stdout: Array("abcdef".utf8), stderr: [1, 2],
             capture: Capture(stdout: .stream(limit: 2), stderr: .stream(format: .bin))
         )
-        #expect(result.stdout == .text("abcdef") && result.stderr == .bytes([1, 2]))
+        #expect(result.stdout == .text("ab") && result.stderr == .bytes([1, 2]))
     }
 }

@@ -8,10 +8,9 @@ import Yagna
 @Suite struct GSBMessagesTests {
     @Test func resultsRoundTripThroughFlexBuffersWithPlainStringStdout() throws {
         let result = ExeScriptCommandResult(index: 0, eventDate: Date(timeIntervalSince1970: 0), result: .error, stdout: .text("hello\n"), stderr: nil, message: "ExeScript command exited with code 3", isBatchFinished: true)
-        let bytes = try FlexBuffersEncoder(shareKeys: false).encode(GSBRequest(id: "r1", component: "GetExecBatchResults", payload: .null).reply(GSBMessages.results([result])))
+        let bytes = try FlexBuffersEncoder(shareKeys: false).encode(GSBMessages.ok(GSBMessages.results([result])))
         let back = try FlexBuffersDecoder().decode(bytes)
-        #expect(back["id"]?.stringValue == "r1")
-        let first = try #require(back["payload"]?[0])
+        let first = try #require(back["Ok"]?[0])
         #expect(first["stdout"] == .string("hello\n"))
         #expect(first["result"] == .string("Error") && first["isBatchFinished"] == .bool(true))
         #expect(first["stderr"] == .null && first["index"]?.intValue == 0)
@@ -30,10 +29,28 @@ import Yagna
         #expect(try JSONDecoder().decode([ExeScriptCommandResult].self, from: json) == sent)
     }
 
+    /// serde's `Result<_, RpcMessageError>`: a newtype variant under its name, the unit `Timeout` as a string.
     @Test func errorRepliesNameTheVariant() {
-        let reply = GSBMessages.reply(to: GSBRequest(id: "x", component: "GetExecBatchResults", payload: .null), error: .notFound("batch_id = b"))
-        #expect(reply["error"]?["NotFound"] == .string("batch_id = b"))
-        #expect(reply["payload"] == nil)
+        let reply = GSBMessages.err(.notFound("batch_id = b"))
+        #expect(reply["Err"]?["NotFound"] == .string("batch_id = b"))
+        #expect(reply["Ok"] == nil)
+        #expect(GSBMessages.err(.timeout)["Err"] == .string("Timeout"))
+    }
+
+    /// A streamed event as ya-client's `RuntimeEvent` reads it: snake_case fields, lowercase kinds and a
+    /// timestamp without a zone (chrono's `NaiveDateTime` refuses a trailing `Z`).
+    @Test func runtimeEventsHaveTheExeUnitsShape() throws {
+        let kind = RuntimeEvents.output(stderr: false, [104, 105, 0xFF][...], binary: false)
+        let event = RuntimeEvents.event(batchId: "b1", index: 2, at: Date(timeIntervalSince1970: 1.5), kind: kind)
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(try FlexBuffersDecoder().decode(FlexBuffersEncoder(shareKeys: false).encode(event)))) as? [String: Any]
+        #expect(json?["batch_id"] as? String == "b1" && json?["index"] as? Int == 2)
+        #expect(json?["timestamp"] as? String == "1970-01-01T00:00:01.500")
+        #expect((json?["kind"] as? [String: Any])?["stdout"] as? String == "hi\u{FFFD}")
+        #expect(RuntimeEvents.output(stderr: true, [0, 255][...], binary: true) == .map([("stderr", .vector([.uint(0), .uint(255)]))]))
+        let finished = RuntimeEvents.finished(returnCode: 3, message: "ExeScript command exited with code 3")
+        #expect(finished["finished"]?["return_code"]?.intValue == 3)
+        let started = RuntimeEvents.started(ExeUnit.flex(.run(entryPoint: "/bin/echo", args: ["a"])))
+        #expect(started["started"]?["command"]?["run"]?["entry_point"] == .string("/bin/echo"))
     }
 
     @Test func execPayloadBecomesAScript() throws {

@@ -62,7 +62,8 @@ def agents(tmp_path):
             pytest.skip(f"needs scripts/golem-local start --providers {k}")
         root = f"/tmp/golem-bridge-e2e/prov{k}-{subnet}"
         penv = dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=env[f"GOLEM_LOCAL_PROVIDER_{k}_API_URL"],
-                    GOLEM_LOCAL_PROVIDER_APPKEY=env[f"GOLEM_LOCAL_PROVIDER_{k}_APPKEY"], GOLEM_BRIDGE_PROVIDER_WORK_ROOT=root)
+                    GOLEM_LOCAL_PROVIDER_APPKEY=env[f"GOLEM_LOCAL_PROVIDER_{k}_APPKEY"],
+                    GOLEM_LOCAL_PROVIDER_GSB_URL=env[f"GOLEM_LOCAL_PROVIDER_{k}_GSB_URL"], GOLEM_BRIDGE_PROVIDER_WORK_ROOT=root)
         log = open(tmp_path / f"provider{k}.log", "wb")
         running.append((subprocess.Popen([provider_binary(), "provider", "--subnet", subnet,
                                           "--payment-platform", env["GOLEM_LOCAL_PAYMENT_PLATFORM"]],

@@ -124,16 +124,6 @@ public struct ProviderAPI: Sendable {
         try await client.send(.PUT, "/activity-api/v1/activity/\(activityId)/state", body: StateBody(state: [state.rawValue, nil], reason: reason))
     }
 
-    // MARK: GSB services
-
-    public func bindServices(on address: String, components: [String]) async throws -> String {
-        try await client.bindServices(on: address, components: components)
-    }
-
-    public func unbindServices(_ servicesId: String) async throws {
-        try await client.unbindServices(servicesId)
-    }
-
     // MARK: Payment
 
     private struct NewDebitNote: Encodable {

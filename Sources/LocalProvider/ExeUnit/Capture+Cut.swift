@@ -1,14 +1,15 @@
 import Yagna
 
-/// How this exe-unit answers a `run`'s `capture`: `stream` like `atEnd` with the whole output (it has
-/// no streaming results), and a `run` without `capture` with both streams whole
+/// How this exe-unit answers a `run`'s `capture`: `stream` sends the output as it comes to whoever
+/// streams the batch (``RuntimeEventHub``) and keeps its first `limit` bytes for the result, as the
+/// exe-unit does; a `run` without `capture` returns both streams whole
 /// (``ExeScriptCommand/Capture/whole``), which is what golem-js asks for explicitly.
 extension ExeScriptCommand.Capture.Mode {
     /// The part of the output returned.
     var part: ExeScriptCommand.Capture.Part {
         switch self {
         case .atEnd(let part, _): part
-        case .stream: .all
+        case .stream(let limit, _): limit.map(ExeScriptCommand.Capture.Part.head) ?? .all
         }
     }
 

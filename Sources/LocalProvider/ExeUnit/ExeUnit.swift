@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FlexBuffers
 import Foundation
 import Logging
 import Sandbox
@@ -20,6 +21,8 @@ public actor ExeUnit {
     private let logger: Logger
     /// Reports a new state to yagna (PUT state).
     private let reportState: @Sendable (ActivityState) async -> Void
+    /// The running batches' events, for `StreamExecBatchResults`.
+    private nonisolated let hub = RuntimeEventHub()
 
     public private(set) var state: ActivityState = .initialized
     private var environment: [String: String] = [:]
@@ -87,6 +90,13 @@ public actor ExeUnit {
         return batch.answer(for: commandIndex)
     }
 
+    /// `StreamExecBatchResults`: the batch's events from now until it ends; an ended stream for a
+    /// batch that is over.
+    public func events(batchId: String) throws(ExeUnitError) -> AsyncStream<FlexValue> {
+        guard batches[batchId] != nil else { throw .notFound("batch_id = \(batchId)") }
+        return tasks[batchId] == nil ? RuntimeEventHub.ended() : hub.subscribe(batchId)
+    }
+
     /// `GetRunningCommand`: what runs now, as `ExeScriptCommandState`s.
     public func runningCommands() throws(ExeUnitError) -> [(batchId: String, command: String)] {
         let now = running.map { (batchId: $0.key, command: $0.value.command.name) }
@@ -122,10 +132,12 @@ public actor ExeUnit {
         for (index, command) in script.enumerated() {
             if Task.isCancelled { break }
             running[batchId] = (index, command)
-            let result = await execute(command, index: index)
+            hub.emit(batchId, index: index, RuntimeEvents.started(Self.flex(command)))
+            let result = await execute(command, index: index, batchId: batchId)
             running[batchId] = nil
             if Task.isCancelled { break }
             batches[batchId]?.append(result)
+            hub.emit(batchId, index: index, RuntimeEvents.finished(returnCode: Self.returnCode(of: result), message: result.message))
             wakeAll()
             if result.isError {
                 logger.info("batch stopped at a failed command", metadata: ["batch.id": "\(batchId)", "command.index": "\(index)", "command.message": "\(result.message ?? "")"])
@@ -133,10 +145,25 @@ public actor ExeUnit {
             }
         }
         tasks[batchId] = nil
+        hub.end(batchId)
         logger.debug("batch ended", metadata: ["batch.id": "\(batchId)"])
     }
 
-    private func execute(_ command: ExeScriptCommand, index: Int) async -> ExeScriptCommandResult {
+    /// A command as serde lays it out (the JSON the requestor sent, read as FlexBuffers values).
+    static func flex(_ command: ExeScriptCommand) -> FlexValue {
+        (try? JSONDecoder().decode(FlexValue.self, from: JSONEncoder().encode(command))) ?? .null
+    }
+
+    /// A finished command's return code: a `run`'s exit code, 0 for any other command that
+    /// succeeded, 1 for one that failed.
+    static func returnCode(of result: ExeScriptCommandResult) -> Int32 {
+        guard result.isError else { return 0 }
+        let prefix = "ExeScript command exited with code "
+        if let message = result.message, message.hasPrefix(prefix), let code = Int32(message.dropFirst(prefix.count)) { return code }
+        return 1
+    }
+
+    private func execute(_ command: ExeScriptCommand, index: Int, batchId: String) async -> ExeScriptCommandResult {
         if let required = ActivityState.required(for: command), state != required {
             return .failed(index, "\(command.name) is not allowed in state \(state.rawValue) (needs \(required.rawValue))")
         }
@@ -149,7 +176,7 @@ public actor ExeUnit {
             await setState(.ready)
             return .ok(index, stdout: .text(""))
         case .run(let entryPoint, let args, let capture):
-            return await run(entryPoint, args, capture ?? .whole, index: index)
+            return await run(entryPoint, args, capture ?? .whole, index: index, batchId: batchId)
         case .transfer(let from, let to):
             do {
                 try await Transfer(
@@ -166,7 +193,7 @@ public actor ExeUnit {
         }
     }
 
-    private func run(_ entryPoint: String, _ args: [String], _ capture: ExeScriptCommand.Capture, index: Int) async -> ExeScriptCommandResult {
+    private func run(_ entryPoint: String, _ args: [String], _ capture: ExeScriptCommand.Capture, index: Int, batchId: String) async -> ExeScriptCommandResult {
         if let refusal = Self.entryPointRefusal(entryPoint) { return .failed(index, refusal) }
         let command = SandboxCommand(
             executable: entryPoint, arguments: args, environment: environment, workDirectory: workDirectory,
@@ -175,7 +202,11 @@ public actor ExeUnit {
         let started = ContinuousClock.now
         defer { cpu += ContinuousClock.now - started }
         do {
-            let result = try await sandbox.run(command, logger: logger)
+            var onOutput: SandboxOutputHandler?
+            if let emit = hub.outputHandler(batchId: batchId, index: index, capture: capture) {
+                onOutput = { stream, bytes, _ in emit(stream == 2, bytes) }
+            }
+            let result = try await sandbox.run(command, logger: logger, onOutput: onOutput)
             logger.debug("run ended", metadata: ["command.index": "\(index)", "command.exit": "\(result.exitCode)"])
             return .run(
                 index: index, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr,

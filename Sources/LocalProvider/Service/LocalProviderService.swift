@@ -8,10 +8,10 @@ import ServiceLifecycle
 import Yagna
 
 /// The provider agent: offers this machine on a yagna node's market, approves agreements, serves
-/// each activity's exe-unit over the GSB WebSocket API with commands in the Sandbox, and issues
-/// debit notes and invoices. Runs until cancelled or a graceful shutdown; then it destroys its
-/// activities (kills their commands, removes their work directories, unbinds their services,
-/// reports them Terminated) and unsubscribes its offer.
+/// each activity's exe-unit on the node's service bus (``GSBSession``, as a real exe-unit does) with
+/// commands in the Sandbox, and issues debit notes and invoices. Runs until cancelled or a graceful
+/// shutdown; then it destroys its activities (kills their commands, removes their work directories,
+/// ends their GSB registrations, reports them Terminated) and unsubscribes its offer.
 public final class LocalProviderService: Service {
     public let configuration: ProviderConfiguration
     private let api: ProviderAPI
@@ -283,27 +283,33 @@ public final class LocalProviderService: Service {
                 stateLog.warning("cannot report the activity state", metadata: ["state": "\(state.rawValue)", "error": "\(error)"])
             }
         }
-        let session = GSBSession(api: api, exeUnit: exeUnit, maxFrameSize: configuration.outputLimit * 2 + (1 << 20), logger: log)
-        let servicesId: String
-        do {
-            servicesId = try await session.bind()
-        } catch {
-            log.error("cannot bind the exe-unit's GSB services", metadata: ["error": "\(error)"])
+        let session = GSBSession(exeUnit: exeUnit, gsbURL: configuration.gsbURL, maxPacket: configuration.outputLimit * 2 + (1 << 20), logger: log)
+        // Registered before the activity is reported Initialized, so a requestor's first `Exec` finds it.
+        let (registration, report) = AsyncStream.makeStream(of: String?.self, bufferingPolicy: .bufferingNewest(1))
+        let gsbTask = Task {
+            await session.serve { error in
+                report.yield(error.map { "\($0)" })
+                report.finish()
+            }
+        }
+        var outcome: String?? = nil
+        for await first in registration {
+            outcome = first
+            break
+        }
+        if let failure = outcome ?? "the GSB session ended before registering" {
+            log.error("cannot register the exe-unit on the service bus", metadata: ["gsb.url": "\(configuration.gsbURL)", "error": "\(failure)"])
+            gsbTask.cancel()
             await sandbox.releaseWorkDirectory(directory)
-            try? await api.setState(activityId: activityId, .terminated, reason: "GSB bind failed: \(error)")
+            try? await api.setState(activityId: activityId, .terminated, reason: "GSB registration failed: \(failure)")
             return
         }
-        let holder = Mutex<ActivityHandle?>(nil)
-        let gsbTask = Task {
-            await session.serve(servicesId: servicesId) { rebound in holder.withLock { $0?.servicesId.withLock { $0 = rebound } } }
-        }
         let debitTask = Task { await self.debitNotes(exeUnit: exeUnit, terms: terms, logger: log) }
-        let handle = ActivityHandle(exeUnit: exeUnit, servicesId: servicesId, gsbTask: gsbTask, debitTask: debitTask)
-        holder.withLock { $0 = handle }
+        let handle = ActivityHandle(exeUnit: exeUnit, gsbTask: gsbTask, debitTask: debitTask)
         await book.add(activity: activityId, agreementId: agreementId, handle: handle)
         do {
             try await api.setState(activityId: activityId, .initialized)
-            log.info("activity created", metadata: ["gsb.services": "\(servicesId)", "workDirectory": "\(directory)"])
+            log.info("activity created", metadata: ["gsb.address": "\(session.address)", "workDirectory": "\(directory)"])
         } catch {
             log.error("cannot report the activity Initialized", metadata: ["error": "\(error)"])
             await destroy(activityId: activityId, reason: "could not report Initialized")
@@ -317,10 +323,6 @@ public final class LocalProviderService: Service {
         handle.debitTask.cancel()
         await handle.exeUnit.destroy()
         handle.gsbTask.cancel()
-        let servicesId = handle.servicesId.withLock { $0 }
-        do { try await api.unbindServices(servicesId) } catch {
-            logger.debug("unbind failed", metadata: ["activity.id": "\(activityId)", "error": "\(error)"])
-        }
         await handle.gsbTask.value
         do { try await api.setState(activityId: activityId, .terminated, reason: reason) } catch {
             logger.warning("cannot report the activity Terminated", metadata: ["activity.id": "\(activityId)", "error": "\(error)"])
