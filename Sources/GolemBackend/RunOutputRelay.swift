@@ -6,8 +6,9 @@ import Yagna
 ///
 /// Only the watched command's stdout and stderr pass (the batch's other commands, e.g. the cleanup
 /// after the job's last step, are not the step's output); each stream at most `limit` bytes, the
-/// piece that goes past it cut there and marked `cut`, nothing after. ``finished`` turns true with
-/// the command's `finished` event.
+/// piece that reaches it cut there and marked `cut`, nothing after: the provider keeps no more, so
+/// output of exactly the limit counts as cut, as the step's result is then marked truncated.
+/// ``finished`` turns true with the command's `finished` event.
 struct RunOutputRelay {
     /// The command's index in its batch.
     let index: Int
@@ -47,7 +48,7 @@ struct RunOutputRelay {
         let slot = stream == .stdout ? 0 : 1
         guard !cut[slot], !bytes.isEmpty else { return nil }
         let room = limit - sent[slot]
-        if bytes.count <= room {
+        if bytes.count < room {
             sent[slot] += bytes.count
             return Piece(stream: stream, bytes: bytes[...], cut: false)
         }

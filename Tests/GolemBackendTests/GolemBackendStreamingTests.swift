@@ -15,10 +15,10 @@ struct GolemBackendStreamingTests {
     let subnet = "sse-\(UUID().uuidString.prefix(8).lowercased())"
     let directory: String
 
-    /// `a`, then `b` two seconds later. yagna does not replay what the exe-unit reported before the
+    /// `a` (and `e` on stderr), then `b` two seconds later. yagna does not replay what the exe-unit reported before the
     /// event stream reached it, so the first line waits a second for the bridge to subscribe (the
     /// stream opens right after the exec call returns).
-    static let twoLines = RunStep(.shell("sleep 1; echo a; sleep 2; echo b"), stream: true)
+    static let twoLines = RunStep(.shell("sleep 1; echo a; echo e >&2; sleep 2; echo b"), stream: true)
 
     init() throws {
         net = try GolemLocal.load()
@@ -47,31 +47,60 @@ struct GolemBackendStreamingTests {
     }
 
     /// A rental from our agent on this test's subnet; everything is stopped after `body`.
-    func withRental(_ spec: JobSpec, _ body: (GolemRental) async throws -> Void) async throws {
-        try await AgentRental.with(net: net, subnet: subnet, directory: directory, spec: spec, jobId: "sse-job", body)
+    func withRental(
+        _ spec: JobSpec, adjust: (inout GolemBackendConfiguration) -> Void = { _ in }, _ body: (GolemRental) async throws -> Void
+    ) async throws {
+        try await AgentRental.with(net: net, subnet: subnet, directory: directory, spec: spec, jobId: "sse-job", adjust: adjust, body)
     }
 
+    /// The streaming step is the job's last: its batch also empties the work folder (a second command,
+    /// whose events are not the step's output).
     @Test func aStreamingRunDeliversItsFirstLineBeforeItsSecondAndTheResultKeepsBoth() async throws {
+        let first = WorkStep.run(RunStep(.shell("true")))
         let step = WorkStep.run(Self.twoLines)
-        let quiet = WorkStep.run(RunStep(.shell("echo a; echo b")))
-        try await withRental(JobSpec(work: [step, quiet])) { rental in
+        try await withRental(JobSpec(work: [first, step])) { rental in
+            _ = try await rental.run(first, index: 0, logger: testLogger)
             let recorder = Recorder()
-            let result = try await rental.run(step, index: 0, logger: testLogger, output: recorder.sink)
+            let result = try await rental.run(step, index: 1, logger: testLogger, output: recorder.sink)
             recorder.stepEnded()
             #expect(result.exitCode == 0)
             #expect(result.stdout == "a\nb\n", "the result keeps the whole output")
+            #expect(result.stderr == "e\n")
             #expect(result.outputTruncated == false)
             let stdout = recorder.calls.filter { $0.stream == .stdout }
             // "a" reached the sink on its own: it was streamed before "b" was even written.
             #expect(stdout.first?.text == "a\n", "\(recorder.calls)")
             #expect(stdout.map(\.text).joined() == "a\nb\n")
+            #expect(recorder.calls.filter { $0.stream == .stderr }.map(\.text).joined() == "e\n")
             #expect(recorder.calls.allSatisfy { !$0.afterTheStep && !$0.cut })
+        }
+    }
 
-            // Without `stream` the sink is told nothing: the run captures at its end, as always.
+    /// The sink given for a step without `stream` is told nothing: the run captures at its end, as always.
+    @Test func aRunWithoutStreamDeliversNoPieces() async throws {
+        let step = WorkStep.run(RunStep(.shell("echo a; sleep 1; echo b")))
+        try await withRental(JobSpec(work: [step])) { rental in
             let silent = Recorder()
-            let plain = try await rental.run(quiet, index: 1, logger: testLogger, output: silent.sink)
-            #expect(plain.stdout == "a\nb\n")
+            let result = try await rental.run(step, index: 0, logger: testLogger, output: silent.sink)
+            #expect(result.stdout == "a\nb\n")
             #expect(silent.calls.isEmpty, "\(silent.calls)")
+        }
+    }
+
+    /// Past the output limit a stream's pieces stop with one cut, and the provider keeps no more for
+    /// the result, which is marked truncated.
+    @Test func aStreamingRunStopsAtTheOutputLimitWithOneCut() async throws {
+        let step = WorkStep.run(RunStep(.shell("sleep 1; printf abcdefgh; printf 12 >&2"), stream: true))
+        try await withRental(JobSpec(work: [step]), adjust: { $0.outputLimit = 4 }) { rental in
+            let recorder = Recorder()
+            let result = try await rental.run(step, index: 0, logger: testLogger, output: recorder.sink)
+            #expect(result.stdout == "abcd")
+            #expect(result.stderr == "12")
+            #expect(result.outputTruncated)
+            let stdout = recorder.calls.filter { $0.stream == .stdout }
+            #expect(stdout.map(\.text).joined() == "abcd", "\(recorder.calls)")
+            #expect(stdout.filter(\.cut).count == 1)
+            #expect(recorder.calls.filter { $0.stream == .stderr && $0.cut }.isEmpty)
         }
     }
 }
