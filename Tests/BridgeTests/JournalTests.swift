@@ -37,6 +37,23 @@ import GolemJobs
         }
     }
 
+    /// A cancel that came before its job is handed over with the job's acceptance (one write on SQLite);
+    /// a duplicate carries none, and a job without one gets nil.
+    @Test(arguments: JournalKind.allCases) func acceptingAJobReadsTheCancelThatCameFirst(_ kind: JournalKind) async throws {
+        try await JournalStore.with(kind) { store in
+            let journal = try await store.open()
+            try await journal.rememberCancel(jobId: "early", reason: "changed my mind", now: Self.t0)
+            let (first, mark) = try await journal.acceptReadingCancel(jobId: "early", request: [1], replyTo: nil, correlationId: nil, now: Self.t0)
+            guard case .accepted = first else { Issue.record("a new job must be accepted"); return }
+            #expect(mark?.reason == "changed my mind" && mark?.jobId == "early")
+            let (again, none) = try await journal.acceptReadingCancel(jobId: "early", request: [1], replyTo: nil, correlationId: nil, now: Self.t0)
+            guard case .duplicate = again else { Issue.record("the same ID again must be a duplicate"); return }
+            #expect(none == nil)
+            let (_, noMark) = try await journal.acceptReadingCancel(jobId: "plain", request: [1], replyTo: nil, correlationId: nil, now: Self.t0)
+            #expect(noMark == nil)
+        }
+    }
+
     @Test(arguments: JournalKind.allCases) func appendMovesTheSnapshotOn(_ kind: JournalKind) async throws {
         try await JournalStore.with(kind) { store in
             let journal = try await store.open()

@@ -84,3 +84,16 @@ import Yagna
         #expect(GSBMessages.state(.ready)["state"] == .vector([.string("Ready"), .null]))
     }
 }
+
+/// What the agent's start reads from the service bus's `/local/identity/Get` to check it is its own node's.
+@Suite struct ServiceBusIdentityTests {
+    @Test func theNodeIdIsReadAsTextOrAsItsTwentyBytes() throws {
+        let encoder = FlexBuffersEncoder(shareKeys: false)
+        let text = try encoder.encode(.map([("Ok", .map([("alias", .null), ("nodeId", .string("0xAbC0000000000000000000000000000000000001")), ("isDefault", .bool(true))]))]))
+        #expect(LocalProviderService.nodeId(identityReply: text) == "0xAbC0000000000000000000000000000000000001")
+        let bytes = try encoder.encode(.map([("Ok", .map([("nodeId", .blob([0xAB] + Array(repeating: 0, count: 18) + [1]))]))]))
+        #expect(LocalProviderService.nodeId(identityReply: bytes) == "0xab" + String(repeating: "00", count: 18) + "01")
+        #expect(LocalProviderService.nodeId(identityReply: try encoder.encode(.map([("Ok", .null)]))) == nil)
+        #expect(LocalProviderService.nodeId(identityReply: [1, 2, 3]) == nil)
+    }
+}

@@ -117,3 +117,20 @@ def test_a_jobs_subnet_tag_reaches_providers_outside_the_bridges_subnet(golem, a
     [error] = [e["error"] for e in errors if e["jobId"] == "g-default"]
     assert error["code"] == "no_provider" and golem["subnet"] in error["message"], error
     assert bridge.terminate() == 0
+
+
+def test_an_agent_given_another_nodes_service_bus_refuses_to_start():
+    """The agent's exe-units register on the service bus of --gsb-url; one pointed at provider node 2's
+    API and node 1's bus would take agreements no requestor could ever run, so it stops at start, naming
+    both nodes."""
+    env = golem_env()
+    if "GOLEM_LOCAL_PROVIDER_2_API_URL" not in env:
+        pytest.skip("needs scripts/golem-local start --providers 2")
+    penv = dict(os.environ, GOLEM_LOCAL_PROVIDER_API_URL=env["GOLEM_LOCAL_PROVIDER_2_API_URL"],
+                GOLEM_LOCAL_PROVIDER_APPKEY=env["GOLEM_LOCAL_PROVIDER_2_APPKEY"],
+                GOLEM_LOCAL_PROVIDER_GSB_URL=env["GOLEM_LOCAL_PROVIDER_1_GSB_URL"])
+    r = subprocess.run([provider_binary(), "provider", "--subnet", f"wrong-bus-{uuid.uuid4().hex[:6]}",
+                        "--work-root", "/tmp/golem-bridge-e2e/wrong-bus"], env=penv, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0, r.stderr
+    assert env["GOLEM_LOCAL_PROVIDER_1_ID"] in r.stderr and env["GOLEM_LOCAL_PROVIDER_2_ID"] in r.stderr, r.stderr
+    assert "--gsb-url" in r.stderr, r.stderr

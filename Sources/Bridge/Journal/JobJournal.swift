@@ -5,6 +5,9 @@ import GolemJobs
 /// ``PostgresJournal`` (N bridges on any hosts) behind one protocol, and a failing journal in unit tests.
 protocol JobJournal: Sendable {
     func accept(jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date) async throws -> Journal.Acceptance
+    /// `accept`, and for a new job the cancel that came before it.
+    func acceptReadingCancel(jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date) async throws
+        -> (acceptance: Journal.Acceptance, cancel: CancelMark?)
     func job(jobId: String) async throws -> JobRecord?
     func unfinishedJobs() async throws -> [JobRecord]
     func snapshot(jobId: String) async throws -> JobSnapshot?
@@ -42,6 +45,15 @@ protocol JobJournal: Sendable {
 }
 
 extension JobJournal {
+    /// Two calls; ``Journal`` makes them one write.
+    func acceptReadingCancel(jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date) async throws
+        -> (acceptance: Journal.Acceptance, cancel: CancelMark?)
+    {
+        let acceptance = try await accept(jobId: jobId, request: request, replyTo: replyTo, correlationId: correlationId, now: now)
+        guard case .accepted = acceptance else { return (acceptance, nil) }
+        return (acceptance, try? await cancelMark(jobId: jobId))
+    }
+
     /// One append after another: a failure leaves the earlier ones journaled, which a retry of the
     /// whole batch does not double.
     func append(events: [(event: JobEvent, envelope: EventEnvelope, sequence: Int)]) async throws {

@@ -52,6 +52,14 @@ public final class Journal: Sendable {
     public func accept(
         jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date
     ) async throws -> Acceptance {
+        try await acceptReadingCancel(jobId: jobId, request: request, replyTo: replyTo, correlationId: correlationId, now: now).acceptance
+    }
+
+    /// ``accept(jobId:request:replyTo:correlationId:now:)`` and, for a new job, the cancel that came
+    /// before it (``cancelMark(jobId:)``), read in the same write: one trip to the database per job.
+    public func acceptReadingCancel(
+        jobId: String, request: [UInt8], replyTo: String?, correlationId: String?, now: Date
+    ) async throws -> (acceptance: Acceptance, cancel: CancelMark?) {
         try await writeImmediate { db in
             // One statement for a new job: the insert tells by its change count whether the ID was known.
             try db.cachedStatement(
@@ -64,14 +72,15 @@ public final class Journal: Sendable {
                             now.timeIntervalSince1970, now.timeIntervalSince1970])
             if db.changesCount == 0 {
                 guard let existing = try Self.fetchJob(db, jobId) else { throw JournalError("job \(jobId) vanished") }
-                return .duplicate(existing)
+                return (.duplicate(existing), nil)
             }
             // What the row now holds (a REAL column gives back the same Double).
-            return .accepted(JobRecord(
+            let record = JobRecord(
                 jobId: jobId, request: request, replyTo: replyTo, correlationId: correlationId, state: .new, attempt: 0,
                 createdAt: Date(timeIntervalSince1970: now.timeIntervalSince1970),
                 updatedAt: Date(timeIntervalSince1970: now.timeIntervalSince1970),
-                lastEvent: nil, ended: false, outcome: nil, suspensions: 0))
+                lastEvent: nil, ended: false, outcome: nil, suspensions: 0)
+            return (.accepted(record), try Self.fetchCancelMark(db, jobId))
         }
     }
 
@@ -279,11 +288,13 @@ public final class Journal: Sendable {
 
     /// The remembered cancel request for `jobId`, if any.
     public func cancelMark(jobId: String) async throws -> CancelMark? {
-        try await pool.read { db in
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cancelMark WHERE jobId = ?"), arguments: [jobId])
-            else { return nil }
-            return CancelMark(jobId: row["jobId"], reason: row["reason"], requestedAt: Date(timeIntervalSince1970: row["createdAt"]))
-        }
+        try await pool.read { db in try Self.fetchCancelMark(db, jobId) }
+    }
+
+    private static func fetchCancelMark(_ db: Database, _ jobId: String) throws -> CancelMark? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM cancelMark WHERE jobId = ?"), arguments: [jobId])
+        else { return nil }
+        return CancelMark(jobId: row["jobId"], reason: row["reason"], requestedAt: Date(timeIntervalSince1970: row["createdAt"]))
     }
 
     // MARK: Housekeeping

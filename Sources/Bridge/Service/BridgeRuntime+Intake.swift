@@ -24,9 +24,9 @@ extension BridgeRuntime {
             consumer.nack(delivery.deliveryTag, requeue: true)
             return
         }
-        let acceptance: Journal.Acceptance
+        let acceptance: Journal.Acceptance, mark: CancelMark?
         do {
-            acceptance = try await journal.accept(
+            (acceptance, mark) = try await journal.acceptReadingCancel(
                 jobId: jobId, request: delivery.body, replyTo: delivery.properties.replyTo,
                 correlationId: delivery.properties.correlationId, now: now()
             )
@@ -52,7 +52,6 @@ extension BridgeRuntime {
             }
         case .accepted(let record):
             metrics.requestAccepted()
-            let mark = try? await journal.cancelMark(jobId: jobId)
             jobLogger.info("job accepted", metadata: ["steps": "\(request.spec.work.count)"])
             await launch(
                 jobId: jobId, spec: request.spec, record: record, previousAttempts: 0,

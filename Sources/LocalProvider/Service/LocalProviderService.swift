@@ -15,7 +15,7 @@ import Yagna
 public final class LocalProviderService: Service {
     public let configuration: ProviderConfiguration
     private let api: ProviderAPI
-    private let logger: Logger
+    let logger: Logger
     private let book = AgreementBook()
     /// Filters our agreements' events from anything else on the node (one per run).
     private let appSessionId = "golem-bridge-provider-\(UUID().uuidString.prefix(8).lowercased())"
@@ -35,6 +35,7 @@ public final class LocalProviderService: Service {
             "provider.subnet": "\(configuration.subnet)", "provider.platform": "\(configuration.paymentPlatform)",
         ])
         try await preflight()
+        try await checkServiceBus(identity: identity)
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.marketLoop(identity: identity) }
