@@ -1,4 +1,6 @@
+import Foundation
 import GolemJobs
+import Synchronization
 import Testing
 import Yagna
 @testable import GolemBackend
@@ -42,5 +44,25 @@ import Yagna
         var relay = RunOutputRelay(index: 0, limit: 5)
         #expect(relay.take(event(0, .stdout(.text("")))) == nil)
         #expect(relay.take(event(0, .stdout(.bytes([])))) == nil)
+    }
+}
+
+/// The stream's failures are the relay's answer, never an error of the step: here yagna never answers.
+@Suite struct GolemBackendRelayOutputTests {
+    @Test func aStreamThatCannotBeOpenedIsACauseToLogNotAFailure() async throws {
+        let directory = NSTemporaryDirectory() + "golem-relay-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = GolemBackendConfiguration(
+            yagna: YagnaConfiguration(apiURL: "http://127.0.0.1:1", appKey: "unused", requestTimeout: .seconds(1)),
+            statePath: directory + "/state.sqlite"
+        )
+        let backend = GolemBackend(configuration: configuration, store: try SQLiteRentalStore(path: configuration.statePath), logger: testLogger)
+        let told = Mutex(0)
+        let watch = OutputWatch(index: 0, limit: 100, sink: { _, _, _ in told.withLock { $0 += 1 } }, logger: testLogger)
+        let cause = await backend.relayOutput(watch, activityId: "a", batchId: "b")
+        #expect(cause?.contains("yagna unreachable") == true, "\(cause ?? "nil")")
+        #expect(told.withLock { $0 } == 0)
+        #expect(!watch.heard)
     }
 }
