@@ -1,6 +1,7 @@
 import Foundation
 import GolemJobs
 import Logging
+import Synchronization
 import Yagna
 
 extension GolemBackend {
@@ -10,7 +11,13 @@ extension GolemBackend {
     /// folder, after the job's command: the rental is then ready for the next job without a batch of
     /// its own. `cleaned` says whether that ran (not after a failed command, nor for other steps:
     /// then ``giveBack(_:healthy:cleaned:)`` cleans in the background).
-    func execute(_ step: WorkStep, index: Int, on lease: Lease, cleanAfter: Bool = false, logger: Logger) async throws -> (result: StepResult, cleaned: Bool) {
+    ///
+    /// With `output`, a `run` step with `stream` set captures in stream mode (at most
+    /// ``GolemBackendConfiguration/outputLimit`` bytes per stream, the result marked truncated at it)
+    /// and tells `output` the pieces yagna streams while it runs (``runBatch(_:on:timeout:provider:watch:)``).
+    func execute(
+        _ step: WorkStep, index: Int, on lease: Lease, cleanAfter: Bool = false, output: StepOutputSink? = nil, logger: Logger
+    ) async throws -> (result: StepResult, cleaned: Bool) {
         let label = "step \(index) (\(step.kind.rawValue))"
         switch step {
         case .uploadData(let to, let bytes), .uploadJson(let to, let bytes):
@@ -25,9 +32,13 @@ extension GolemBackend {
         case .run, .transfer:
             break
         }
-        let commands = StepScript.commands(for: step)
+        var watch: OutputWatch?
+        if case .run(let run) = step, run.stream, let output {
+            watch = OutputWatch(index: 0, limit: configuration.outputLimit, sink: output, logger: logger)
+        }
+        let commands = StepScript.commands(for: step, streamLimit: watch?.limit)
         let trailing = cleanAfter && step.kind == .run ? [StepScript.emptyWorkFolder] : []
-        var results = try await runInBatches(commands + trailing, on: lease)
+        var results = try await runInBatches(commands + trailing, on: lease, watch: watch)
         var cleaned = false
         if results.count > commands.count {
             cleaned = !results[commands.count].isError
@@ -50,17 +61,30 @@ extension GolemBackend {
         if failed != nil, StepScript.exitCode(fromMessage: failed?.message) == nil, let message = failed?.message {
             stderr += Array((stderr.isEmpty ? message : "\n" + message).utf8)
         }
-        return (StepResult.run(index: index, exitCode: exitCode, stdout: StepScript.bytes(of: last.stdout), stderr: stderr), cleaned)
+        var stdout = StepScript.bytes(of: last.stdout)
+        var cut = (stdout: false, stderr: false)
+        if let limit = watch?.limit {
+            // A provider that keeps more than the stream capture's limit is cut here, as one that
+            // keeps exactly the limit most likely cut it.
+            cut = (stdout.count >= limit, stderr.count >= limit)
+            stdout = Array(stdout.prefix(limit))
+            stderr = Array(stderr.prefix(limit))
+        }
+        let result = StepResult.run(
+            index: index, exitCode: exitCode, stdout: stdout, stderr: stderr, stdoutTruncated: cut.stdout, stderrTruncated: cut.stderr
+        )
+        return (result, cleaned)
     }
 
     /// Runs commands in batches of at most 8 (large uploads: ≈ 768 KiB of base64 per exec call),
-    /// stopping at the first batch with an error or missing results.
-    func runInBatches(_ commands: [ExeScriptCommand], on lease: Lease) async throws -> [ExeScriptCommandResult] {
+    /// stopping at the first batch with an error or missing results. `watch` names a command of the
+    /// first batch.
+    func runInBatches(_ commands: [ExeScriptCommand], on lease: Lease, watch: OutputWatch? = nil) async throws -> [ExeScriptCommandResult] {
         var results: [ExeScriptCommandResult] = []
         var start = 0
         while start < commands.count {
             let slice = Array(commands[start..<min(start + 8, commands.count)])
-            let batch = try await runBatch(slice, on: lease.activityId, timeout: nil, provider: lease.provider)
+            let batch = try await runBatch(slice, on: lease.activityId, timeout: nil, provider: lease.provider, watch: start == 0 ? watch : nil)
             results += batch
             if batch.contains(where: \.isError) || batch.count < slice.count { break }
             start += slice.count
@@ -160,8 +184,15 @@ extension GolemBackend {
     /// The batch runs on at the provider while yagna is away, and polling is idempotent, so transient
     /// failures of the poll (yagna shutting down or restarting, the provider's node rejoining the net)
     /// are retried for up to `outageTolerance`; then the provider counts as failed.
+    ///
+    /// With `watch`, the batch's events are read as they happen (``YagnaClient/batchEvents(_:batchId:maxEventBytes:)``)
+    /// while the results are polled, and the watched command's output goes to its sink
+    /// (``relayOutput(_:activityId:batchId:)``); once the results are in, the events get up to
+    /// ``streamGrace`` for the command's `finished` (``quietStreamGrace`` when they brought nothing of
+    /// the command yet), then the stream is closed. The stream never fails the batch.
     func runBatch(
-        _ commands: [ExeScriptCommand], on activityId: String, timeout: Duration?, provider: ProviderInfo? = nil
+        _ commands: [ExeScriptCommand], on activityId: String, timeout: Duration?, provider: ProviderInfo? = nil,
+        watch: OutputWatch? = nil
     ) async throws -> [ExeScriptCommandResult] {
         let who = provider.map { "provider \($0.name)" } ?? "the provider"
         let batchId: String
@@ -170,6 +201,69 @@ extension GolemBackend {
         } catch let error as YagnaError {
             throw BatchNotTaken(error: JobError(.providerFailed, "\(who) did not take the commands: \(error)"))
         }
+        let relay = watch.map { watch in Task { await relayOutput(watch, activityId: activityId, batchId: batchId) } }
+        defer { relay?.cancel() }
+        let results = try await pollBatch(commands, on: activityId, batchId: batchId, timeout: timeout, who: who)
+        if let relay, let watch, let cause = await finish(relay, grace: watch.heard ? Self.streamGrace : Self.quietStreamGrace) {
+            watch.logger.info("no streamed output for this step; it comes whole with the result", metadata: ["batch": "\(batchId)", "cause": "\(cause)"])
+        }
+        return results
+    }
+
+    /// How long the output stream may lag the polled results for the watched command's `finished`, once
+    /// it brought an event of the command (it is live: the rest is on its way).
+    static let streamGrace: Duration = .seconds(1)
+
+    /// The same for a stream that brought nothing of the command: most often the command ended before
+    /// the stream reached the provider (yagna does not replay), and waiting ``streamGrace`` would add
+    /// a second to every short streaming step (on the local network, median of 15: `echo x` took
+    /// 1.04 s streamed, 0.02–0.03 s not; with this grace 0.12 s, GolemBackendStreamingMeasure). Output
+    /// written at the very end of a long quiet command may still be on its way: this waits for it a little.
+    static let quietStreamGrace: Duration = .milliseconds(100)
+
+    /// Waits up to `grace` for `relay` to see its command finish, then stops it; returns when it has
+    /// (no piece reaches the sink after the step's result), with why the stream fell short, if it did.
+    private func finish(_ relay: Task<String?, Never>, grace: Duration) async -> String? {
+        let clock = self.clock
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await relay.value }
+            group.addTask { try? await clock.sleep(for: grace) }
+            await group.next()
+            relay.cancel()
+            group.cancelAll()
+        }
+        return await relay.value
+    }
+
+    /// Forwards the watched command's output from the batch's event stream to its sink until the
+    /// command's `finished` event (then nil), or the stream's end, failure or cancel: then why it
+    /// fell short, for ``runBatch(_:on:timeout:provider:watch:)`` to log once (the step's result
+    /// carries the whole output either way).
+    func relayOutput(_ watch: OutputWatch, activityId: String, batchId: String) async -> String? {
+        var relay = RunOutputRelay(index: watch.index, limit: watch.limit)
+        var events = 0
+        do {
+            for try await event in client.batchEvents(activityId, batchId: batchId) {
+                events += 1
+                if event.index == watch.index { watch.heard = true }
+                if let piece = relay.take(event) { watch.sink(piece.stream, piece.bytes, piece.cut) }
+                if relay.finished { return nil }
+            }
+        } catch where !Task.isCancelled {
+            return "\(error)"
+        } catch {}
+        if Task.isCancelled {
+            return watch.heard
+                ? "the provider's event stream brought no end of the command within \(Self.streamGrace) of its result (\(events) events read)"
+                : "the provider's event stream brought nothing of the command (it may have ended before the stream reached the provider; \(events) events read)"
+        }
+        return "the provider's event stream ended before the command did (\(events) events read)"
+    }
+
+    /// Polls a batch's results until every command reported or the batch finished (``runBatch(_:on:timeout:provider:watch:)``).
+    private func pollBatch(
+        _ commands: [ExeScriptCommand], on activityId: String, batchId: String, timeout: Duration?, who: String
+    ) async throws -> [ExeScriptCommandResult] {
         let clock = self.clock
         let deadline = timeout.map { clock.now + $0 }
         var retry = TransientRetry(window: configuration.outageTolerance)
@@ -229,6 +323,28 @@ extension GolemBackend {
         } catch {
             return nil
         }
+    }
+}
+
+/// A streaming `run` command in a batch: its index there, the bound per stream, where its output goes,
+/// the step's logger, and whether the batch's event stream brought anything of the command yet.
+final class OutputWatch: Sendable {
+    let index: Int
+    let limit: Int
+    let sink: StepOutputSink
+    let logger: Logger
+    private let heardFlag = Mutex(false)
+
+    init(index: Int, limit: Int, sink: @escaping StepOutputSink, logger: Logger) {
+        self.index = index
+        self.limit = limit
+        self.sink = sink
+        self.logger = logger
+    }
+
+    var heard: Bool {
+        get { heardFlag.withLock { $0 } }
+        set { heardFlag.withLock { $0 = newValue } }
     }
 }
 

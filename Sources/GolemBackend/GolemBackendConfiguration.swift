@@ -62,6 +62,12 @@ public struct GolemBackendConfiguration: Sendable, CustomStringConvertible {
     /// How `uploadData`/`downloadData` steps move files. GFTP by default, as golem-js does;
     /// `.verifiedStdout` is kept for images or providers where GFTP cannot run.
     public var fileTransfers: FileTransfers = .gftp
+    /// The most of a streaming `run`'s stdout, and of its stderr, that the step keeps and its
+    /// `progress` events carry: the `limit` of the stream capture the provider is asked for (it keeps
+    /// no more for the final result). A `run` without `stream` asks for its output whole, as before.
+    /// 1 MiB, as the local backend: its result, bytes as a JSON array, stays well inside
+    /// ``YagnaConfiguration/maxResponseBytes``.
+    public var outputLimit: Int = 1 << 20
     /// The SQLite file that records allocation, agreement and activity IDs for recovery after a crash.
     public var statePath: String
 

@@ -44,12 +44,22 @@ final class GolemRental: JobRental {
     var lease: Lease { current.withLock { $0.lease } }
 
     func run(_ step: WorkStep, index: Int, logger: Logger) async throws -> StepResult {
+        try await run(step, index: index, logger: logger, streaming: nil)
+    }
+
+    /// A `run` step with `stream` set also tells `output` its stdout and stderr as the provider
+    /// streams them (best effort: ``GolemBackend/execute(_:index:on:cleanAfter:output:logger:)``).
+    func run(_ step: WorkStep, index: Int, logger: Logger, output: @escaping StepOutputSink) async throws -> StepResult {
+        try await run(step, index: index, logger: logger, streaming: output)
+    }
+
+    private func run(_ step: WorkStep, index: Int, logger: Logger, streaming output: StepOutputSink?) async throws -> StepResult {
         while true {
             let (lease, held, proven) = current.withLock { ($0.lease, $0.held, $0.proven) }
             guard held else { throw JobError(.internal, "no rental to run step \(index) on", step: index) }
             do {
                 let last = index == spec.work.count - 1
-                let (result, cleaned) = try await backend.execute(step, index: index, on: lease, cleanAfter: last, logger: logger)
+                let (result, cleaned) = try await backend.execute(step, index: index, on: lease, cleanAfter: last, output: output, logger: logger)
                 current.withLock { $0.proven = true; $0.cleaned = cleaned }
                 // Ended for overcharging while the step ran: the result is the cut command's (our agent
                 // answers exit code 1, stderr "activity destroyed"), which would fail the job as its

@@ -22,6 +22,13 @@ public enum StepScript {
     /// (``StepResult/run(index:exitCode:stdout:stderr:stdoutTruncated:stderrTruncated:)``).
     public static let runCapture = ExeScriptCommand.Capture(stdout: .atEnd(format: .bin), stderr: .atEnd(format: .bin))
 
+    /// A streaming job `run` (`stream: true`): both streams as bytes, and as events while the command
+    /// runs (yagna's exe-unit sends stdout/stderr events only for a `stream` capture); the provider keeps
+    /// at most `limit` bytes of each for the result.
+    public static func streamCapture(limit: Int) -> ExeScriptCommand.Capture {
+        ExeScriptCommand.Capture(stdout: .stream(limit: limit, format: .bin), stderr: .stream(limit: limit, format: .bin))
+    }
+
     /// The bytes of a captured stream, whichever format it came in.
     public static func bytes(of output: ExeScriptCommandResult.Output?) -> [UInt8] {
         switch output {
@@ -60,7 +67,8 @@ public enum StepScript {
     )
 
     /// The commands of one step. Uploads of more than ``uploadChunk`` base64 characters take several.
-    public static func commands(for step: WorkStep) -> [ExeScriptCommand] {
+    /// With `streamLimit`, a `run` step's command captures with ``streamCapture(limit:)``.
+    public static func commands(for step: WorkStep, streamLimit: Int? = nil) -> [ExeScriptCommand] {
         switch step {
         case .run(let run):
             var (entryPoint, args): (String, [String])
@@ -79,7 +87,7 @@ public enum StepScript {
                 args = ["--"] + run.env.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" } + [entryPoint] + args
                 entryPoint = "/usr/bin/env"
             }
-            return [.run(entryPoint: entryPoint, args: args, capture: runCapture)]
+            return [.run(entryPoint: entryPoint, args: args, capture: streamLimit.map(streamCapture(limit:)) ?? runCapture)]
         case .uploadData(let to, let bytes), .uploadJson(let to, let bytes):
             return upload(bytes, to: to)
         case .downloadData(let from), .downloadJson(let from):

@@ -13,7 +13,7 @@ import NIOHTTP1
 public final class YagnaClient: Sendable {
     public let configuration: YagnaConfiguration
     private let http: HTTPClient
-    private let logger: Logger
+    let logger: Logger
 
     public init(configuration: YagnaConfiguration, httpClient: HTTPClient = .shared, logger: Logger) {
         self.configuration = configuration
@@ -51,28 +51,37 @@ public final class YagnaClient: Sendable {
         do {
             response = try await http.execute(request, timeout: TimeAmount(bound))
             bytes = try await response.body.collect(upTo: configuration.maxResponseBytes)
-        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw YagnaError(.timeout, call: name, message: "no answer within \(bound)")
         } catch let error as NIOTooManyBytesError {
             throw YagnaError(.badResponse, call: name, message: "response larger than \(configuration.maxResponseBytes) bytes (\(error))")
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
-            throw YagnaError(.unreachable, call: name, message: "\(error)")
+            throw Self.transportError(error, call: name, bound: bound)
         }
         let status = Int(response.status.code)
         let payload = Array(bytes.readableBytesView)
         logger.trace("yagna call", metadata: ["yagna.call": "\(name)", "yagna.status": "\(status)"])
-        guard (200..<300).contains(status) else {
-            let message = Self.errorMessage(payload)
-            switch status {
-            case 401, 403: throw YagnaError(.unauthorized, call: name, message: message)
-            case 404: throw YagnaError(.notFound, call: name, message: message)
-            case 409, 410: throw YagnaError(.conflict, call: name, message: message)
-            default: throw YagnaError(.http(status), call: name, message: message)
-            }
-        }
+        guard (200..<300).contains(status) else { throw Self.refusal(status, call: name, body: payload) }
         return (status, payload)
+    }
+
+    /// What a failed exchange throws: a timeout past `bound`, a cancel as itself, else yagna unreachable.
+    static func transportError(_ error: any Error, call name: String, bound: Duration) -> any Error {
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
+            return YagnaError(.timeout, call: name, message: "no answer within \(bound)")
+        case is CancellationError: return CancellationError()
+        default: return YagnaError(.unreachable, call: name, message: "\(error)")
+        }
+    }
+
+    /// The error for a non-2xx answer, by its status, with yagna's message from the body.
+    static func refusal(_ status: Int, call name: String, body: [UInt8]) -> YagnaError {
+        let message = Self.errorMessage(body)
+        switch status {
+        case 401, 403: return YagnaError(.unauthorized, call: name, message: message)
+        case 404: return YagnaError(.notFound, call: name, message: message)
+        case 409, 410: return YagnaError(.conflict, call: name, message: message)
+        default: return YagnaError(.http(status), call: name, message: message)
+        }
     }
 
     /// A call whose answer is JSON of type `T`.

@@ -27,28 +27,7 @@ struct GolemBackendBinaryOutputTests {
 
     /// A rental from our agent on this test's subnet for `spec`; everything is stopped after `body`.
     func withRental(_ spec: JobSpec, _ body: (GolemRental) async throws -> Void) async throws {
-        let agent = try ProviderAgent(net: net, subnet: subnet, directory: directory)
-        let configuration = GolemBackendConfiguration(
-            yagna: net.requestor, paymentPlatform: net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"], subnet: subnet, budget: 5,
-            defaultPackage: PackageSpec(imageHash: String(repeating: "d", count: 56), imageUrl: "http://127.0.0.1:1/image.gvmi"),
-            negotiationTimeout: .seconds(60), pollInterval: .seconds(1), cleanupTimeout: .seconds(5),
-            statePath: directory + "/state.sqlite"
-        )
-        let backend = GolemBackend(configuration: configuration, store: try SQLiteRentalStore(path: configuration.statePath), logger: testLogger)
-        func stop() async {
-            await backend.shutdown(invoiceGrace: .zero)
-            await agent.stop()
-        }
-        do {
-            try await backend.start()
-            let rental = try #require(try await backend.acquire(jobId: "bin-job", spec: spec, attempt: 1, logger: testLogger) as? GolemRental)
-            try await body(rental)
-            await rental.release(healthy: true)
-        } catch {
-            await stop()
-            throw error
-        }
-        await stop()
+        try await AgentRental.with(net: net, subnet: subnet, directory: directory, spec: spec, jobId: "bin-job", body)
     }
 
     @Test func aRunsOutputThatIsNotUTF8ArrivesByteForByte() async throws {

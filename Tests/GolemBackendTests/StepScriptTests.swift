@@ -12,6 +12,18 @@ import Yagna
             == [.run(entryPoint: "/bin/echo", args: ["a b"], capture: StepScript.runCapture)])
     }
 
+    /// A streaming run asks the exe-unit for a `stream` capture, the shape yagna's serde reads
+    /// (`{"stream":{"limit":N,"format":"bin"}}` per stream): only then does it send stdout/stderr events.
+    @Test func aStreamingRunCapturesInStreamModeAsBytesUpToTheLimit() throws {
+        let step = WorkStep.run(RunStep(.shell("echo hi"), stream: true))
+        #expect(StepScript.commands(for: step, streamLimit: 4096)
+            == [.run(entryPoint: "/bin/sh", args: ["-c", "echo hi"], capture: StepScript.streamCapture(limit: 4096))])
+        #expect(try ExeScriptCommand.text(StepScript.commands(for: step, streamLimit: 4096)) == #"[{"run":{"args":["-c","echo hi"],"#
+            + #""capture":{"stderr":{"stream":{"format":"bin","limit":4096}},"stdout":{"stream":{"format":"bin","limit":4096}}},"entry_point":"/bin/sh"}}]"#)
+        #expect(StepScript.commands(for: step) == [.run(entryPoint: "/bin/sh", args: ["-c", "echo hi"], capture: StepScript.runCapture)],
+                "without a limit (no sink to stream to) the run captures at its end")
+    }
+
     /// A VM runs `entry_point` with execve (no PATH lookup): a bare command goes through the shell,
     /// its arguments passed as they are.
     @Test func aBareCommandIsLookedUpByTheShell() {

@@ -9,6 +9,22 @@ def outputs(events):
     return [e["data"]["output"] for e in events if e["data"]["event"] == "progress" and "output" in e["data"]]
 
 
+def assert_a_then_b_streamed_before_the_finished_step(events):
+    """A job of one step that wrote a, later b, and e on stderr: it succeeded, its pieces all came
+    before its finished step, a in a piece without b, and the finished step has the whole output."""
+    kinds = [e["data"]["event"] for e in events]
+    assert kinds[-2:] == ["success", "ended"], kinds
+    finished = next(i for i, e in enumerate(events) if e["data"]["event"] == "progress" and "step" in e["data"])
+    pieces = outputs(events[:finished])
+    assert pieces and pieces == outputs(events), "streamed output after the step's end"
+    assert "".join(p["text"] for p in pieces if p["stream"] == "stdout") == "a\nb\n", pieces
+    assert "".join(p["text"] for p in pieces if p["stream"] == "stderr") == "e\n", pieces
+    first_a = next(i for i, p in enumerate(pieces) if "a" in p["text"])
+    assert "b" not in pieces[first_a]["text"], f"'a' was held back until 'b': {pieces}"
+    step = events[finished]["data"]["step"]
+    assert step["stdout"] == "a\nb\n" and step["stderr"] == "e\n"
+
+
 def test_streamed_output_arrives_while_the_command_still_runs(bridge, client):
     # The command prints "a", then waits for far longer than the test: the only way to see "a" is a
     # piece sent while it runs. The test then cancels it, so "b" is never printed.
@@ -43,17 +59,7 @@ def test_streamed_pieces_come_before_the_finished_step_which_keeps_all_output(br
     client.follow(f"job.{job_id}.*")
     client.submit(job(job_id, {"run": {"command": "sh", "args": ["-c", "echo a; sleep 1; echo b; echo e >&2"], "stream": True}}))
     events = client.events(until_ended=[job_id], timeout=60)
-    kinds = [e["data"]["event"] for e in events]
-    assert kinds[-2:] == ["success", "ended"], kinds
-    finished = next(i for i, e in enumerate(events) if e["data"]["event"] == "progress" and "step" in e["data"])
-    pieces = outputs(events[:finished])
-    assert pieces and pieces == outputs(events), "streamed output after the step's end"
-    assert "".join(p["text"] for p in pieces if p["stream"] == "stdout") == "a\nb\n"
-    assert "".join(p["text"] for p in pieces if p["stream"] == "stderr") == "e\n"
-    first_a = next(i for i, p in enumerate(pieces) if "a" in p["text"])
-    assert "b" not in pieces[first_a]["text"], f"'a' was held back until 'b': {pieces}"
-    step = events[finished]["data"]["step"]
-    assert step["stdout"] == "a\nb\n" and step["stderr"] == "e\n"
+    assert_a_then_b_streamed_before_the_finished_step(events)
     sequences = [int(e["sequence"]) for e in events]
     assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences), sequences
 
