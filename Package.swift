@@ -181,7 +181,7 @@ let package = Package(
         .target(
             name: "LocalProvider",
             dependencies: [
-                "Yagna", "GFTP", "Sandbox", "FlexBuffers", "JSONModel", "Resilience",
+                "Yagna", "GFTP", "Sandbox", "FlexBuffers", "JSONModel", "Resilience", "BlockingWork",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -48,6 +48,11 @@ public struct ProviderSettings: SettingsTable {
         "work-root", "Folder for the activities' work directories.", type: .text,
         defaultNote: "$TMPDIR/golem-provider", key: "provider-work-root"
     )
+    public let warmSandboxes = Setting<Int>(
+        "warm-sandboxes",
+        "Sandboxes started ahead, one per activity while it lives (its commands share it, as in one VM); 0: a fresh one per command.",
+        type: .integer(0...64), default: 4
+    )
     public let logLevel = ServeSettings().logLevel
     public let logFormat = ServeSettings().logFormat
 

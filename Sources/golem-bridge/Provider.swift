@@ -34,6 +34,7 @@ struct Provider: AsyncParsableCommand {
     @Option(Provider.settings.debitNoteAcceptTimeout) var debitNoteAcceptTimeout: String?
     @Option(Provider.settings.offerExpiration) var offerExpiration: String?
     @Option(Provider.settings.workRoot) var workRoot: String?
+    @Option(Provider.settings.warmSandboxes) var warmSandboxes: String?
     @Option(Provider.settings.logLevel) var logLevel: String?
     @Option(Provider.settings.logFormat) var logFormat: String?
 
@@ -63,7 +64,8 @@ struct Provider: AsyncParsableCommand {
             debitNoteInterval: .seconds(try sources.value(table.debitNoteInterval, flag: debitNoteInterval)),
             debitNoteAcceptTimeout: .seconds(try sources.value(table.debitNoteAcceptTimeout, flag: debitNoteAcceptTimeout)),
             offerExpiration: .seconds(try sources.value(table.offerExpiration, flag: offerExpiration)),
-            workRoot: try sources.value(table.workRoot, flag: workRoot) ?? (environment["TMPDIR"] ?? "/tmp") + "/golem-provider"
+            workRoot: try sources.value(table.workRoot, flag: workRoot) ?? (environment["TMPDIR"] ?? "/tmp") + "/golem-provider",
+            warmSandboxes: try sources.value(table.warmSandboxes, flag: warmSandboxes)
         )
         var withFaults = configuration
         for name in (environment["GOLEM_BRIDGE_PROVIDER_TEST_FAULTS"] ?? "").split(separator: ",") {

@@ -207,13 +207,13 @@ struct ProviderAgent {
 
     let process = Process()
 
-    init(net: GolemLocal, subnet: String, directory: String) throws {
+    init(net: GolemLocal, subnet: String, directory: String, arguments: [String] = []) throws {
         let binary = try #require(Self.binary, "no golem-bridge binary for the provider agent")
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
             "provider", "--subnet", subnet, "--payment-platform", net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"] ?? "",
             "--work-root", directory + "/provider",
-        ]
+        ] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["GOLEM_LOCAL_PROVIDER_API_URL"] = net.values["GOLEM_LOCAL_PROVIDER_API_URL"]
         environment["GOLEM_LOCAL_PROVIDER_APPKEY"] = net.values["GOLEM_LOCAL_PROVIDER_APPKEY"]

@@ -34,6 +34,11 @@ public struct ProviderConfiguration: Sendable {
     public var offerExpiration: Duration
     /// Where each activity's work directory is created (bound at `/golem/work`).
     public var workRoot: String
+    /// Sandboxes started ahead (``WarmSandboxPool``), one per activity while it lives: an activity's
+    /// commands run one after another in its one sandbox, as in one VM (`/tmp` and what they leave
+    /// outside `/golem/work` stay until the activity ends), and it is reset when the activity ends.
+    /// 0, or no `golem-sandbox-warden` beside the binary: a fresh sandbox per command.
+    public var warmSandboxes: Int
     /// How commands are sandboxed, and their limits.
     public var sandbox: SandboxConfiguration
     public var limits: SandboxLimits
@@ -64,6 +69,7 @@ public struct ProviderConfiguration: Sendable {
         negotiation: NegotiationLimits = NegotiationLimits(),
         offerExpiration: Duration = .seconds(3600),
         workRoot: String = NSTemporaryDirectory() + "golem-provider",
+        warmSandboxes: Int = 4,
         sandbox: SandboxConfiguration = SandboxConfiguration(),
         limits: SandboxLimits = SandboxLimits(),
         outputLimit: Int = 16 << 20,
@@ -85,6 +91,7 @@ public struct ProviderConfiguration: Sendable {
         self.negotiation = negotiation
         self.offerExpiration = offerExpiration
         self.workRoot = workRoot
+        self.warmSandboxes = warmSandboxes
         self.sandbox = sandbox
         self.limits = limits
         self.outputLimit = outputLimit

@@ -17,6 +17,10 @@ public actor ExeUnit {
     public nonisolated let workDirectory: String
     private let configuration: ProviderConfiguration
     private let sandbox: Sandbox
+    /// The activity's own sandbox, where its commands run one after another; nil: a fresh one each.
+    private let warm: WarmSandbox?
+    /// Gives the sandbox or the work directory back when the activity is destroyed.
+    private let release: @Sendable () async -> Void
     private let http: HTTPClient
     private let logger: Logger
     /// Reports a new state to yagna (PUT state).
@@ -34,16 +38,23 @@ public actor ExeUnit {
     private let created = ContinuousClock.now
     private var ended: ContinuousClock.Instant?
     private var cpu: Duration = .zero
+    private var released = false
 
+    /// `warm`, when given, runs every command (its work directory is `workDirectory`); `release` is
+    /// called once, when the activity is destroyed.
     public init(
         activityId: String, agreementId: String, workDirectory: String, configuration: ProviderConfiguration,
+        sandbox: Sandbox? = nil, warm: WarmSandbox? = nil, release: (@Sendable () async -> Void)? = nil,
         http: HTTPClient = .shared, logger: Logger, reportState: @escaping @Sendable (ActivityState) async -> Void
     ) {
         self.activityId = activityId
         self.agreementId = agreementId
         self.workDirectory = workDirectory
         self.configuration = configuration
-        self.sandbox = Sandbox(configuration: configuration.sandbox)
+        let sandbox = sandbox ?? Sandbox(configuration: configuration.sandbox)
+        self.sandbox = sandbox
+        self.warm = warm
+        self.release = release ?? { await sandbox.releaseWorkDirectory(workDirectory) }
         self.http = http
         var logger = logger
         logger[metadataKey: "activity.id"] = "\(activityId)"
@@ -122,8 +133,10 @@ public actor ExeUnit {
         for task in running { await task.value }
         for id in batches.keys { batches[id]?.interrupt(message: "activity destroyed") }
         wakeAll()
-        await sandbox.releaseWorkDirectory(workDirectory)
-        logger.info("activity destroyed; work directory removed")
+        guard !released else { return }
+        released = true
+        await release()
+        logger.info("activity destroyed; its sandbox reset or work directory removed")
     }
 
     // MARK: - Running
@@ -206,7 +219,11 @@ public actor ExeUnit {
             if let emit = hub.outputHandler(batchId: batchId, index: index, capture: capture) {
                 onOutput = { stream, bytes, _ in emit(stream == 2, bytes) }
             }
-            let result = try await sandbox.run(command, logger: logger, onOutput: onOutput)
+            let result = if let warm {
+                try await warm.run(command, logger: logger, onOutput: onOutput)
+            } else {
+                try await sandbox.run(command, logger: logger, onOutput: onOutput)
+            }
             logger.debug("run ended", metadata: ["command.index": "\(index)", "command.exit": "\(result.exitCode)"])
             return .run(
                 index: index, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr,

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BlockingWork
 import Foundation
 import JSONModel
 import Logging
@@ -21,11 +22,17 @@ public final class LocalProviderService: Service {
     private let appSessionId = "golem-bridge-provider-\(UUID().uuidString.prefix(8).lowercased())"
     private let offerId = Mutex<String?>(nil)
     private let started = Date()
+    /// One for every activity: work directories' owners are assigned through it.
+    private let sandbox: Sandbox
+    /// Sandboxes ready for the next activities (``ProviderConfiguration/warmSandboxes``).
+    private let warmPool: WarmSandboxPool?
 
     public init(configuration: ProviderConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.api = ProviderAPI(client: YagnaClient(configuration: configuration.yagna, logger: logger))
+        self.sandbox = Sandbox(configuration: configuration.sandbox)
+        self.warmPool = WarmSandboxPool(sandbox: sandbox, workRoot: configuration.workRoot, size: configuration.warmSandboxes, logger: logger)
     }
 
     public func run() async throws {
@@ -36,6 +43,11 @@ public final class LocalProviderService: Service {
         ])
         try await preflight()
         try await checkServiceBus(identity: identity)
+        if let warmPool {
+            let workRoot = configuration.workRoot
+            await BlockingIO.run { WarmSandboxPool.removeLeftovers(in: workRoot) }
+            warmPool.fill()
+        }
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 group.addTask { await self.marketLoop(identity: identity) }
@@ -52,7 +64,7 @@ public final class LocalProviderService: Service {
     /// unprivileged user can reach it. Throws a `SandboxError` naming the folder; call it before
     /// offering anything, so a misconfigured agent refuses to start instead of failing every command.
     public func preflight() async throws {
-        try await Sandbox(configuration: configuration.sandbox).prepareWorkRoot(configuration.workRoot)
+        try await sandbox.prepareWorkRoot(configuration.workRoot)
     }
 
     private func waitForIdentity() async throws -> String {
@@ -72,6 +84,7 @@ public final class LocalProviderService: Service {
         if let offer = offerId.withLock({ $0 }) {
             do { try await api.unsubscribe(offer) } catch { logger.debug("unsubscribe at shutdown failed", metadata: ["error": "\(error)"]) }
         }
+        await warmPool?.shutdown()
         logger.info("provider agent stopped")
     }
 
@@ -266,19 +279,36 @@ public final class LocalProviderService: Service {
             log.warning("activity id with unexpected characters; ignored")
             return
         }
-        let directory = "\(configuration.workRoot)/\(activityId)"
-        let sandbox = Sandbox(configuration: configuration.sandbox)
-        do {
-            try await sandbox.prepareWorkDirectory(directory)
-        } catch {
-            log.error("cannot create the work directory", metadata: ["error": "\(error)"])
-            try? await api.setState(activityId: activityId, .terminated, reason: "work directory: \(error)")
-            return
+        // The activity's sandbox, started ahead; without one, a work directory for a fresh sandbox per command.
+        var taken: WarmSandbox?
+        if let warmPool {
+            do {
+                taken = try await warmPool.checkout()
+                warmPool.fill()
+            } catch {
+                log.warning("no warm sandbox; a fresh one per command instead", metadata: ["error": "\(error)"])
+            }
+        }
+        let warm = taken
+        let directory = warm?.workDirectory ?? "\(configuration.workRoot)/\(activityId)"
+        let (sandbox, warmPool) = (self.sandbox, self.warmPool)
+        let release: @Sendable () async -> Void = {
+            if let warm, let warmPool { warmPool.checkin(warm) } else { await sandbox.releaseWorkDirectory(directory) }
+        }
+        if warm == nil {
+            do {
+                try await sandbox.prepareWorkDirectory(directory)
+            } catch {
+                log.error("cannot create the work directory", metadata: ["error": "\(error)"])
+                try? await api.setState(activityId: activityId, .terminated, reason: "work directory: \(error)")
+                return
+            }
         }
         let api = self.api
         let stateLog = log
         let exeUnit = ExeUnit(
-            activityId: activityId, agreementId: agreementId, workDirectory: directory, configuration: configuration, logger: log
+            activityId: activityId, agreementId: agreementId, workDirectory: directory, configuration: configuration,
+            sandbox: sandbox, warm: warm, release: release, logger: log
         ) { state in
             do { try await api.setState(activityId: activityId, state) } catch {
                 stateLog.warning("cannot report the activity state", metadata: ["state": "\(state.rawValue)", "error": "\(error)"])
@@ -301,7 +331,7 @@ public final class LocalProviderService: Service {
         if let failure = outcome ?? "the GSB session ended before registering" {
             log.error("cannot register the exe-unit on the service bus", metadata: ["gsb.url": "\(configuration.gsbURL)", "error": "\(failure)"])
             gsbTask.cancel()
-            await sandbox.releaseWorkDirectory(directory)
+            await release()
             try? await api.setState(activityId: activityId, .terminated, reason: "GSB registration failed: \(failure)")
             return
         }
