@@ -9,7 +9,10 @@ Run: GOLEM_BRIDGE_BIN=.build/debug/golem-bridge python3 -m pytest -q tests/golem
 """
 
 import json
+import re
+import subprocess
 import uuid
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 from .conftest import golem_local, iso, until
@@ -222,12 +225,27 @@ def payment_event(req, kind, doc_path, agreement, after, deadline_s=60):
     return until(f"{kind} for agreement {agreement}", look, deadline_s)
 
 
+def activity_dir(agent, activity):
+    """The activity's work directory as the agent logged it: its warm sandbox's (`warm-...`, the
+    default) or `<work root>/<activity>` (with `--warm-sandboxes 0`)."""
+    def look():
+        for line in agent["log"].read_text().splitlines():
+            if "activity created" in line and f"activity.id={activity}" in line:
+                found = re.search(r"workDirectory=(\S+)", line)
+                return Path(found.group(1)) if found else None
+    return until(f"activity {activity} in the agent's log", look)
+
+
+def emptied_or_removed(work_dir):
+    return not work_dir.exists() or not any(work_dir.iterdir())
+
+
 def test_full_run(net, agent):
     req = net["req"]
     deal = negotiate(net)
     activity = create_activity(req, deal["agreement"])
-    work_dir = agent["work"] / activity
-    assert work_dir.is_dir(), "the agent creates a work directory per activity"
+    work_dir = activity_dir(agent, activity)
+    assert work_dir.is_dir() and work_dir.parent == agent["work"], "the agent gives each activity a work directory"
     deploy_start(req, activity)
 
     res = exec_batch(req, activity, [{"run": {"entry_point": "/bin/echo", "args": ["hello"], "capture": CAPTURE}},
@@ -258,7 +276,7 @@ def test_full_run(net, agent):
     assert res[0]["result"] == "Ok"
     req.call("DELETE", f"/activity-api/v1/activity/{activity}", 200, params={"timeout": 15}, timeout=30)
     assert req.call("GET", f"/activity-api/v1/activity/{activity}/state", 200)["state"][0] == "Terminated"
-    assert not work_dir.exists(), "the work directory is removed on DestroyActivity"
+    assert emptied_or_removed(work_dir), "the work directory is emptied (its sandbox reset) or removed on DestroyActivity"
     req.call("POST", f"/market-api/v1/agreements/{deal['agreement']}/terminate", (200, 204), json={"message": "done"})
 
     invoice = payment_event(req, "invoiceEvents", "invoices", deal["agreement"], deal["t"])
@@ -291,15 +309,20 @@ def test_two_activities_at_once(net, agent):
 def test_terminated_agreement_cleans_up(net, agent):
     req = net["req"]
     deal, activity = rented_activity(net)
+    work_dir = activity_dir(agent, activity)
+    marker = f"600.{uuid.uuid4().int % 1000000}"
     batch = req.call("POST", f"/activity-api/v1/activity/{activity}/exec", 200, json={"text": json.dumps([
-        {"run": {"entry_point": "/bin/sleep", "args": ["600"], "capture": CAPTURE}}])})
-    until("the sleep running", lambda: (agent["work"] / activity).is_dir() and req.call(
-        "GET", f"/activity-api/v1/activity/{activity}/command", (200, 404, 500)))
+        {"run": {"entry_point": "/bin/sh", "args": ["-c", f"echo left > /golem/work/file; exec /bin/sleep {marker}"], "capture": CAPTURE}}])})
+
+    def sleeping():
+        return subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True).returncode == 0
+    until("the sleep running", sleeping)
     # the requestor walks away without destroying the activity
     req.call("POST", f"/market-api/v1/agreements/{deal['agreement']}/terminate", (200, 204), json={"message": "cancelled"})
     until("the activity Terminated by the agent",
           lambda: req.call("GET", f"/activity-api/v1/activity/{activity}/state", 200)["state"][0] == "Terminated")
-    assert not (agent["work"] / activity).exists(), "the agent kills the command and removes the work directory"
+    until("the command killed", lambda: not sleeping())
+    until("the work directory emptied or removed", lambda: emptied_or_removed(work_dir))
     invoice = payment_event(req, "invoiceEvents", "invoices", deal["agreement"], deal["t"])
     assert invoice["activityIds"] == [activity]
     req.call("DELETE", f"/payment-api/v1/allocations/{deal['allocation']}", 200)
