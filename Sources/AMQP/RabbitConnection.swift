@@ -97,6 +97,10 @@ final class RabbitConnection {
         var properties: [String: FieldValue] = [
             "product": "golem-bridge AMQP (rabbitmq-c)",
             "platform": "Swift",
+            // Without consumer_cancel_notify the broker cancels a consumer whose queue was deleted
+            // without a word, and the bridge would wait on it for good; with it, `basic.cancel`
+            // arrives and the consumer reconnects, declaring its queue again.
+            "capabilities": .table(["consumer_cancel_notify": .bool(true), "authentication_failure_close": .bool(true)]),
         ]
         if let name = c.connectionName { properties["connection_name"] = .string(name) }
         let heartbeat = Int32(clamping: c.heartbeat.components.seconds)

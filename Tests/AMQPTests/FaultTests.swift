@@ -50,6 +50,31 @@ extension BrokerTests {
             await TestSupport.cleanUp(queues: [queue])
         }
 
+        /// An operator deletes the queue under a running consumer: the broker tells it (basic.cancel,
+        /// which it sends only to clients that say `consumer_cancel_notify`), and the consumer
+        /// reconnects, declares the queue again and gets what is published to it next.
+        @Test func consumerWhoseQueueIsDeletedDeclaresItAgainAndGoesOn() async throws {
+            let queue = TestSupport.unique("deleted")
+            let topology = Topology(queues: [QueueDeclaration(name: queue, durable: false)])
+            try await TestSupport.withPublisher(topology: topology) { publisher in
+                try await TestSupport.withConsumer(topology: topology, queue: queue) { consumer in
+                    let inbox = DeliveryInbox(consumer)
+                    try await publisher.publish(exchange: "", routingKey: queue, body: [1])
+                    let first = await inbox.take(1)
+                    if let d = first.first { consumer.ack(d.deliveryTag) }
+                    _ = try await TestSupport.shell(["rabbitmqctl", "-q", "delete_queue", queue])
+                    // Published until the queue exists again (a publish to a missing queue is dropped).
+                    var second: [Delivery] = []
+                    for attempt in 0..<60 where second.isEmpty {
+                        try? await publisher.publish(exchange: "", routingKey: queue, body: [2, UInt8(attempt)])
+                        second = await inbox.take(1, timeout: .milliseconds(500))
+                    }
+                    #expect(second.first?.body.first == 2, "nothing consumed after the queue was deleted")
+                }
+            }
+            await TestSupport.cleanUp(queues: [queue])
+        }
+
         @Test func consumerDeadLettersADeliveryItCannotDecodeAndGoesOn() async throws {
             let queue = TestSupport.unique("undecodable")
             let dead = TestSupport.unique("undecodable.dead")
