@@ -14,7 +14,19 @@ enum AgentRental {
         net: GolemLocal, subnet: String, directory: String, spec: JobSpec, jobId: String,
         adjust: (inout GolemBackendConfiguration) -> Void = { _ in }, _ body: (GolemRental) async throws -> Void
     ) async throws {
-        let agent = try ProviderAgent(net: net, subnet: subnet, directory: directory)
+        try await withBackend(net: net, subnet: subnet, directory: directory, adjust: adjust) { backend in
+            let rental = try #require(try await backend.acquire(jobId: jobId, spec: spec, attempt: 1, logger: testLogger) as? GolemRental)
+            try await body(rental)
+            await rental.release(healthy: true)
+        }
+    }
+
+    /// A started backend and our agent (with `agentArguments`), given to `body`; both are stopped after it.
+    static func withBackend(
+        net: GolemLocal, subnet: String, directory: String, agentArguments: [String] = [],
+        adjust: (inout GolemBackendConfiguration) -> Void = { _ in }, _ body: (GolemBackend) async throws -> Void
+    ) async throws {
+        let agent = try ProviderAgent(net: net, subnet: subnet, directory: directory, arguments: agentArguments)
         var configuration = GolemBackendConfiguration(
             yagna: net.requestor, paymentPlatform: net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"], subnet: subnet, budget: 5,
             defaultPackage: PackageSpec(imageHash: String(repeating: "d", count: 56), imageUrl: "http://127.0.0.1:1/image.gvmi"),
@@ -29,9 +41,7 @@ enum AgentRental {
         }
         do {
             try await backend.start()
-            let rental = try #require(try await backend.acquire(jobId: jobId, spec: spec, attempt: 1, logger: testLogger) as? GolemRental)
-            try await body(rental)
-            await rental.release(healthy: true)
+            try await body(backend)
         } catch {
             await stop()
             throw error

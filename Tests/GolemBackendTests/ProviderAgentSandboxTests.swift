@@ -22,20 +22,7 @@ struct ProviderAgentSandboxTests {
     }
 
     @Test func anActivitysCommandsShareItsSandboxAndTheNextActivityGetsItReset() async throws {
-        let agent = try ProviderAgent(net: net, subnet: subnet, directory: directory, arguments: ["--warm-sandboxes", "1"])
-        let configuration = GolemBackendConfiguration(
-            yagna: net.requestor, paymentPlatform: net.values["GOLEM_LOCAL_PAYMENT_PLATFORM"], subnet: subnet, budget: 5,
-            defaultPackage: PackageSpec(imageHash: String(repeating: "d", count: 56), imageUrl: "http://127.0.0.1:1/image.gvmi"),
-            negotiationTimeout: .seconds(60), pollInterval: .seconds(1), cleanupTimeout: .seconds(5),
-            statePath: directory + "/state.sqlite"
-        )
-        let backend = GolemBackend(configuration: configuration, store: try SQLiteRentalStore(path: configuration.statePath), logger: testLogger)
-        func stop() async {
-            await backend.shutdown(invoiceGrace: .zero)
-            await agent.stop()
-        }
-        do {
-            try await backend.start()
+        try await AgentRental.withBackend(net: net, subnet: subnet, directory: directory, agentArguments: ["--warm-sandboxes", "1"]) { backend in
             let leave = WorkStep.run(RunStep(.shell("echo kept > /tmp/kept; echo w > /golem/work/w")))
             let find = WorkStep.run(RunStep(.shell("cat /tmp/kept /golem/work/w")))
             let first = try #require(try await backend.acquire(jobId: "vm-1", spec: JobSpec(work: [leave, find, find]), attempt: 1, logger: testLogger) as? GolemRental)
@@ -52,10 +39,6 @@ struct ProviderAgentSandboxTests {
             #expect(seen.exitCode != 0, "/tmp/kept of the last activity is gone")
             #expect(seen.stdout == "", "nothing of the last activity in /tmp or /golem/work: \(seen.stdout ?? "")")
             await second.release(healthy: true)
-        } catch {
-            await stop()
-            throw error
         }
-        await stop()
     }
 }
