@@ -21,6 +21,10 @@ public final class GSBBus: Sendable {
     private let state = Mutex(State())
     /// The caller a request names. yagna's net replaces it with the node's own id on the way out.
     private let caller = "local"
+    /// Request ids must be unique on the node, not only on this connection: yagna's net matches a
+    /// remote call's reply by its request id, and two connections that both counted from 1 got each
+    /// other's replies (a GFTP chunk of another file, at the same offset, under parallel tests).
+    private let requestIdPrefix = "gb-\(UUID().uuidString.lowercased())-"
 
     private struct State {
         var pending: [String: (address: String, continuation: CheckedContinuation<[UInt8], any Error>)] = [:]
@@ -67,7 +71,7 @@ public final class GSBBus: Sendable {
     public func call(_ address: String, data: [UInt8]) async throws -> [UInt8] {
         let requestId = state.withLock { state -> String in
             state.nextId += 1
-            return "gb-\(state.nextId)"
+            return "\(requestIdPrefix)\(state.nextId)"
         }
         let packet = GSBPacket.callRequest(caller: caller, address: address, requestId: requestId, data: data, noReply: false)
         // A cancelled caller stops waiting; a reply that comes later finds no one and is dropped.

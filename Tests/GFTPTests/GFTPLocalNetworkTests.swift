@@ -28,6 +28,27 @@ import Yagna
         #expect(got == bytes)
     }
 
+    /// Two callers on the provider node's bus, each on its own connection, read two files at once: each
+    /// gets its own file. yagna's net matches a remote call's reply by request id alone, so ids that
+    /// every connection counted from 1 swapped chunks between them (seen in CI: 36,160 bytes of a
+    /// 200,000-byte file in a chunk of a 64 MiB one; here a caller whose reply went to the other waits
+    /// for good, hence the time limit).
+    @Test(.timeLimit(.minutes(1))) func twoConnectionsReadingTwoFilesAtOnceEachGetTheirOwn() async throws {
+        let (service, gsb) = try setUp()
+        let first = (0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let second = (0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let logger = self.logger
+        let (a, b) = try await service.publishing(first) { one in
+            try await service.publishing(second) { two in
+                async let a = GSBBus.withConnection(to: gsb, logger: logger) { bus in try await GFTPCaller(bus: bus).download(one, limit: 1 << 20) }
+                async let b = GSBBus.withConnection(to: gsb, logger: logger) { bus in try await GFTPCaller(bus: bus).download(two, limit: 1 << 20) }
+                return try await (a, b)
+            }
+        }
+        #expect(a == first, "the first file came back altered")
+        #expect(b == second, "the second file came back altered")
+    }
+
     @Test func aFileLargerThanTheLimitIsRefusedBeforeItsChunks() async throws {
         let (service, gsb) = try setUp()
         let error = await #expect(throws: GFTPTransferError.self) {
