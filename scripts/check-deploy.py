@@ -112,7 +112,7 @@ ENVIRONMENT_NAME = r"GOLEM_BRIDGE_[A-Z0-9_]*[A-Z0-9]"
 # Read by the tests and benchmarks (the binary they run), not by golem-bridge: no help names it.
 TEST_ONLY_ENVIRONMENT = {"GOLEM_BRIDGE_BIN"}
 # Where the repository's own tooling (not golem-bridge) reads its settings: the docs may name those.
-TOOLING = ("scripts", "tests", "bench", "Fuzz", ".ci")
+TOOLING = ("scripts", "tests", "Tests", "bench", "Fuzz", ".ci")
 
 
 def tooling_environment():
@@ -221,7 +221,7 @@ def check_docs(binary):
                         problem(f"{where}: `golem-bridge {command} {flag}` is deprecated ({command} --help): use its new name")
         for name in sorted(set(re.findall(ENVIRONMENT_NAME, text))):
             if name not in environment:
-                problem(f"{where}: {name} is not a variable any `golem-bridge` command's help names, nor one scripts/ or tests/ read")
+                problem(f"{where}: {name} is not a variable any `golem-bridge` command's help names, nor one scripts/, tests/ or Tests/ read")
 
 
 def http_port(arguments):

@@ -34,7 +34,7 @@ def test_the_deploy_files_pass_their_checks():
 def repository_copy(tmp_path):
     """What scripts/check-deploy.py reads, copied, so a test can break one file and run the check."""
     root = tmp_path / "repo"
-    for folder in ("scripts", "deploy", "docs", "tests", "bench", "Fuzz", ".ci"):
+    for folder in ("scripts", "deploy", "docs", "tests", "Tests", "bench", "Fuzz", ".ci"):
         if os.path.isdir(os.path.join(ROOT, folder)):
             shutil.copytree(os.path.join(ROOT, folder), root / folder, symlinks=True,
                             ignore=shutil.ignore_patterns("__pycache__", "notes", "images", ".build", "test-output"))
