@@ -21,6 +21,7 @@ from conftest import Bridge, delete_topology
 
 POSTGRES_URL = os.environ.get("GOLEM_BRIDGE_TEST_POSTGRES_URL")
 JOBS = int(os.environ.get("GOLEM_BRIDGE_CLUSTER_JOBS", "1000"))
+CONCURRENCY = 4
 
 
 # Opt-in for a bare pytest (it starts a cluster of its own; scripts/test turns it on). Its first run
@@ -53,12 +54,24 @@ def shared_journal():
     return POSTGRES_URL
 
 
-def publish_all(params, prefix, job_ids):
+# How long the jobs keep the bridges busy, at the least. Stopping a node takes seconds (rabbitmqctl
+# asks for the leader, then stops the node gracefully), so the run must outlast it by far whatever
+# the bridges' speed: CI once saw 1,000 jobs of `sleep 0.2` on 12 slots (17 s) all end before the
+# stop returned.
+RUN_SECONDS = 60
+
+
+def job_seconds(jobs, slots):
+    """Each job's sleep, so that `jobs` jobs on `slots` slots take RUN_SECONDS."""
+    return max(0.2, round(RUN_SECONDS * slots / jobs, 2))
+
+
+def publish_all(params, prefix, job_ids, seconds):
     """Publishes each request until the broker confirms it; returns how many were sent again."""
     publisher = ResilientPublisher(params)
     for job_id in job_ids:
         # Each job takes a moment, so the node stops while jobs run, not after the last one.
-        body = json.dumps({"jobId": job_id, "work": [{"run": f"sleep 0.2; echo {job_id}"}]}).encode()
+        body = json.dumps({"jobId": job_id, "work": [{"run": f"sleep {seconds}; echo {job_id}"}]}).encode()
         publisher.publish(f"{prefix}.jobs", "submit", body,
                           pika.BasicProperties(content_type="application/json", delivery_mode=2), mandatory=True)
     publisher.close()
@@ -84,7 +97,7 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         order = ",".join(urls[i:] + urls[:i])
         directory = tmp_path / f"bridge{i}"
         directory.mkdir()
-        running.append(Bridge(directory, prefix, concurrency=4, amqp_url=order, journal=journal))
+        running.append(Bridge(directory, prefix, concurrency=CONCURRENCY, amqp_url=order, journal=journal))
     bridges = running
     JOBS = jobs
     collector = EventCollector(params, prefix)
@@ -95,19 +108,22 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         assert collector.ready.wait(60), "the event collector could not connect"
 
         job_ids = [f"cl-{i:04d}-{uuid.uuid4().hex[:6]}" for i in range(JOBS)]
-        publisher = threading.Thread(target=lambda: setattr(publisher, "republished", publish_all(params, prefix, job_ids)))
+        seconds = job_seconds(JOBS, len(bridges) * CONCURRENCY)
+        publisher = threading.Thread(
+            target=lambda: setattr(publisher, "republished", publish_all(params, prefix, job_ids, seconds)))
         publisher.start()
+        # The bridges declared the queue; its leader does not move before the stop.
+        leader = cluster("leader", f"{prefix}.jobs.submit")
 
-        # Stop the submit queue's leader once a tenth of the jobs have ended (stopping a node takes
-        # seconds, and with a quarter one bridge had once ended 244 of 250 by then).
+        # Stop the submit queue's leader once a tenth of the jobs have ended (with a quarter, one
+        # bridge had once ended 244 of 250 by the time the node was down).
         deadline = time.time() + 300
         while collector.ended() < JOBS // 10 and time.time() < deadline:
             time.sleep(0.2)
-        leader = cluster("leader", f"{prefix}.jobs.submit")
-        stop_began_at = collector.ended()
+        stop_began_at, stop_began = collector.ended(), time.time()
         cluster("stop-node", leader)
-        stopped_at = collector.ended()
-        assert stopped_at < JOBS, f"the node stopped after every job had ended ({stopped_at}): nothing was tested"
+        stopped_at, stop_took = collector.ended(), round(time.time() - stop_began, 1)
+        assert stopped_at < JOBS, f"the node stopped after every job had ended ({stopped_at}, the stop took {stop_took} s): nothing was tested"
 
         # With the node down, the other queues of the contract still work for clients.
         probe_while_node_down(params, prefix, job_ids[0])
@@ -124,6 +140,7 @@ def run_through_a_leader_stop(params, tmp_path, bridges, journal, jobs):
         lost = [j for j, v in verdicts.items() if v == "lost"]
         twice = {j: collector.kinds(j) for j, v in verdicts.items() if v == "twice"}
         figures = {"jobs": JOBS, "leader_stopped": leader, "ended_when_stop_began": stop_began_at, "ended_when_stopped": stopped_at,
+                   "stop_took_s": stop_took, "job_sleep_s": seconds,
                    "lost": len(lost), "run_twice": len(twice), "duplicates_delivered": collector.duplicates,
                    "client_reconnects": collector.reconnects,
                    "requests_republished": getattr(publisher, "republished", None)}
